@@ -1,0 +1,206 @@
+"""The Engine: the one API the CLI, the UI and the tests use.
+
+It opens (and migrates) the store, seeds it, answers the store-wide questions panes ask
+(counts, recent rows, groupings) and hands out change feeds. It never imports Textual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import peewee
+
+from workbench import config
+from workbench.seed import seed_store
+from workbench.store import models as m
+from workbench.store.db import LATEST_VERSION, open_database, translate_errors
+from workbench.store.errors import StoreError
+from workbench.store.feed import ChangeFeed
+
+SEEDED_KEY = "seeded_at"
+CHANGE_LOG_KEEP = 50_000
+
+
+class Engine:
+    """Facade over one open store."""
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        clock: Callable[[], dt.datetime] = m.utcnow,
+        migrate_to: int | None = None,
+    ) -> None:
+        location = config.resolve_db(str(db) if db is not None else None, env, cwd)
+        self.busy_timeout_ms = config.busy_timeout_ms(env)
+        self.db_path = location.path
+        self.clock = clock
+        if not location.explicit:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db, applied = open_database(self.db_path, self.busy_timeout_ms, migrate_to)
+        self.created = 1 in applied
+        self.applied_migrations = applied
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def guard(self) -> contextlib.AbstractContextManager[None]:
+        """Translate database failures of an operation into one-line StoreErrors."""
+        return translate_errors(str(self.db_path), self.busy_timeout_ms)
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self.guard():
+            return m.SchemaVersion.select(peewee.fn.MAX(m.SchemaVersion.version)).scalar() or 0
+
+    # -- seeding ---------------------------------------------------------------------
+
+    def is_seeded(self) -> bool:
+        with self.guard():
+            return m.StoreMeta.select().where(m.StoreMeta.key == SEEDED_KEY).exists()
+
+    def seed(self, sample_dir: Path | None = None) -> dict[str, int]:
+        """Insert the sample data the store lacks; returns rows added per table."""
+        sample_dir = config.SAMPLE_DATA_DIR if sample_dir is None else sample_dir
+        with self.guard():
+            before = self.stats()
+            with self.db.atomic():
+                seed_store(sample_dir, self.clock)
+                stamp = self.clock().isoformat(timespec="seconds")
+                m.StoreMeta.insert(key=SEEDED_KEY, value=stamp).on_conflict_ignore().execute()
+            after = self.stats()
+        return {t: after[t] - before[t] for t in after if after[t] != before[t]}
+
+    def ensure_seeded(self, sample_dir: Path | None = None) -> dict[str, int]:
+        """Seed on first start only; a store that was seeded once is left as the user made it."""
+        return {} if self.is_seeded() else self.seed(sample_dir)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        """Row count of every domain table."""
+        with self.guard():
+            return {t: m.MODELS_BY_TABLE[t].select().count() for t in m.DOMAIN_TABLES}
+
+    def count(self, table: str) -> int:
+        with self.guard():
+            return _model(table).select().count()
+
+    def recent(self, table: str, columns: Sequence[str], limit: int = 20) -> list[dict]:
+        """The newest rows of a table (highest id first), only the named columns."""
+        model = _model(table)
+        fields = [_field(model, c) for c in columns]
+        with self.guard():
+            query = model.select(*fields).order_by(model._meta.primary_key.desc()).limit(limit)
+            rows = [_plain(row) for row in query.dicts()]
+            for field in fields:
+                if isinstance(field, peewee.ForeignKeyField):
+                    _label_foreign_keys(rows, field)
+            return rows
+
+    def group_counts(self, table: str, column: str) -> list[tuple[str, int]]:
+        """(value, rows) for each distinct value of a column, most frequent first."""
+        model = _model(table)
+        field = _field(model, column)
+        count = peewee.fn.COUNT(model._meta.primary_key)
+        with self.guard():
+            query = (
+                model.select(field, count.alias("n"))
+                .group_by(field)
+                .order_by(count.desc(), field)
+                .tuples()
+            )
+            return [(str(value), int(n)) for value, n in query]
+
+    # -- the change feed -------------------------------------------------------------
+
+    def change_feed(self, start_at_end: bool = True) -> ChangeFeed:
+        with self.guard():
+            return ChangeFeed(start_at_end=start_at_end)
+
+    def poll_changes(self, feed: ChangeFeed) -> set[str]:
+        with self.guard():
+            return feed.poll()
+
+    def prune_change_log(self, keep: int = CHANGE_LOG_KEEP) -> int:
+        """Drop all but the newest `keep` change_log rows; feeds only read forward."""
+        with self.guard():
+            newest = ChangeFeed.latest_id()
+            if newest <= keep:
+                return 0
+            return m.ChangeLog.delete().where(m.ChangeLog.id <= newest - keep).execute()
+
+
+def _model(table: str) -> type[peewee.Model]:
+    model = m.MODELS_BY_TABLE.get(table)
+    if model is None or table not in m.DOMAIN_TABLES:
+        raise StoreError(f"unknown table: {table}")
+    return model
+
+
+def _field(model: type[peewee.Model], column: str) -> peewee.Field:
+    fields = model._meta.fields
+    if column not in fields:
+        raise StoreError(f"table {model._meta.table_name} has no column {column!r}")
+    return fields[column]
+
+
+LABEL_FIELDS = ("name", "title", "uid", "model_name")
+
+
+def _label_foreign_keys(rows: list[dict], field: peewee.ForeignKeyField) -> None:
+    """Replace foreign-key ids with the referenced row's name or title, in one query."""
+    target = field.rel_model
+    label = next((target._meta.fields[f] for f in LABEL_FIELDS if f in target._meta.fields), None)
+    ids = {row[field.name] for row in rows if row.get(field.name) is not None}
+    if label is None or not ids:
+        return
+    pk = target._meta.primary_key
+    names = dict(target.select(pk, label).where(pk.in_(list(ids))).tuples())
+    for row in rows:
+        if row.get(field.name) in names:
+            row[field.name] = names[row[field.name]]
+
+
+def _plain(row: dict) -> dict:
+    """JSON-friendly values: blobs become their size, datetimes ISO strings."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, bytes | memoryview):
+            out[key] = f"<{len(value)} bytes>"
+        elif isinstance(value, dt.datetime):
+            out[key] = value.isoformat(sep=" ", timespec="seconds")
+        else:
+            out[key] = value
+    return out
+
+
+@contextlib.contextmanager
+def open_engine(db: str | Path | None = None, **kwargs: object) -> Iterator[Engine]:
+    engine = Engine(db, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def to_json(obj: object) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str)
+
+
+__all__ = ["LATEST_VERSION", "Engine", "StoreError", "open_engine", "to_json"]

@@ -1,0 +1,1 @@
+"""Agent memory tiers (vector, episodic, semantic, working)."""

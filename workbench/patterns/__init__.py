@@ -1,0 +1,3 @@
+"""Cognitive patterns, the learning engine and the continuous-learning loop."""
+
+PATTERNS = ("convergent", "divergent", "lateral", "systems", "critical", "adaptive")

@@ -1,0 +1,15 @@
+"""The store: peewee models, frozen migrations, change triggers and the change feed."""
+
+from workbench.store.db import LATEST_VERSION, open_database
+from workbench.store.errors import StoreError, StoreLockedError
+from workbench.store.feed import ChangeFeed, awatch_tables, watch_tables
+
+__all__ = [
+    "LATEST_VERSION",
+    "ChangeFeed",
+    "StoreError",
+    "StoreLockedError",
+    "awatch_tables",
+    "open_database",
+    "watch_tables",
+]

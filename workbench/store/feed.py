@@ -1,0 +1,92 @@
+"""The change feed: the store is the bus.
+
+Triggers append to `change_log`; a watcher on the database file and its `-wal` wakes up
+when another connection commits, reads the new `change_log` rows and reports which tables
+changed. Any process writing the store (a headless run, an agent) is seen the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import peewee
+import watchfiles
+
+from workbench.store.models import ChangeLog
+
+# Low debounce: the UI coalesces refreshes itself; the feed should be prompt.
+DEBOUNCE_MS = 10
+STEP_MS = 5
+
+
+class ChangeFeed:
+    """A cursor over change_log: each poll returns the tables changed since the last one."""
+
+    def __init__(self, start_at_end: bool = True) -> None:
+        self.cursor = self.latest_id() if start_at_end else 0
+
+    @staticmethod
+    def latest_id() -> int:
+        return ChangeLog.select(peewee.fn.MAX(ChangeLog.id)).scalar() or 0
+
+    def poll(self) -> set[str]:
+        rows = list(
+            ChangeLog.select(ChangeLog.id, ChangeLog.table_name)
+            .where(ChangeLog.id > self.cursor)
+            .order_by(ChangeLog.id)
+            .tuples()
+        )
+        if not rows:
+            return set()
+        self.cursor = rows[-1][0]
+        return {name for _, name in rows}
+
+
+def _store_files(db_path: Path) -> set[str]:
+    return {db_path.name, f"{db_path.name}-wal"}
+
+
+def _filter_for(db_path: Path):
+    names = _store_files(db_path)
+
+    def keep(_change: watchfiles.Change, path: str) -> bool:
+        return Path(path).name in names
+
+    return keep
+
+
+def watch_tables(
+    db_path: Path, feed: ChangeFeed, stop_event: threading.Event | None = None
+) -> Iterator[set[str]]:
+    """Blocking: yield the set of changed tables after each commit seen on disk."""
+    for _changes in watchfiles.watch(
+        db_path.parent,
+        watch_filter=_filter_for(db_path),
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        stop_event=stop_event,
+        recursive=False,
+        raise_interrupt=False,
+    ):
+        tables = feed.poll()
+        if tables:
+            yield tables
+
+
+async def awatch_tables(
+    db_path: Path, feed: ChangeFeed, stop_event=None
+) -> AsyncIterator[set[str]]:
+    """Async twin of `watch_tables` for the UI's watcher worker."""
+    async for _changes in watchfiles.awatch(
+        db_path.parent,
+        watch_filter=_filter_for(db_path),
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        stop_event=stop_event,
+        recursive=False,
+    ):
+        tables = feed.poll()
+        if tables:
+            yield tables

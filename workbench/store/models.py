@@ -1,0 +1,397 @@
+"""peewee models for every table of the store.
+
+Models are bound to a `DatabaseProxy` so one process opens exactly one store at a time
+(the Engine initialises it). The schema itself is created by the frozen SQL migrations in
+`migrations/`; a test checks that these models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    AutoField,
+    BlobField,
+    BooleanField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC timestamp; every stored time is UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+# --- bookkeeping ---------------------------------------------------------------------
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "schema_version"
+
+
+class StoreMeta(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "store_meta"
+
+
+class ChangeLog(BaseModel):
+    """Appended to by SQLite triggers; the change feed reads it."""
+
+    id = AutoField()
+    table_name = TextField()
+    row_id = IntegerField(null=True)
+    op = TextField()
+    at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "change_log"
+
+
+# --- neural ---------------------------------------------------------------------------
+
+
+class NeuralModel(BaseModel):
+    name = TextField()
+    category = TextField(default="custom")
+    version = IntegerField(default=1)
+    architecture = TextField()  # JSON
+    weights = BlobField(null=True)
+    accuracy = FloatField(null=True)
+    val_accuracy = FloatField(null=True)
+    size_bytes = IntegerField(default=0)
+    status = TextField(default="untrained")
+    description = TextField(default="")
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "neural_models"
+        indexes = ((("name", "version"), True),)
+
+
+class TrainingHistory(BaseModel):
+    model = ForeignKeyField(NeuralModel, backref="history", on_delete="CASCADE")
+    epoch = IntegerField()
+    loss = FloatField()
+    accuracy = FloatField(null=True)
+    val_loss = FloatField(null=True)
+    val_accuracy = FloatField(null=True)
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "training_history"
+
+
+class TrainingRun(BaseModel):
+    model_name = TextField()
+    model_version = IntegerField(null=True)
+    kind = TextField(default="train")
+    status = TextField(default="running")
+    config = TextField(default="{}")  # JSON
+    data_hash = TextField(null=True)
+    metrics = TextField(default="{}")  # JSON
+    started = DateTimeField(default=utcnow)
+    finished = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "training_runs"
+
+
+# --- pipeline -------------------------------------------------------------------------
+
+
+class Task(BaseModel):
+    """The task bank: one row per task directory known to the store."""
+
+    name = TextField(unique=True)
+    kind = TextField()
+    complexity = TextField()
+    description = TextField(default="")
+    path = TextField()
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "tasks"
+
+
+class PipelineRun(BaseModel):
+    status = TextField(default="running")
+    complexity = TextField(null=True)
+    iterations = IntegerField(default=1)
+    strategies = TextField(default="[]")  # JSON
+    config = TextField(default="{}")  # JSON
+    summary = TextField(default="{}")  # JSON
+    started = DateTimeField(default=utcnow)
+    finished = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "pipeline_runs"
+
+
+class TaskExecution(BaseModel):
+    run = ForeignKeyField(PipelineRun, backref="executions", on_delete="CASCADE")
+    iteration = IntegerField()
+    task = TextField()
+    strategy = TextField()
+    tests_passed = IntegerField(default=0)
+    tests_total = IntegerField(default=0)
+    lint_ok = BooleanField(default=False)
+    lint_errors = IntegerField(default=0)
+    exec_ms = FloatField(default=0.0)
+    score = FloatField(default=0.0)
+    status = TextField(default="failed")
+    reason = TextField(default="")
+    log_excerpt = TextField(default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "task_executions"
+
+
+class StrategyProfile(BaseModel):
+    strategy = TextField(unique=True)
+    success_rate = FloatField(default=0.0)
+    avg_score = FloatField(default=0.0)
+    avg_exec_ms = FloatField(default=0.0)
+    uses = IntegerField(default=0)
+    real_executions = IntegerField(default=0)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "strategy_profiles"
+
+
+class StrategyTrend(BaseModel):
+    strategy = TextField()
+    run = ForeignKeyField(PipelineRun, null=True, backref="trend", on_delete="SET NULL")
+    iteration = IntegerField(default=0)
+    score = FloatField()
+    success_rate = FloatField()
+    exec_ms = FloatField()
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "strategy_trend"
+
+
+# --- memory ---------------------------------------------------------------------------
+
+
+class VectorMemory(BaseModel):
+    namespace = TextField()
+    key = TextField()
+    text = TextField()
+    embedding_i8 = BlobField()
+    scale = FloatField()
+    embedding_f32 = BlobField(null=True)
+    dim = IntegerField()
+    embedder = TextField(default="hashing-384")
+    metadata = TextField(default="{}")  # JSON
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "vector_memory"
+        indexes = ((("namespace", "key"), True),)
+
+
+class EpisodicMemory(BaseModel):
+    session = TextField()
+    sequence = IntegerField()
+    kind = TextField()
+    text = TextField(default="")
+    context = TextField(default="{}")  # JSON
+    outcome = TextField(default="neutral")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "episodic_memory"
+        indexes = ((("session", "sequence"), True),)
+
+
+class SemanticMemory(BaseModel):
+    kind = TextField(default="fact")
+    subject = TextField(default="")
+    statement = TextField(unique=True)
+    confidence = FloatField()
+    source = TextField()
+    evidence_count = IntegerField(default=1)
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "semantic_memory"
+
+
+# --- patterns and learning ------------------------------------------------------------
+
+
+class LabelledOperation(BaseModel):
+    """The labelled cognitive-pattern dataset the pattern classifier learns from."""
+
+    text = TextField(unique=True)
+    pattern = TextField()
+    source = TextField(default="sample_data")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "labelled_operations"
+
+
+class PatternMemory(BaseModel):
+    type = TextField()
+    data = TextField(default="{}")  # JSON
+    confidence = FloatField(null=True)
+    usage_count = IntegerField(default=0)
+    last_used = DateTimeField(null=True)
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "pattern_memory"
+
+
+class Learning(BaseModel):
+    type = TextField()
+    description = TextField()
+    agent = TextField(default="")
+    task = TextField(default="")
+    confidence = FloatField(default=0.0)
+    occurrences = IntegerField(default=1)
+    evidence = TextField(default="[]")  # JSON
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "learnings"
+
+
+class ExperienceBuffer(BaseModel):
+    source = TextField()
+    input = TextField()  # JSON
+    output = TextField(default="")  # JSON
+    quality = TextField(default="neutral")
+    trained = BooleanField(default=False)
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "experience_buffer"
+
+
+class CurriculumRun(BaseModel):
+    teacher = TextField()
+    entries = IntegerField(default=0)
+    corrected = IntegerField(default=0)
+    status = TextField(default="running")
+    started = DateTimeField(default=utcnow)
+    finished = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "curriculum_runs"
+
+
+# --- knowledge hub --------------------------------------------------------------------
+
+
+class Channel(BaseModel):
+    name = TextField(unique=True)
+    description = TextField(default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "channels"
+
+
+class Subscription(BaseModel):
+    agent = TextField()
+    channel = ForeignKeyField(Channel, backref="subscriptions", on_delete="CASCADE")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "subscriptions"
+        indexes = ((("agent", "channel"), True),)
+
+
+class KnowledgeItem(BaseModel):
+    uid = TextField(unique=True)
+    channel = ForeignKeyField(Channel, backref="items", on_delete="CASCADE")
+    type = TextField()
+    title = TextField()
+    content = TextField()
+    context = TextField(default="{}")  # JSON
+    priority = IntegerField(default=2)  # 1 LOW .. 4 CRITICAL
+    tags = TextField(default="[]")  # JSON
+    source_agent = TextField(default="")
+    views = IntegerField(default=0)
+    useful_votes = IntegerField(default=0)
+    applied_count = IntegerField(default=0)
+    success_count = IntegerField(default=0)
+    failure_count = IntegerField(default=0)
+    state = TextField(default="EXPERIMENTAL")
+    version = IntegerField(default=1)
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "knowledge_items"
+
+
+class KnowledgeVersion(BaseModel):
+    item = ForeignKeyField(KnowledgeItem, backref="versions", on_delete="CASCADE")
+    version = IntegerField()
+    title = TextField()
+    content = TextField()
+    change_note = TextField(default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "knowledge_versions"
+        indexes = ((("item", "version"), True),)
+
+
+BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog]
+DOMAIN_MODELS = [
+    NeuralModel,
+    TrainingHistory,
+    TrainingRun,
+    Task,
+    PipelineRun,
+    TaskExecution,
+    StrategyProfile,
+    StrategyTrend,
+    VectorMemory,
+    EpisodicMemory,
+    SemanticMemory,
+    LabelledOperation,
+    PatternMemory,
+    Learning,
+    ExperienceBuffer,
+    CurriculumRun,
+    Channel,
+    Subscription,
+    KnowledgeItem,
+    KnowledgeVersion,
+]
+ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS
+MODELS_BY_TABLE = {m._meta.table_name: m for m in ALL_MODELS}
+DOMAIN_TABLES = [m._meta.table_name for m in DOMAIN_MODELS]

@@ -1,0 +1,1 @@
+"""The Textual UI: one module per pane, widgets/ and screens/ (dialogs)."""

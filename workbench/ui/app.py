@@ -1,0 +1,154 @@
+"""The Textual app: six panes on tabs over one Engine, refreshed by the change feed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from workbench import config
+from workbench.engine import Engine
+from workbench.store.feed import awatch_tables
+from workbench.ui.commands import WorkbenchCommands
+from workbench.ui.hub import HubPane
+from workbench.ui.memory import MemoryPane
+from workbench.ui.models import ModelsPane
+from workbench.ui.pane import Pane
+from workbench.ui.patterns import PatternsPane
+from workbench.ui.runs import RunsPane
+from workbench.ui.screens.help import HelpScreen, bindings_markdown
+from workbench.ui.themes import load_themes
+from workbench.ui.trends import TrendsPane
+
+PANES: dict[str, type[Pane]] = {
+    "runs": RunsPane,
+    "trends": TrendsPane,
+    "patterns": PatternsPane,
+    "models": ModelsPane,
+    "memory": MemoryPane,
+    "hub": HubPane,
+}
+REFRESH_DELAY_S = 0.05
+
+
+class StoreChanged(Message):
+    """Tables changed in the store (from this or any other process)."""
+
+    def __init__(self, tables: set[str]) -> None:
+        super().__init__()
+        self.tables = tables
+
+
+class WorkbenchApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    PANES_TITLES = {pane_id: cls.TITLE for pane_id, cls in PANES.items()}
+    BINDINGS = [
+        *(
+            Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}")
+            for i, (pane_id, cls) in enumerate(PANES.items(), start=1)
+        ),
+        Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        watch: bool = True,
+        settings_path: Path | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.watch_store = watch
+        self.settings_path = settings_path if settings_path is not None else config.config_file()
+        self.requested_theme = theme
+        self._pending: set[str] = set()
+        self._flush_timer = None
+        themes, self.theme_errors = load_themes(config.THEMES_DIR)
+        self.WORKBENCH_THEMES = [t.name for t in themes]
+        for t in themes:
+            self.register_theme(t)
+        self.theme = self._initial_theme()
+
+    def _initial_theme(self) -> str:
+        wanted = self.requested_theme or config.load_settings(self.settings_path).get("theme")
+        if wanted in self.available_themes:
+            return wanted
+        if config.DEFAULT_THEME in self.available_themes:
+            return config.DEFAULT_THEME
+        return "textual-dark"
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with TabbedContent(initial="runs"):
+            for pane_id, cls in PANES.items():
+                with TabPane(cls.TITLE, id=pane_id):
+                    yield cls(id=f"{pane_id}-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.engine.db_path.name
+        for error in self.theme_errors:
+            self.notify(f"theme not loaded: {error}", severity="warning")
+        if self.requested_theme is None:
+            self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.watch_store:
+            self.follow_store()
+
+    def _remember_theme(self, theme) -> None:
+        try:
+            config.save_settings({"theme": theme.name}, self.settings_path)
+        except OSError as exc:
+            self.notify(f"could not save theme choice: {exc}", severity="warning")
+
+    # -- live updates ------------------------------------------------------------------
+
+    @work(exclusive=True, group="change-feed", exit_on_error=False)
+    async def follow_store(self) -> None:
+        feed = self.engine.change_feed()
+        async for tables in awatch_tables(self.engine.db_path, feed):
+            self.post_message(StoreChanged(tables))
+
+    @on(StoreChanged)
+    def _collect_changes(self, message: StoreChanged) -> None:
+        """Coalesce bursts of changes into one refresh per pane."""
+        self._pending |= message.tables
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(REFRESH_DELAY_S, self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        changed, self._pending, self._flush_timer = self._pending, set(), None
+        for pane in self.query(Pane):
+            if pane.tables & changed:
+                pane.refresh_data(changed)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = pane_id
+
+    def action_refresh(self) -> None:
+        for pane in self.query(Pane):
+            pane.refresh_data()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        active = self.query_one(TabbedContent).active
+        pane = self.query_one(f"#{active}-pane", Pane)
+        keys = [
+            (b.key_display or self.get_key_display(b), b.description)
+            for b in self.BINDINGS
+            if isinstance(b, Binding)
+        ]
+        self.push_screen(HelpScreen(bindings_markdown(f"{pane.TITLE} pane", pane.HELP, keys)))

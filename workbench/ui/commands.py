@@ -1,0 +1,45 @@
+"""Command palette provider: every pane and app action, so nothing is key-only."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class WorkbenchCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        commands: list[tuple[str, str, object]] = []
+        for pane_id, title in app.PANES_TITLES.items():  # type: ignore[attr-defined]
+            commands.append(
+                (
+                    f"Show {title} pane",
+                    f"Switch to the {title} tab",
+                    partial(app.action_show_pane, pane_id),
+                )
+            )
+        commands.append(
+            ("Refresh all panes", "Reload every pane from the store", app.action_refresh)
+        )
+        commands.append(("Help: keys", "Show the keys of the current pane", app.action_help))
+        for theme in app.WORKBENCH_THEMES:  # type: ignore[attr-defined]
+            commands.append(
+                (
+                    f"Theme: {theme}",
+                    "Switch theme (remembered)",
+                    partial(setattr, app, "theme", theme),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

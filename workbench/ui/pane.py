@@ -1,0 +1,46 @@
+"""Base class of the six panes: knows which store tables it shows and reloads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from textual.containers import Vertical
+
+from workbench.ui.widgets.group_bar import GroupBar
+from workbench.ui.widgets.table_panel import TablePanel
+
+
+class Pane(Vertical):
+    """A tab's content. Subclasses compose TablePanels and GroupBars; refresh is generic."""
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    Pane Horizontal { height: 1fr; }
+    """
+
+    TITLE = ""
+    HELP = ""
+    # column -> formatter applied before display (presentation only)
+    FORMATTERS: Mapping[str, Callable[[object], object]] = {}
+
+    @property
+    def tables(self) -> set[str]:
+        return {w.table for w in self.query(TablePanel)} | {w.table for w in self.query(GroupBar)}
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self, changed: set[str] | None = None) -> None:
+        """Reload the widgets whose table changed (all of them when `changed` is None)."""
+        engine = self.app.engine  # type: ignore[attr-defined]
+        for panel in self.query(TablePanel):
+            if changed is None or panel.table in changed:
+                rows = engine.recent(panel.table, panel.columns, panel.limit)
+                for row in rows:
+                    for column, fmt in self.FORMATTERS.items():
+                        if column in row and row[column] is not None:
+                            row[column] = fmt(row[column])
+                panel.show(engine.count(panel.table), rows)
+        for bar in self.query(GroupBar):
+            if changed is None or bar.table in changed:
+                bar.show(engine.group_counts(bar.table, bar.column))

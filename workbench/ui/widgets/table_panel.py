@@ -1,0 +1,63 @@
+"""A titled DataTable showing a table's row count and its most recent rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label
+
+MAX_CELL = 48
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+class TablePanel(Vertical):
+    """Shows `title · N rows` over the newest rows of one store table."""
+
+    DEFAULT_CSS = """
+    TablePanel { height: 1fr; min-height: 5; }
+    TablePanel > .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
+    TablePanel > DataTable { height: 1fr; }
+    """
+
+    def __init__(
+        self,
+        title: str,
+        table: str,
+        columns: Sequence[str],
+        limit: int = 50,
+        empty: str = "no rows yet",
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title_text = title
+        self.table = table
+        self.columns = list(columns)
+        self.limit = limit
+        self.empty = empty
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text, classes="panel-title")
+        data = DataTable(cursor_type="row", zebra_stripes=True)
+        data.add_columns(*self.columns)
+        yield data
+
+    def show(self, count: int, rows: Sequence[dict]) -> None:
+        shown = f" (newest {len(rows)})" if count > len(rows) else ""
+        note = f" · {self.empty}" if count == 0 else ""
+        self.query_one(".panel-title", Label).update(
+            f"{self.title_text} · {count} {'row' if count == 1 else 'rows'}{shown}{note}"
+        )
+        data = self.query_one(DataTable)
+        data.clear()
+        for row in rows:
+            data.add_row(*(cell(row.get(c)) for c in self.columns))
