@@ -75,7 +75,9 @@ def run_poller(interval: float, seen: Seen, stop: threading.Event) -> None:
 
 
 def summarize(name: str, seen: Seen, commits: dict[int, float]) -> dict:
-    lat = sorted((seen.first_seen[i] - t) * 1000 for i, t in commits.items() if i in seen.first_seen)
+    lat = sorted(
+        (seen.first_seen[i] - t) * 1000 for i, t in commits.items() if i in seen.first_seen
+    )
     missed = len(commits) - len(lat)
     q = statistics.quantiles(lat, n=100)
     return {
@@ -140,8 +142,10 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"{args.writes} commits from another process, {args.gap_ms:g} ms apart")
-    print(f"{'consumer':<18} {'events':>6} {'missed':>6} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'max ms':>8} {'p50 / feed':>10}")
+    print(
+        f"{'consumer':<18} {'events':>6} {'missed':>6} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'max ms':>8} {'p50 / feed':>10}"
+    )
     for r in results:
         print(
             f"{r['consumer']:<18} {r['events']:>6} {r['missed']:>6} {r['p50_ms']:>8} "
