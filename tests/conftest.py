@@ -20,6 +20,7 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CONFIG", str(config_dir / "config.json"))
     monkeypatch.delenv("WORKBENCH_DB", raising=False)
     monkeypatch.delenv("WORKBENCH_BUSY_TIMEOUT_MS", raising=False)
+    monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
     return config_dir / "config.json"
 
 

@@ -45,3 +45,10 @@ def test_config_file_location(tmp_path):
     assert config.config_file({"XDG_CONFIG_HOME": str(tmp_path)}) == (
         tmp_path / "workbench" / "config.json"
     )
+
+
+def test_kernel_backend_from_env():
+    assert config.kernel_backend({}) == "wasm"
+    assert config.kernel_backend({"WORKBENCH_BACKEND": "numpy"}) == "numpy"
+    with pytest.raises(ValueError, match="WORKBENCH_BACKEND must be one of wasm, numpy"):
+        config.kernel_backend({"WORKBENCH_BACKEND": "cuda"})

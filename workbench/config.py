@@ -52,6 +52,20 @@ def busy_timeout_ms(env: Mapping[str, str] | None = None) -> int:
     return value
 
 
+KERNEL_BACKENDS = ("wasm", "numpy")
+
+
+def kernel_backend(env: Mapping[str, str] | None = None) -> str:
+    """The numeric backend: `WORKBENCH_BACKEND` (wasm or numpy), default wasm."""
+    env = os.environ if env is None else env
+    name = env.get("WORKBENCH_BACKEND", "wasm")
+    if name not in KERNEL_BACKENDS:
+        raise ValueError(
+            f"WORKBENCH_BACKEND must be one of {', '.join(KERNEL_BACKENDS)}, got {name!r}"
+        )
+    return name
+
+
 def config_file(env: Mapping[str, str] | None = None) -> Path:
     """The user settings file: `WORKBENCH_CONFIG`, else the XDG config dir."""
     env = os.environ if env is None else env

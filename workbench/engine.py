@@ -39,12 +39,14 @@ class Engine:
     ) -> None:
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
+        self.backend_name = config.kernel_backend(env)
         self.db_path = location.path
         self.clock = clock
         if not location.explicit:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.db, applied = open_database(self.db_path, self.busy_timeout_ms, migrate_to)
         self.created = 1 in applied
+        self._neural = None
         self.applied_migrations = applied
 
     # -- plumbing --------------------------------------------------------------------
@@ -67,6 +69,16 @@ class Engine:
     def schema_version(self) -> int:
         with self.guard():
             return m.SchemaVersion.select(peewee.fn.MAX(m.SchemaVersion.version)).scalar() or 0
+
+    @property
+    def neural(self):
+        """Neural models: training into the registry, prediction, export/import, quantize."""
+        if self._neural is None:
+            from workbench.neural.service import NeuralService
+
+            root = self.db_path.parent / f"{self.db_path.stem}-checkpoints"
+            self._neural = NeuralService(root, backend=self.backend_name)
+        return self._neural
 
     # -- seeding ---------------------------------------------------------------------
 

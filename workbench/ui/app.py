@@ -96,7 +96,7 @@ class WorkbenchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.engine.db_path.name
+        self.sub_title = f"{self.engine.db_path.name} · kernels: {self.engine.backend_name}"
         for error in self.theme_errors:
             self.notify(f"theme not loaded: {error}", severity="warning")
         if self.requested_theme is None:
