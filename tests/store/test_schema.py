@@ -93,24 +93,29 @@ def test_reopening_applies_nothing_and_keeps_rows(tmp_path):
         assert m.Channel.select().where(m.Channel.name == "kept").exists()
 
 
-def test_migration_from_previous_version_keeps_data(tmp_path):
+@pytest.mark.parametrize("previous", range(1, LATEST_VERSION))
+def test_migration_from_an_older_version_keeps_data(tmp_path, previous):
     path = tmp_path / "old.db"
-    previous = LATEST_VERSION - 1
     with Engine(path, migrate_to=previous) as old:
         assert old.schema_version == previous
-        assert "tasks" not in old.db.get_tables()
-        channel = m.Channel.create(name="legacy", description="from v1")
+        channel = m.Channel.create(name="legacy", description="from an old schema")
         m.KnowledgeItem.create(
             uid="old-1", channel=channel, type="tip", title="kept", content="across migrations"
         )
     with Engine(path) as new:
-        assert new.applied_migrations == [LATEST_VERSION]
+        assert new.applied_migrations == list(range(previous + 1, LATEST_VERSION + 1))
         assert new.schema_version == LATEST_VERSION
         item = m.KnowledgeItem.get(m.KnowledgeItem.uid == "old-1")
         assert (item.title, item.channel.name) == ("kept", "legacy")
+
+
+def test_tables_added_by_a_migration_get_change_triggers(tmp_path):
+    path = tmp_path / "v1.db"
+    with Engine(path, migrate_to=1) as old:
+        assert "tasks" not in old.db.get_tables()
+    with Engine(path):
         m.Task.create(name="t", kind="function", complexity="easy", path="/x")
-        kinds = {r.table_name for r in m.ChangeLog.select()}
-        assert "tasks" in kinds  # triggers were installed for the new tables
+        assert "tasks" in {r.table_name for r in m.ChangeLog.select()}
 
 
 def test_newer_schema_is_refused(tmp_path):

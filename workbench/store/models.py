@@ -71,38 +71,6 @@ class ChangeLog(BaseModel):
 # --- neural ---------------------------------------------------------------------------
 
 
-class NeuralModel(BaseModel):
-    name = TextField()
-    category = TextField(default="custom")
-    version = IntegerField(default=1)
-    architecture = TextField()  # JSON
-    weights = BlobField(null=True)
-    accuracy = FloatField(null=True)
-    val_accuracy = FloatField(null=True)
-    size_bytes = IntegerField(default=0)
-    status = TextField(default="untrained")
-    description = TextField(default="")
-    created = DateTimeField(default=utcnow)
-    updated = DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "neural_models"
-        indexes = ((("name", "version"), True),)
-
-
-class TrainingHistory(BaseModel):
-    model = ForeignKeyField(NeuralModel, backref="history", on_delete="CASCADE")
-    epoch = IntegerField()
-    loss = FloatField()
-    accuracy = FloatField(null=True)
-    val_loss = FloatField(null=True)
-    val_accuracy = FloatField(null=True)
-    at = DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "training_history"
-
-
 class TrainingRun(BaseModel):
     model_name = TextField()
     model_version = IntegerField(null=True)
@@ -116,6 +84,53 @@ class TrainingRun(BaseModel):
 
     class Meta:
         table_name = "training_runs"
+
+
+class NeuralModel(BaseModel):
+    name = TextField()
+    category = TextField(default="custom")
+    version = IntegerField(default=1)
+    architecture = TextField()  # JSON
+    weights = BlobField(null=True)
+    accuracy = FloatField(null=True)
+    val_accuracy = FloatField(null=True)
+    size_bytes = IntegerField(default=0)
+    status = TextField(default="untrained")
+    description = TextField(default="")
+    tags = TextField(default="[]")  # JSON
+    training_run = ForeignKeyField(TrainingRun, null=True, backref="versions", on_delete="SET NULL")
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "neural_models"
+        indexes = ((("name", "version"), True),)
+
+
+class ModelAlias(BaseModel):
+    """A movable name for one version (`NAME@champion`); rolling back moves it."""
+
+    name = TextField()
+    alias = TextField()
+    model = ForeignKeyField(NeuralModel, backref="aliases", on_delete="CASCADE")
+    updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "model_aliases"
+        indexes = ((("name", "alias"), True),)
+
+
+class TrainingHistory(BaseModel):
+    model = ForeignKeyField(NeuralModel, backref="history", on_delete="CASCADE")
+    epoch = IntegerField()
+    loss = FloatField()
+    accuracy = FloatField(null=True)
+    val_loss = FloatField(null=True)
+    val_accuracy = FloatField(null=True)
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "training_history"
 
 
 # --- pipeline -------------------------------------------------------------------------
@@ -372,6 +387,7 @@ class KnowledgeVersion(BaseModel):
 BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog]
 DOMAIN_MODELS = [
     NeuralModel,
+    ModelAlias,
     TrainingHistory,
     TrainingRun,
     Task,

@@ -1,0 +1,364 @@
+"""Neural operations over the store: train into the registry, predict, export, import,
+quantize, roll back. The CLI and the Models pane both call this (through the Engine).
+
+Training writes a `training_history` row per epoch as it goes, so any UI following the
+store charts it live, also when the training runs in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.neural import registry
+from workbench.neural.artifact import ModelArtifact
+from workbench.neural.clf import export_clf, import_clf
+from workbench.neural.data import Dataset, data_hash, load_dataset, read_inputs
+from workbench.neural.predict import ModelCache, ensemble, predict
+from workbench.neural.quantize import quantize_artifact
+from workbench.neural.spec import ModelSpec, parse_spec
+from workbench.neural.train import EpochRecord, train
+from workbench.store import models as m
+
+RESUMABLE = ("training", "interrupted", "cancelled")
+
+
+class NeuralService:
+    def __init__(self, checkpoint_root: Path, backend: str = "wasm", cache_size: int = 16):
+        self.checkpoint_root = checkpoint_root
+        self.backend = backend
+        self.cache = ModelCache(cache_size)
+
+    # -- training --------------------------------------------------------------------
+
+    def train(
+        self,
+        model: str | Path | Mapping,
+        data: str | Path,
+        *,
+        name: str | None = None,
+        epochs: int | None = None,
+        backend: str | None = None,
+        resume: bool = False,
+        init_from: str | None = None,
+        freeze_layers: int = 0,
+        label_column: str = "label",
+        description: str = "",
+        tags: Sequence[str] = (),
+        on_epoch: Callable[[EpochRecord], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, Any]:
+        """Train a model from a spec and a data file into a new registry version."""
+        spec = parse_spec(dict(model) if isinstance(model, Mapping) else model)
+        name = registry.check_name(name or spec_name(spec))
+        backend = backend or self.backend
+        dataset = load_dataset(data, spec, label_column=label_column)
+        digest = data_hash(data)
+        pretrained = self.load(init_from) if init_from else None
+        if freeze_layers and pretrained is None:
+            raise ValueError("--freeze needs --init-from: only transferred layers can be frozen")
+        if resume:
+            row = self._resumable(name)
+        else:
+            row, _run = registry.start_version(
+                name,
+                architecture=spec.to_dict(),
+                category=str(spec.to_dict().get("category") or "custom"),
+                description=description or str(spec.to_dict().get("description") or ""),
+                tags=tags,
+                run_config={
+                    "spec": spec.to_dict(),
+                    "data": str(data),
+                    "label_column": label_column,
+                    "backend": backend,
+                    "epochs": epochs,
+                    "init_from": init_from,
+                    "freeze_layers": freeze_layers,
+                },
+                data_hash=digest,
+            )
+        checkpoints = self.checkpoint_dir(name, row.version)
+
+        def record(rec: EpochRecord) -> None:
+            m.TrainingHistory.delete().where(
+                (m.TrainingHistory.model == row.id) & (m.TrainingHistory.epoch >= rec.epoch)
+            ).execute()
+            registry.record_epoch(row, rec)
+            if on_epoch is not None:
+                on_epoch(rec)
+
+        try:
+            result = train(
+                spec,
+                dataset,
+                backend=backend,
+                on_epoch=record,
+                checkpoint_dir=checkpoints,
+                resume=resume,
+                init_from=pretrained,
+                freeze_layers=freeze_layers,
+                should_stop=should_stop,
+                epochs=epochs,
+            )
+        except BaseException as exc:
+            registry.abandon_version(row, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        if result.cancelled:
+            registry.abandon_version(row, "cancelled", f"cancelled after epoch {result.epochs_run}")
+            return self._summary(row, result, status="cancelled")
+        artifact = result.artifact
+        artifact.spec["name"] = name
+        metrics = {
+            **artifact.metrics,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "stopped_early": result.stopped_early,
+            "training_time_s": result.training_time_s,
+            "backend": backend,
+        }
+        registry.finish_version(row, weights=artifact.to_bytes(), metrics=metrics)
+        shutil.rmtree(checkpoints, ignore_errors=True)
+        return self._summary(row, result, status="trained")
+
+    def _resumable(self, name: str) -> m.NeuralModel:
+        row = (
+            m.NeuralModel.select()
+            .where((m.NeuralModel.name == name) & (m.NeuralModel.status.in_(RESUMABLE)))
+            .order_by(m.NeuralModel.version.desc())
+            .first()
+        )
+        if row is None or not self.checkpoint_dir(name, row.version).is_dir():
+            raise registry.RegistryError(
+                f"nothing to resume for {name!r}: no interrupted training with checkpoints"
+            )
+        row.status = "training"
+        row.save()
+        if row.training_run_id:
+            m.TrainingRun.update(status="running").where(
+                m.TrainingRun.id == row.training_run_id
+            ).execute()
+        return row
+
+    def checkpoint_dir(self, name: str, version: int) -> Path:
+        return self.checkpoint_root / name / f"v{version}"
+
+    @staticmethod
+    def _summary(row: m.NeuralModel, result: Any, status: str) -> dict[str, Any]:
+        return {
+            "model_id": row.id,
+            "name": row.name,
+            "version": row.version,
+            "status": status,
+            "accuracy": result.accuracy,
+            "val_accuracy": result.val_accuracy,
+            "loss": result.loss,
+            "val_loss": result.val_loss,
+            "epochs_run": result.epochs_run,
+            "stopped_early": result.stopped_early,
+            "resumed_from": result.resumed_from,
+            "training_time_s": round(result.training_time_s, 4),
+            "backend": result.backend,
+        }
+
+    # -- loading and predicting ------------------------------------------------------
+
+    def load(self, reference: str) -> ModelArtifact:
+        row = registry.resolve(reference)
+        key = (row.name, row.version)
+
+        def loader() -> ModelArtifact:
+            _row, blob = registry.load_weights(f"{row.name}@{row.version}")
+            return ModelArtifact.from_bytes(blob)
+
+        return self.cache.get(key, loader)
+
+    def predict(self, reference: str, inputs: Any) -> list[dict[str, Any]]:
+        artifact = self.load(reference)
+        return [p.to_dict() for p in predict(artifact, read_inputs(inputs), backend=self.backend)]
+
+    def ensemble(self, references: Sequence[str], inputs: Any) -> list[dict[str, Any]]:
+        if len(references) < 2:
+            raise ValueError("an ensemble needs at least two models")
+        artifacts = [self.load(r) for r in references]
+        results = ensemble(
+            artifacts, read_inputs(inputs), backend=self.backend, names=list(references)
+        )
+        return [r.to_dict() for r in results]
+
+    # -- registry operations ---------------------------------------------------------
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        return registry.versions(name)
+
+    def rollback(self, name: str, version: int) -> dict[str, Any]:
+        target = registry.rollback(name, version)
+        return {"name": name, "champion": target.version}
+
+    def delete(self, reference: str) -> dict[str, Any]:
+        removed = registry.delete(reference)
+        name = registry.ModelRef.parse(reference).name
+        self.cache.invalidate(name)
+        return {"name": name, "deleted_versions": removed}
+
+    def export(self, reference: str, output: str | Path) -> dict[str, Any]:
+        row = registry.resolve(reference)
+        path = export_clf(self.load(reference), Path(output))
+        return {"name": row.name, "version": row.version, "path": str(path),
+                "bytes": path.stat().st_size}  # fmt: skip
+
+    def import_(self, path: str | Path, name: str | None = None) -> dict[str, Any]:
+        """Validate the whole file first; only a valid model becomes a new version."""
+        artifact = import_clf(Path(path))
+        name = registry.check_name(name or artifact.name)
+        artifact.spec["name"] = name
+        row, _run = registry.start_version(
+            name,
+            architecture=artifact.spec,
+            category=str(artifact.spec.get("category") or "custom"),
+            description=f"imported from {Path(path).name}",
+            run_kind="import",
+            run_config={"file": str(path)},
+            data_hash=data_hash(path),
+        )
+        registry.finish_version(
+            row, weights=artifact.to_bytes(), metrics=artifact.metrics, status="imported"
+        )
+        return {"name": name, "version": row.version, "status": "imported"}
+
+    def quantize(
+        self, reference: str, bits: int = 8, data: str | Path | None = None
+    ) -> dict[str, Any]:
+        """int8 weights as a new version; accuracy before/after measured on `data`
+        (held-out file) or, without it, on the stored training examples (said so)."""
+        row = registry.resolve(reference)
+        artifact = self.load(reference)
+        spec = artifact.model_spec
+        if data is not None:
+            eval_set, evaluated_on = load_dataset(data, spec), str(data)
+        else:
+            eval_set, evaluated_on = _examples_dataset(artifact, spec), "stored training examples"
+        quantized, report = quantize_artifact(artifact, eval_set, bits=bits, backend=self.backend)
+        new_row, _run = registry.start_version(
+            row.name,
+            architecture=quantized.spec,
+            category=row.category,
+            description=f"int{bits} quantization of version {row.version}",
+            tags=["quantized"],
+            run_kind="quantize",
+            run_config={"source_version": row.version, "bits": bits, "evaluated_on": evaluated_on},
+        )
+        out = {**report.to_dict(), "evaluated_on": evaluated_on}
+        metrics = {
+            k: v for k, v in quantized.metrics.items() if k not in ("accuracy", "val_accuracy")
+        }
+        metrics["quantization"] = out
+        # Held-out data measures val_accuracy; the stored training sample only accuracy.
+        metrics["val_accuracy" if data is not None else "accuracy"] = out.get("accuracy_after")
+        registry.finish_version(
+            new_row, weights=quantized.to_bytes(), metrics=metrics, status="quantized"
+        )
+        return {"name": row.name, "source_version": row.version, "version": new_row.version, **out}
+
+    def models(self) -> list[dict[str, Any]]:
+        """One line per model name: newest version, champion and its measured accuracy."""
+        out = []
+        names = [r[0] for r in m.NeuralModel.select(m.NeuralModel.name).distinct().tuples()]
+        for name in sorted(names):
+            versions = registry.versions(name)
+            champion = next((v for v in versions if "champion" in v["aliases"]), None)
+            out.append(
+                {
+                    "name": name,
+                    "versions": len(versions),
+                    "latest": versions[-1]["version"],
+                    "latest_status": versions[-1]["status"],
+                    "champion": champion["version"] if champion else None,
+                    "val_accuracy": champion["val_accuracy"] if champion else None,
+                }
+            )
+        return out
+
+    # -- the catalog -----------------------------------------------------------------
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """The 27 catalog models in catalog order: recipe, whether the data to train
+        them is there now (and why not), and the champion's measured accuracy."""
+        from workbench.neural import catalog as cat
+
+        out = []
+        for entry in cat.ENTRIES:
+            recipe = entry.recipe
+            rows = recipe.count()
+            reason = None
+            try:
+                cat.build_records(entry)
+            except ValueError as exc:
+                reason = str(exc)
+            champion = registry.alias_target(entry.name, registry.CHAMPION)
+            out.append(
+                {
+                    "name": entry.name,
+                    "category": entry.category,
+                    "purpose": entry.purpose,
+                    "use_case": entry.use_case,
+                    "source": recipe.source,
+                    "recipe": recipe.description,
+                    "spec": entry.spec,
+                    "source_rows": rows,
+                    "trainable": reason is None,
+                    "reason": reason,
+                    "version": champion.version if champion else None,
+                    "val_accuracy": champion.val_accuracy if champion else None,
+                    "status": champion.status if champion else "untrained",
+                }
+            )
+        return out
+
+    def train_catalog(
+        self,
+        name: str,
+        *,
+        epochs: int | None = None,
+        backend: str | None = None,
+        on_epoch: Callable[[EpochRecord], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, Any]:
+        """Build a catalog model's training file from its source and train it."""
+        from workbench.neural import catalog as cat
+
+        entry = cat.get(name)
+        path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
+        return self.train(
+            entry.spec,
+            path,
+            name=entry.name,
+            epochs=epochs,
+            backend=backend,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            description=entry.purpose,
+            tags=[entry.category, "catalog"],
+        )
+
+
+def spec_name(spec: ModelSpec) -> str:
+    d = spec.to_dict()
+    return str(d.get("name") or d.get("modelId") or "model")
+
+
+def _examples_dataset(artifact: ModelArtifact, spec: ModelSpec) -> Dataset:
+    ex = artifact.examples
+    if ex is None or len(ex) == 0 or ex.labels is None:
+        raise ValueError("this model stores no labelled examples: pass --data FILE to evaluate")
+    X = ex.codes.astype(np.float32) * ex.scales[:, None]
+    labels = np.asarray(ex.labels)
+    return Dataset.from_arrays(X, labels, spec, label_names=artifact.label_names, texts=ex.texts)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str)
