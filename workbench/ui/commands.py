@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from workbench.ui.pane import Pane
+
+
+def run_pane_action(pane: Pane, action: str) -> None:
+    """Show the pane's tab, then run one of its actions (as its key would)."""
+    pane_id = (pane.id or "").removesuffix("-pane")
+    pane.app.action_show_pane(pane_id)  # type: ignore[attr-defined]
+    getattr(pane, f"action_{action}")()
 
 
 class WorkbenchCommands(Provider):
@@ -19,6 +29,16 @@ class WorkbenchCommands(Provider):
                     partial(app.action_show_pane, pane_id),
                 )
             )
+        for pane in app.query(Pane):
+            for binding in pane.BINDINGS:
+                if isinstance(binding, Binding) and binding.id and "(" not in binding.action:
+                    commands.append(
+                        (
+                            f"{pane.TITLE}: {binding.description}",
+                            f"{binding.description} (key {binding.key}, {pane.TITLE} pane)",
+                            partial(run_pane_action, pane, binding.action),
+                        )
+                    )
         commands.append(
             ("Refresh all panes", "Reload every pane from the store", app.action_refresh)
         )

@@ -1,42 +1,685 @@
-"""Models: registered neural models, training runs and per-epoch history."""
+"""Models: the catalog by category and your own models; details, versions, a live
+training chart; train, predict, quantize, export, import, roll back.
 
+Everything slow runs in thread workers that only post messages; the pane redraws from the
+store when the change feed (or its own worker) says the neural tables changed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Label, Static
+from textual.worker import Worker, WorkerState
+from textual_plotext import PlotextPlot
 
+from workbench.neural import registry
+from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
-from workbench.ui.widgets.table_panel import TablePanel
+from workbench.ui.screens.model_dialogs import (
+    ExportDialog,
+    ImportDialog,
+    PredictDialog,
+    ReportScreen,
+    TrainCatalogDialog,
+    TrainDialog,
+)
+
+CATEGORIES = ("coordination", "consensus", "performance", "sparc", "specialized")
+CUSTOM = "your models"
+NEURAL_TABLES = {"neural_models", "training_history", "training_runs", "model_aliases"}
+ENGINE_ERRORS = (StoreError, ValueError, OSError)
+DETAIL_DELAY_S = 0.08
+SAMPLE_DIR = Path("sample_data") / "neural"
+
+
+def fmt_acc(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def fmt_size(n: int | None) -> str:
+    if not n:
+        return "—"
+    return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def shown_accuracy(val_accuracy: float | None, status: str | None) -> str:
+    """Measured held-out accuracy, else the state (`untrained`, `training`, …)."""
+    if val_accuracy is not None:
+        return f"{val_accuracy:.3f}"
+    return status or "untrained"
+
+
+def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
+    """Whole-epoch ticks, at most `most` of them, always including the last epoch."""
+    if not epochs:
+        return []
+    first, last = epochs[0], epochs[-1]
+    step = max(1, -(-(last - first) // (most - 1)))
+    ticks = list(range(first, last + 1, step))
+    if ticks[-1] != last:
+        ticks[-1] = last
+    return ticks
+
+
+def architecture_line(spec: dict | None) -> str:
+    if not spec:
+        return "—"
+    arch = spec.get("architecture") or {}
+    layers = arch.get("layers") or []
+    parts = []
+    for layer in layers:
+        act = f" {layer['activation']}" if layer.get("activation") else ""
+        parts.append(f"{layer.get('type', '?')} {layer.get('size', '?')}{act}")
+    kind = arch.get("type", "")
+    return f"{kind} · " * bool(kind) + (" → ".join(parts) or "—")
+
+
+def training_line(spec: dict | None) -> str:
+    t = (spec or {}).get("training") or {}
+    if not t:
+        return ""
+    keys = ("optimizer", "learning_rate", "batch_size", "epochs", "validation_split", "seed")
+    return " · ".join(f"{k} {t[k]}" for k in keys if t.get(k) is not None)
+
+
+def recipe_text(recipe: Any) -> str:
+    if recipe is None:
+        return ""
+    if isinstance(recipe, dict):
+        return ", ".join(f"{k}: {v}" for k, v in recipe.items() if not isinstance(v, dict | list))
+    return str(recipe)
+
+
+def recipe_spec(entry: dict) -> dict | None:
+    """The preset architecture of a catalog entry, wherever the catalog put it."""
+    for key in ("spec", "architecture", "recipe"):
+        value = entry.get(key)
+        if isinstance(value, dict):
+            if "architecture" in value:
+                return value
+            if "layers" in value:
+                return {"architecture": value}
+            inner = value.get("spec") or value.get("model")
+            if isinstance(inner, dict) and "architecture" in inner:
+                return inner
+    return None
+
+
+def prediction_markdown(reference: str, results: list[dict]) -> str:
+    out = [f"# Prediction · {reference}"]
+    for i, r in enumerate(results, start=1):
+        if len(results) > 1:
+            out.append(f"## Input {i}")
+        conf = r.get("confidence")
+        conf_text = "—" if conf is None else f"{conf:.3f}"
+        out.append(f"**{r.get('prediction')}** · confidence {conf_text}")
+        reasoning = r.get("reasoning") or []
+        if reasoning:
+            table = ["| nearest example | label | similarity |", "|---|---|---|"]
+            for n in reasoning:
+                text = str(n.get("text", "")).replace("|", "\\|").replace("\n", " ")
+                text = text if len(text) <= 48 else text[:47] + "…"
+                table.append(f"| {text} | {n.get('label')} | {fmt_acc(n.get('similarity'))} |")
+            out.append("\n".join(table))
+        recs = r.get("recommendations") or []
+        if recs:
+            out.append("\n".join(f"- {rec}" for rec in recs))
+    return "\n\n".join(out)
+
+
+def quantize_markdown(report: dict) -> str:
+    return (
+        f"# Quantized · {report.get('name')} v{report.get('source_version')} → "
+        f"v{report.get('version')}\n\n"
+        "| | before | after |\n|---|---|---|\n"
+        f"| size | {fmt_size(report.get('size_before'))} | {fmt_size(report.get('size_after'))} |\n"
+        f"| accuracy | {fmt_acc(report.get('accuracy_before'))} | "
+        f"{fmt_acc(report.get('accuracy_after'))} |\n\n"
+        f"Accuracy measured on {report.get('evaluated_on')}."
+    )
+
+
+class TrainingProgress(Message):
+    """One finished epoch of the pane's own training (newest replaces older, unhandled)."""
+
+    def __init__(self, name: str, epoch: int, loss: float, val_accuracy: float | None) -> None:
+        super().__init__()
+        self.name = name
+        self.epoch = epoch
+        self.loss = loss
+        self.val_accuracy = val_accuracy
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TrainingProgress)
 
 
 class ModelsPane(Pane):
     TITLE = "Models"
-    HELP = "Model registry versions, training runs and per-epoch training history."
+    HELP = (
+        "The catalog by category and your own models, each with its measured held-out "
+        "accuracy or `untrained`. The right side shows the selected model: purpose, "
+        "architecture, versions and the loss/accuracy chart of the selected version "
+        "(live while it trains, also from another process).\n\n"
+        "| key | action |\n|---|---|\n"
+        "| `t` | train the selected model (catalog: epochs; yours: spec, data, epochs, name) |\n"
+        "| `n` | train a new model from a spec file and a data file |\n"
+        "| `p` | predict with the selected version |\n"
+        "| `z` | quantize the selected version to int8 (measured report) |\n"
+        "| `e` | export the selected version to a .clf file |\n"
+        "| `i` | import a .clf file |\n"
+        "| `b` | roll back: make the selected version the champion |\n"
+        "| `x` | cancel the running training |\n"
+        "| `tab` | move between the model list and the versions table |"
+    )
+    BINDINGS = [
+        Binding("t", "train", "Train", id="models.train"),
+        Binding("n", "train_new", "New", id="models.train_new"),
+        Binding("p", "predict", "Predict", id="models.predict"),
+        Binding("z", "quantize", "Quantize", id="models.quantize"),
+        Binding("e", "export", "Export", id="models.export"),
+        Binding("i", "import", "Import", id="models.import"),
+        Binding("b", "rollback", "Roll back", id="models.rollback"),
+        Binding("x", "cancel_training", "Cancel", id="models.cancel"),
+    ]
+    DEFAULT_CSS = """
+    ModelsPane #models-list { width: 42; border-right: solid $panel; }
+    ModelsPane #models-list > DataTable { height: 1fr; }
+    ModelsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
+    ModelsPane #model-detail { width: 1fr; }
+    ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
+    ModelsPane #model-versions { height: auto; max-height: 8; }
+    ModelsPane #train-status { padding: 0 1; color: $text-muted; height: 1; }
+    ModelsPane #model-charts { height: 1fr; min-height: 8; }
+    ModelsPane PlotextPlot { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._detail_timer: Timer | None = None
+        self.catalog_entries: dict[str, dict] = {}
+        self.own_models: dict[str, dict] = {}
+        self.selected: str | None = None
+        self.version: int | None = None
+        self.follow_latest = True
+        self.versions: list[dict] = []
+        self.training: str | None = None
+        self._training_name: str | None = None
+        self._stop = threading.Event()
+
+    # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield TablePanel(
-            "Model versions",
-            "neural_models",
-            [
-                "name",
-                "version",
-                "category",
-                "status",
-                "accuracy",
-                "val_accuracy",
-                "size_bytes",
-                "updated",
-            ],
-            empty="no model trained in this store",
-        )
         with Horizontal():
-            yield TablePanel(
-                "Training runs",
-                "training_runs",
-                ["model_name", "model_version", "kind", "status", "started", "finished"],
-                empty="no training run",
+            with Vertical(id="models-list"):
+                yield Label("Models", id="models-title", classes="panel-title")
+                table = DataTable(id="model-table", cursor_type="row", zebra_stripes=False)
+                table.add_column("model", key="model", width=28)
+                table.add_column("val acc", key="acc", width=9)
+                yield table
+            with Vertical(id="model-detail"):
+                yield Static("", id="model-info")
+                yield Label("Versions", id="versions-title", classes="panel-title")
+                versions = DataTable(id="model-versions", cursor_type="row", zebra_stripes=True)
+                for col in ("version", "status", "aliases", "accuracy", "val acc", "size"):
+                    versions.add_column(col, key=col)
+                yield versions
+                yield Label("", id="train-status")
+                yield Label("", id="chart-title", classes="panel-title")
+                with Horizontal(id="model-charts"):
+                    yield PlotextPlot(id="loss-chart")
+                    yield PlotextPlot(id="accuracy-chart")
+
+    def on_mount(self) -> None:
+        self.query_one("#train-status", Label).display = False
+        super().on_mount()
+
+    def on_show(self) -> None:
+        if not self.query_one("#model-versions", DataTable).has_focus:
+            self.query_one("#model-table", DataTable).focus()
+
+    @property
+    def tables(self) -> set[str]:
+        return set(NEURAL_TABLES)
+
+    @property
+    def neural(self):
+        return self.app.engine.neural  # type: ignore[attr-defined]
+
+    # -- data --------------------------------------------------------------------------
+
+    def refresh_data(self, changed: set[str] | None = None) -> None:
+        """Epochs (training_history) only redraw the detail; new versions, aliases and
+        runs also reload the list (the catalog reads the champions)."""
+        if changed is None or changed & (NEURAL_TABLES - {"training_history"}):
+            try:
+                catalog = self.neural.catalog()
+                own = self.neural.models()
+            except ENGINE_ERRORS as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.catalog_entries = {e["name"]: e for e in catalog}
+            self.own_models = {m["name"]: m for m in own if m["name"] not in self.catalog_entries}
+            self._fill_list()
+        self.show_detail()
+
+    def _fill_list(self) -> None:
+        table = self.query_one("#model-table", DataTable)
+        groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
+        for e in self.catalog_entries.values():
+            acc = shown_accuracy(e.get("val_accuracy"), e.get("status"))
+            groups.setdefault(str(e.get("category")), []).append((e["name"], acc))
+        groups[CUSTOM] = [
+            (m["name"], shown_accuracy(m.get("val_accuracy"), m.get("latest_status")))
+            for m in self.own_models.values()
+        ]
+        keep = self.selected
+        table.clear()
+        for category, rows in groups.items():
+            if not rows and category != CUSTOM:
+                continue
+            header = Text(f"{category} · {len(rows)}", style="bold")
+            table.add_row(header, "", key=f"cat:{category}")
+            for name, acc in rows:
+                style = "dim" if acc == "untrained" else ""
+                table.add_row(Text(f"  {name}"), Text(f"{acc:>9}", style=style), key=name)
+        trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
+        title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
+        self.query_one("#models-title", Label).update(f"{title} · yours {len(self.own_models)}")
+        names = [n for n in (keep, *self.own_models, *self.catalog_entries) if n]
+        target = next((n for n in names if n in self.catalog_entries or n in self.own_models), None)
+        if target is not None:
+            self.selected = target
+            table.move_cursor(row=table.get_row_index(target), animate=False)
+
+    def select_model(self, name: str) -> None:
+        """Select a model in the list (used by the command palette and tests)."""
+        table = self.query_one("#model-table", DataTable)
+        table.move_cursor(row=table.get_row_index(name), animate=False)
+        self._select(name)
+
+    def _select(self, name: str | None) -> None:
+        if name != self.selected:
+            self.selected = name
+            self.version = None
+            self.follow_latest = True
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted, "#model-table")
+    def _model_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        # Rendering the detail and its two charts costs ~0.15 s: while the cursor is
+        # moving, only the row it stops on is drawn (read from the table, not the event,
+        # so a burst of keys always ends on the right model).
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, self._select_cursor_row)
+
+    def _select_cursor_row(self) -> None:
+        self._detail_timer = None
+        table = self.query_one("#model-table", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is not None and not key.startswith("cat:"):
+            self._select(key)
+
+    @on(DataTable.RowHighlighted, "#model-versions")
+    def _version_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if event.cursor_row != event.data_table.cursor_row:
+            return
+        if key is None or not self.versions:
+            return
+        version = int(key)
+        if version != self.version:
+            self.version = version
+            self.follow_latest = version == self.versions[-1]["version"]
+            self._show_version_detail()
+
+    def show_detail(self) -> None:
+        name = self.selected
+        self.versions = []
+        if name is not None and (name in self.own_models or self._has_versions(name)):
+            try:
+                self.versions = self.neural.versions(name)
+            except ENGINE_ERRORS:
+                self.versions = []
+        numbers = [v["version"] for v in self.versions]
+        if self.versions and (self.follow_latest or self.version not in numbers):
+            self.version = numbers[-1]
+        elif not self.versions:
+            self.version = None
+        self._fill_versions()
+        self._show_version_detail()
+
+    def _has_versions(self, name: str) -> bool:
+        entry = self.catalog_entries.get(name) or {}
+        return entry.get("version") is not None or entry.get("status") not in (None, "untrained")
+
+    def _fill_versions(self) -> None:
+        table = self.query_one("#model-versions", DataTable)
+        table.clear()
+        for v in self.versions:
+            table.add_row(
+                f"v{v['version']}",
+                v["status"],
+                ", ".join(v["aliases"]) or "—",
+                fmt_acc(v["accuracy"]),
+                fmt_acc(v["val_accuracy"]),
+                fmt_size(v["size_bytes"]),
+                key=str(v["version"]),
             )
-            yield TablePanel(
-                "Training history",
-                "training_history",
-                ["model", "epoch", "loss", "accuracy", "val_loss", "val_accuracy"],
-                empty="no epoch recorded",
+        if self.version is not None:
+            table.move_cursor(row=table.get_row_index(str(self.version)), animate=False)
+        n = len(self.versions)
+        self.query_one("#versions-title", Label).update(
+            f"Versions · {n}" if n else "Versions · none yet (t trains one)"
+        )
+
+    def _current_row(self):
+        if self.selected is None or self.version is None:
+            return None
+        try:
+            return registry.resolve(f"{self.selected}@{self.version}")
+        except ENGINE_ERRORS:
+            return None
+
+    def _show_version_detail(self) -> None:
+        row = self._current_row()
+        spec = json.loads(row.architecture) if row is not None else None
+        self.query_one("#model-info", Static).update(self._info_text(spec))
+        self._draw_chart(row)
+
+    def _info_text(self, spec: dict | None) -> Text:
+        name = self.selected
+        if name is None:
+            return Text("No model yet: press n to train one from a spec and a data file.")
+        entry = self.catalog_entries.get(name)
+        champion = next((v["version"] for v in self.versions if "champion" in v["aliases"]), None)
+        category = entry.get("category") if entry else (self.versions or [{}])[0].get("category")
+        head = Text.assemble(
+            (name, "bold"),
+            f" · {category or 'custom'}",
+            f" · champion v{champion}" if champion else " · no champion",
+        )
+        lines = [head]
+        if entry:
+            spec = spec or recipe_spec(entry)
+            lines.append(Text.assemble(("purpose ", "dim"), str(entry.get("purpose") or "—")))
+            lines.append(Text.assemble(("use case ", "dim"), str(entry.get("use_case") or "—")))
+            rows = entry.get("source_rows")
+            source = str(entry.get("source") or "—") + (f" ({rows} rows)" if rows else "")
+            lines.append(Text.assemble(("source ", "dim"), source))
+            if entry.get("recipe"):
+                lines.append(Text.assemble(("recipe ", "dim"), recipe_text(entry["recipe"])))
+            if not entry.get("trainable", True):
+                lines.append(Text.assemble(("not trainable ", "dim"), str(entry.get("reason"))))
+        else:
+            desc = next((v["description"] for v in reversed(self.versions) if v["description"]), "")
+            lines.append(Text(desc or "—"))
+        if spec is not None:
+            lines.append(Text.assemble(("architecture ", "dim"), architecture_line(spec)))
+        training = training_line(spec)
+        if training:
+            lines.append(Text.assemble(("training ", "dim"), training))
+        return Text("\n").join(lines)
+
+    def _draw_chart(self, row) -> None:
+        history = registry.history(row.id) if row is not None else []
+        if row is None:
+            caption = "training chart · no version selected"
+        elif not history:
+            caption = f"training chart · {row.name} v{row.version} · no epochs recorded"
+        else:
+            n = len(history)
+            caption = f"training chart · {row.name} v{row.version} · {n} epoch{'s' * (n != 1)}"
+        self.query_one("#chart-title", Label).update(caption)
+        epochs = [h["epoch"] for h in history]
+        ticks = epoch_ticks(epochs)
+        for chart_id, keys in (
+            ("#loss-chart", ("loss", "val_loss")),
+            ("#accuracy-chart", ("accuracy", "val_accuracy")),
+        ):
+            chart = self.query_one(chart_id, PlotextPlot)
+            plt = chart.plt
+            plt.clear_data()
+            plt.clear_figure()
+            for key in keys:
+                points = [(h["epoch"], h[key]) for h in history if h[key] is not None]
+                if points:
+                    plt.plot([p[0] for p in points], [p[1] for p in points], label=key)
+            plt.title(keys[0])
+            plt.xlabel("epoch")
+            if ticks:
+                plt.xticks(ticks)
+            chart.refresh()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def _reference(self) -> str | None:
+        if self.selected is None or self.version is None:
+            self.notify("select a model with a trained version first", severity="warning")
+            return None
+        return f"{self.selected}@{self.version}"
+
+    def action_train(self) -> None:
+        if self._busy():
+            return
+        name = self.selected
+        if name is not None and name in self.catalog_entries:
+            entry = self.catalog_entries[name]
+            if not entry.get("trainable", True):
+                self.notify(f"{name}: {entry.get('reason') or 'not trainable'}", severity="error")
+                return
+            dialog = TrainCatalogDialog(name, recipe_text(entry.get("recipe")))
+            self.app.push_screen(dialog, self._train_catalog_chosen)
+            return
+        if name is None:
+            self.action_train_new()
+            return
+        row = self._current_row()
+        spec = json.loads(row.architecture) if row is not None else None
+        self.app.push_screen(
+            TrainDialog(name, spec_from_version=row is not None),
+            lambda r: self._train_chosen(r, spec),
+        )
+
+    def action_train_new(self) -> None:
+        if self._busy():
+            return
+        spec = SAMPLE_DIR / "code-review.model.json"
+        data = SAMPLE_DIR / "code_review.json"
+        defaults = (str(spec), str(data)) if spec.is_file() and data.is_file() else ("", "")
+        self.app.push_screen(TrainDialog("", *defaults), self._train_chosen)
+
+    def _busy(self) -> bool:
+        if self.training is not None:
+            self.notify(f"already training {self.training}: x cancels it", severity="warning")
+            return True
+        return False
+
+    def _train_catalog_chosen(self, result: dict | None) -> None:
+        if result is None:
+            return
+        name = result["name"]
+        self._start_training(
+            name,
+            lambda on_epoch, stop: self.neural.train_catalog(
+                name, epochs=result["epochs"], on_epoch=on_epoch, should_stop=stop
+            ),
+        )
+
+    def _train_chosen(self, result: dict | None, version_spec: dict | None = None) -> None:
+        if result is None:
+            return
+        spec = result["spec"] or version_spec
+        label = result["name"] or Path(result["spec"] or "model").stem
+        self._start_training(
+            label,
+            lambda on_epoch, stop: self.neural.train(
+                spec,
+                result["data"],
+                name=result["name"],
+                epochs=result["epochs"],
+                on_epoch=on_epoch,
+                should_stop=stop,
+            ),
+        )
+
+    def _start_training(self, label: str, call: Callable) -> None:
+        self.training = label
+        self._training_name = None
+        self._stop.clear()
+        self.follow_latest = True
+        self._status(f"training {label} · starting…")
+        self.run_training(label, call)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models-train")
+    def run_training(self, label: str, call: Callable) -> dict:
+        def on_epoch(rec: Any) -> None:
+            self.post_message(
+                TrainingProgress(label, rec.epoch, rec.loss, getattr(rec, "val_accuracy", None))
             )
+
+        return call(on_epoch, self._stop.is_set)
+
+    @on(TrainingProgress)
+    def _progress(self, message: TrainingProgress) -> None:
+        target = self._training_name or message.name
+        if target not in self.catalog_entries and target not in self.own_models:
+            # A new model named by its spec: find the version being trained.
+            self.refresh_data()
+            training = (n for n, m in self.own_models.items() if m["latest_status"] == "training")
+            target = next(training, target)
+        if target in self.catalog_entries or target in self.own_models:
+            self._training_name = target
+        val = "" if message.val_accuracy is None else f" · val acc {message.val_accuracy:.3f}"
+        self._status(
+            f"training {target} · epoch {message.epoch} · loss {message.loss:.4f}{val} · x cancels"
+        )
+        if target != self.selected and self._training_name is not None:
+            self.select_model(target)
+        else:
+            self.show_detail()
+
+    def action_cancel_training(self) -> None:
+        if self.training is None:
+            self.notify("no training is running", severity="warning")
+            return
+        self._stop.set()
+        self._status(f"cancelling {self.training}…")
+
+    def action_predict(self) -> None:
+        ref = self._reference()
+        if ref is not None:
+            self.app.push_screen(PredictDialog(ref), lambda r: self._predict_chosen(ref, r))
+
+    def _predict_chosen(self, ref: str, result: dict | None) -> None:
+        if result is not None:
+            self.run_op("predict", lambda: (ref, self.neural.predict(ref, result["input"])))
+
+    def action_quantize(self) -> None:
+        ref = self._reference()
+        if ref is not None:
+            self._status(f"quantizing {ref}…")
+            self.run_op("quantize", lambda: self.neural.quantize(ref, bits=8))
+
+    def action_export(self) -> None:
+        ref = self._reference()
+        if ref is not None:
+            default = f"{self.selected}-v{self.version}.clf"
+            self.app.push_screen(ExportDialog(ref, default), lambda r: self._export_chosen(ref, r))
+
+    def _export_chosen(self, ref: str, result: dict | None) -> None:
+        if result is not None:
+            self.run_op("export", lambda: self.neural.export(ref, result["path"]))
+
+    def action_import(self) -> None:
+        self.app.push_screen(ImportDialog(), self._import_chosen)
+
+    def _import_chosen(self, result: dict | None) -> None:
+        if result is not None:
+            self.run_op("import", lambda: self.neural.import_(result["path"], name=result["name"]))
+
+    def action_rollback(self) -> None:
+        ref = self._reference()
+        if ref is None:
+            return
+        name, version = self.selected, self.version
+        self.run_op("rollback", lambda: self.neural.rollback(name, version))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models-op")
+    def run_op(self, kind: str, call: Callable) -> tuple[str, Any]:
+        return kind, call()
+
+    # -- results -----------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group not in ("models-train", "models-op"):
+            return
+        if event.state == WorkerState.ERROR:
+            if worker.group == "models-train":
+                self._status(f"training {self.training} failed")
+                self.training = None
+            else:
+                self._status("")
+            self.notify(str(worker.error), severity="error")
+            self.refresh_data()
+        elif event.state == WorkerState.SUCCESS:
+            if worker.group == "models-train":
+                self._trained(worker.result)
+            else:
+                self._op_done(*worker.result)
+        elif event.state == WorkerState.CANCELLED and worker.group == "models-train":
+            self.training = None
+
+    def _trained(self, result: dict) -> None:
+        self.training = None
+        name, version = result["name"], result["version"]
+        if result.get("status") == "cancelled":
+            self._status(f"cancelled {name} v{version} after epoch {result['epochs_run']}")
+            self.notify(f"training of {name} cancelled", severity="warning")
+        else:
+            self._status(
+                f"trained {name} v{version} · {result['epochs_run']} epochs · "
+                f"val acc {fmt_acc(result.get('val_accuracy'))}"
+            )
+            self.notify(f"trained {name} v{version}")
+        self.refresh_data()
+        self.follow_latest = True
+        self.select_model(name)
+
+    def _op_done(self, kind: str, result: Any) -> None:
+        self._status("")
+        if kind == "predict":
+            ref, predictions = result
+            self.app.push_screen(ReportScreen(prediction_markdown(ref, predictions)))
+            return
+        self.refresh_data()
+        if kind == "quantize":
+            self.app.push_screen(ReportScreen(quantize_markdown(result)))
+        elif kind == "export":
+            self.notify(f"exported {result['name']} v{result['version']} to {result['path']}")
+        elif kind == "import":
+            self.notify(f"imported {result['name']} v{result['version']}")
+            self.select_model(result["name"])
+        elif kind == "rollback":
+            self.notify(f"{result['name']}: champion is now v{result['champion']}")
+
+    def _status(self, text: str) -> None:
+        status = self.query_one("#train-status", Label)
+        status.update(text)
+        status.display = bool(text)
