@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Sparkline, Static
 
 from tests.conftest import FROZEN_NOW
 from tests.ui.conftest import SIZE
@@ -222,6 +222,10 @@ async def test_rollback_moves_champion_to_selected_version(make_app):
         assert champion(MODEL) == target
         aliases = {r[0]: r[2] for r in rows(pane, "#model-versions")}
         assert aliases[f"v{target}"] == "champion"
+        # the metric across versions: one sparkline point per measured version
+        spark = pane.query_one("#versions-spark", Sparkline)
+        assert list(spark.data) == [v["val_accuracy"] for v in registry.versions(MODEL)]
+        assert spark.display
 
 
 async def test_bad_inputs_show_errors_and_change_nothing(make_app, tmp_path):

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
@@ -200,6 +200,10 @@ class ModelsPane(Pane):
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
     ModelsPane #model-versions { height: auto; max-height: 8; }
+    ModelsPane #versions-head { height: 1; }
+    ModelsPane #versions-title { width: auto; }
+    ModelsPane #versions-spark { width: 16; height: 1; margin: 0 1; }
+    ModelsPane #versions-trend { width: auto; color: $text-muted; }
     ModelsPane #train-status { padding: 0 1; color: $text-muted; height: 1; }
     ModelsPane #model-charts { height: 1fr; min-height: 8; }
     ModelsPane PlotextPlot { width: 1fr; height: 1fr; }
@@ -230,7 +234,10 @@ class ModelsPane(Pane):
                 yield table
             with Vertical(id="model-detail"):
                 yield Static("", id="model-info")
-                yield Label("Versions", id="versions-title", classes="panel-title")
+                with Horizontal(id="versions-head"):
+                    yield Label("Versions", id="versions-title", classes="panel-title")
+                    yield Sparkline([], id="versions-spark")
+                    yield Label("", id="versions-trend")
                 versions = DataTable(id="model-versions", cursor_type="row", zebra_stripes=True)
                 for col in ("version", "status", "aliases", "accuracy", "val acc", "size"):
                     versions.add_column(col, key=col)
@@ -386,6 +393,16 @@ class ModelsPane(Pane):
         self.query_one("#versions-title", Label).update(
             f"Versions · {n}" if n else "Versions · none yet (t trains one)"
         )
+        # The metric across versions: measured val accuracy of each version, in order.
+        measured = [(v["version"], v["val_accuracy"]) for v in self.versions]
+        measured = [(ver, acc) for ver, acc in measured if acc is not None]
+        spark = self.query_one("#versions-spark", Sparkline)
+        trend = self.query_one("#versions-trend", Label)
+        spark.display = trend.display = len(measured) > 1
+        if len(measured) > 1:
+            spark.data = [acc for _, acc in measured]
+            (first_v, first), (last_v, last) = measured[0], measured[-1]
+            trend.update(f"val acc v{first_v} {first:.3f} → v{last_v} {last:.3f}")
 
     def _current_row(self):
         if self.selected is None or self.version is None:
