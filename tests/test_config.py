@@ -52,3 +52,19 @@ def test_kernel_backend_from_env():
     assert config.kernel_backend({"WORKBENCH_BACKEND": "numpy"}) == "numpy"
     with pytest.raises(ValueError, match="WORKBENCH_BACKEND must be one of wasm, numpy"):
         config.kernel_backend({"WORKBENCH_BACKEND": "cuda"})
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path, monkeypatch):
+    from workbench import fsutil
+
+    target = tmp_path / "f.json"
+    target.write_text("old")
+
+    def full_disk(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fsutil.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"), fsutil.atomic_write(target, "w") as fh:
+        fh.write("new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]

@@ -45,7 +45,7 @@ def test_failed_export_leaves_nothing(tmp_path, art, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("workbench.neural.clf.os.fsync", boom)
+    monkeypatch.setattr("workbench.fsutil.os.fsync", boom)
     with pytest.raises(OSError):
         export_clf(art.artifact, tmp_path / "m.clf")
     assert list(tmp_path.iterdir()) == []

@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import statistics
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import config
+from workbench.fsutil import atomic_write
 from workbench.store import models as m
 
 CATEGORIES = ("coordination", "consensus", "performance", "sparc", "specialized")
@@ -1053,14 +1052,8 @@ def build_training_file(entry: CatalogEntry, out_dir: Path) -> tuple[Path, int]:
         "description": f"{entry.name}: {entry.recipe.description} (source: {entry.recipe.source})",
         "trainingData": records,
     }
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{entry.name}-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=1)
     return path, len(records)
 
 

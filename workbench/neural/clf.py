@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from workbench.fsutil import atomic_write
 
 from .artifact import MAX_ARRAY_BYTES, ModelArtifact, load_npz_bytes
 
@@ -31,18 +31,12 @@ def export_clf(artifact: ModelArtifact, path: str | Path) -> Path:
     manifest = json.dumps(meta, indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("manifest.json", manifest)
-                zf.writestr("weights.npz", buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_write(dest) as f,
+        zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
+        zf.writestr("manifest.json", manifest)
+        zf.writestr("weights.npz", buf.getvalue())
     return dest
 
 

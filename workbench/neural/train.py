@@ -11,9 +11,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
-import tempfile
 import time
 import warnings
 import zipfile
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.fsutil import atomic_write
 from workbench.kernels import MLP, Backend
 from workbench.kernels import backend as get_backend
 
@@ -172,16 +171,8 @@ def _write_checkpoint(
     raw = json.dumps(meta, sort_keys=True).encode("utf-8")
     arrays["meta"] = np.frombuffer(raw, np.uint8)
     final = d / f"ckpt-{epoch:06d}.npz"
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".ckpt-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(final) as f:
+        np.savez_compressed(f, **arrays)
     for old in list_checkpoints(d)[:-CKPT_KEEP]:
         old.unlink(missing_ok=True)
     return final
