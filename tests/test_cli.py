@@ -157,3 +157,15 @@ def test_bad_busy_timeout_env(tmp_path):
         "store", "stats", "--db", str(tmp_path / "w.db"), env={"WORKBENCH_BUSY_TIMEOUT_MS": "x"}
     )
     assert_one_line_error(result, "WORKBENCH_BUSY_TIMEOUT_MS must be an integer")
+
+
+def test_ui_without_a_terminal_is_refused_not_spinning(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "--db", str(tmp_path / "w.db")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert_one_line_error(result, "the UI needs an interactive terminal")
+    assert not (tmp_path / "w.db").exists()  # nothing opened or created

@@ -320,6 +320,8 @@ def cmd_store_stats(args: argparse.Namespace) -> int:
 
 
 def run_ui(args: argparse.Namespace) -> int:
+    if not sys.stdin.isatty():
+        raise CliError("the UI needs an interactive terminal; run a subcommand (see --help)")
     from workbench.engine import Engine
     from workbench.ui.app import WorkbenchApp
 
