@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     _add_neural(commands)
+    _add_pipeline(commands)
 
     bench = commands.add_parser("bench", help="measure kernels against their peers")
     bench_cmds = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
@@ -258,6 +259,77 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def _add_pipeline(commands) -> None:
+    pipeline = commands.add_parser("pipeline", help="run tasks × strategies, learn, select")
+    sub = pipeline.add_subparsers(dest="pipeline_command", metavar="SUBCOMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        _add_db(p)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    p = command("run", "execute every (task, strategy) in sandboxes and learn from the results")
+    p.add_argument("--complexity", choices=("easy", "medium", "hard"))
+    p.add_argument("--curriculum", action="store_true", help="start easy, move with success")
+    p.add_argument("--iterations", type=int, default=1, metavar="N")
+    p.add_argument("--strategies", default="conservative,balanced,aggressive", metavar="A,B,C")
+    p.add_argument("--tasks", metavar="DIR", help="task folder (default: sample_data/tasks)")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="default: core count")
+    p.add_argument("--strategy-module", metavar="PATH", help="a .py file defining STRATEGIES")
+    command("status", "strategy profiles with trend and improvement")
+    p = command("select", "which strategy to use now, and why")
+    p.add_argument(
+        "--priorities",
+        default="balanced",
+        metavar="PRESET|R,S,Q",
+        help="production, prototyping, balanced, or weights R,S,Q",
+    )
+    p.add_argument("--bandit", action="store_true", help="Thompson sampling instead")
+    p.add_argument("--seed", type=int, default=None, help="bandit RNG seed (default: random)")
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        service = engine.pipeline
+        command = args.pipeline_command
+        with engine.guard():
+            if command == "run":
+                if args.strategy_module:
+                    service.load_strategy_module(args.strategy_module)
+                strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+                kwargs = dict(
+                    complexity=args.complexity,
+                    curriculum=args.curriculum,
+                    iterations=args.iterations,
+                    strategies=strategies,
+                    tasks_dir=args.tasks,
+                    workers=args.workers,
+                )
+                if args.json:
+                    result = service.run(**kwargs)
+                else:
+                    from workbench.pipeline import report
+
+                    result = report.run_with_progress(service, kwargs)
+            elif command == "status":
+                result = service.status()
+            else:
+                result = service.select(args.priorities, bandit=args.bandit, seed=args.seed)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return 0
+    from workbench.pipeline import report
+
+    if command == "run":
+        print(report.format_run(result))
+    elif command == "status":
+        print(report.format_status(result))
+    else:
+        print(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
+    return 0
+
+
 def cmd_bench_kernels(args: argparse.Namespace) -> int:
     from workbench.kernels import bench
 
@@ -344,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_store_stats(args)
         if args.command == "neural":
             return cmd_neural(args)
+        if args.command == "pipeline":
+            return cmd_pipeline(args)
         if args.command == "bench":
             return cmd_bench_kernels(args)
         return run_ui(args)

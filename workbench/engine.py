@@ -47,6 +47,7 @@ class Engine:
         self.db, applied = open_database(self.db_path, self.busy_timeout_ms, migrate_to)
         self.created = 1 in applied
         self._neural = None
+        self._pipeline = None
         self.applied_migrations = applied
 
     # -- plumbing --------------------------------------------------------------------
@@ -79,6 +80,15 @@ class Engine:
             root = self.db_path.parent / f"{self.db_path.stem}-checkpoints"
             self._neural = NeuralService(root, backend=self.backend_name)
         return self._neural
+
+    @property
+    def pipeline(self):
+        """Training pipeline: sandboxed runs of tasks × strategies, profiles, selection."""
+        if self._pipeline is None:
+            from workbench.pipeline.service import PipelineService
+
+            self._pipeline = PipelineService(self.db, clock=self.clock)
+        return self._pipeline
 
     # -- seeding ---------------------------------------------------------------------
 

@@ -179,6 +179,7 @@ class TaskExecution(BaseModel):
     reason = TextField(default="")
     log_excerpt = TextField(default="")
     created = DateTimeField(default=utcnow)
+    level = TextField(null=True)  # curriculum level of the iteration
 
     class Meta:
         table_name = "task_executions"
@@ -192,6 +193,8 @@ class StrategyProfile(BaseModel):
     uses = IntegerField(default=0)
     real_executions = IntegerField(default=0)
     updated = DateTimeField(default=utcnow)
+    passes = IntegerField(default=0)  # Beta posterior counts for the bandit
+    failures = IntegerField(default=0)
 
     class Meta:
         table_name = "strategy_profiles"
@@ -205,6 +208,7 @@ class StrategyTrend(BaseModel):
     success_rate = FloatField()
     exec_ms = FloatField()
     at = DateTimeField(default=utcnow)
+    level = TextField(null=True)
 
     class Meta:
         table_name = "strategy_trend"

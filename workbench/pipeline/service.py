@@ -1,0 +1,374 @@
+"""PipelineService: runs (task, strategy) pairs in sandboxes and learns from the results.
+
+Everything streams into the store as it happens: the pipeline_runs row first (status
+running), each task_executions row as its sandbox finishes, profiles and trend points after
+every iteration, then the summary and the final status (completed / cancelled / failed).
+Store writes happen only on the thread that called `run`; workers only run sandboxes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from pathlib import Path
+
+import peewee
+
+from workbench.pipeline import COMPLEXITIES, scoring, selection
+from workbench.pipeline.executor import Executor, LocalExecutor
+from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
+from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
+from workbench.pipeline.tasks import TaskSpec, load_tasks
+from workbench.store import models as m
+
+CURRICULUM_UP = 0.8
+CURRICULUM_DOWN = 0.4
+EXECUTION_FIELDS = ("task", "strategy", "tests_passed", "tests_total", "lint_ok",
+                    "lint_errors", "exec_ms", "score", "status", "reason")  # fmt: skip
+
+Event = dict
+OnEvent = Callable[[Event], None]
+
+
+def next_level(level: str, success_rate: float, up: float, down: float) -> str:
+    """Curriculum step: up a level at ≥ up, down a level below down, else stay."""
+    i = COMPLEXITIES.index(level)
+    if success_rate >= up and i < len(COMPLEXITIES) - 1:
+        return COMPLEXITIES[i + 1]
+    if success_rate < down and i > 0:
+        return COMPLEXITIES[i - 1]
+    return level
+
+
+class PipelineService:
+    """The pipeline's API for the CLI and UI (the Engine owns one: `engine.pipeline`)."""
+
+    def __init__(self, db: peewee.Database, clock: Callable = m.utcnow) -> None:
+        self.db = db
+        self.clock = clock
+        self.registry = StrategyRegistry()
+        self.processes = ProcessRegistry()
+        self._stop = threading.Event()
+
+    # -- control ---------------------------------------------------------------------
+
+    def load_strategy_module(self, path: str | Path) -> list[str]:
+        return self.registry.load_module(path)
+
+    def strategies(self) -> list[str]:
+        return self.registry.names()
+
+    def cancel(self) -> None:
+        """Stop the current run: no new sandboxes, running ones killed (thread-safe)."""
+        self._stop.set()
+        self.processes.kill_all()
+
+    # -- run -------------------------------------------------------------------------
+
+    def run(
+        self,
+        complexity: str | None = None,
+        curriculum: bool = False,
+        iterations: int = 1,
+        strategies: Sequence[str] = DEFAULT_STRATEGIES,
+        tasks_dir: str | Path | None = None,
+        workers: int | None = None,
+        on_event: OnEvent | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        executor: Executor | None = None,
+        up: float = CURRICULUM_UP,
+        down: float = CURRICULUM_DOWN,
+    ) -> dict:
+        """Run `iterations` rounds of every (task, strategy); returns the run report."""
+        strategies = list(dict.fromkeys(strategies))
+        if not strategies:
+            raise ValueError("no strategies given")
+        for name in strategies:
+            self.registry.get(name)
+        if iterations < 1:
+            raise ValueError("iterations must be >= 1")
+        if curriculum and complexity is not None:
+            raise ValueError("--curriculum chooses the complexity itself: drop --complexity")
+        if not 0 <= down <= up <= 1:
+            raise ValueError("curriculum thresholds need 0 <= down <= up <= 1")
+        all_tasks = load_tasks(tasks_dir, complexity)
+        if not all_tasks:
+            raise ValueError(f"no {complexity or ''} tasks found".replace("  ", " "))
+        workers = workers or os.cpu_count() or 1
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        emit = on_event or (lambda event: None)
+        self._stop.clear()
+
+        def stopping() -> bool:
+            return self._stop.is_set() or bool(should_stop and should_stop())
+
+        self._register_tasks(all_tasks)
+        before = scoring.overall(self.profiles(strategies))
+        config = {
+            "curriculum": curriculum,
+            "tasks_dir": str(tasks_dir) if tasks_dir else None,
+            "workers": workers,
+            "thresholds": {"up": up, "down": down} if curriculum else None,
+        }
+        with self.db.atomic():
+            run = m.PipelineRun.create(
+                status="running",
+                complexity="curriculum" if curriculum else complexity,
+                iterations=iterations,
+                strategies=json.dumps(strategies),
+                config=json.dumps(config),
+                started=self.clock(),
+            )
+        emit({"type": "run_started", "run_id": run.id, "iterations": iterations,
+              "strategies": strategies})  # fmt: skip
+        own_executor = executor is None
+        pool = LocalExecutor(workers) if executor is None else executor
+        level = "easy" if curriculum else complexity
+        executions: list[dict] = []
+        iteration_reports: list[dict] = []
+        status = "completed"
+        try:
+            for iteration in range(1, iterations + 1):
+                if stopping():
+                    status = "cancelled"
+                    break
+                tasks = [t for t in all_tasks if not curriculum or t.complexity == level]
+                pairs = [(t, s) for t in tasks for s in strategies]
+                emit({"type": "iteration_started", "run_id": run.id, "iteration": iteration,
+                      "level": level, "total": len(pairs)})  # fmt: skip
+                done = self._run_iteration(run, iteration, level, pairs, pool, stopping, emit)
+                executions.extend(done)
+                if stopping():
+                    status = "cancelled"
+                report = self._learn(run, iteration, level, done, strategies)
+                iteration_reports.append(report)
+                emit({"type": "iteration_finished", "run_id": run.id, **report})
+                if status == "cancelled":
+                    break
+                if curriculum:
+                    level = next_level(level, report["success_rate"], up, down)
+        except BaseException as exc:
+            status = "failed"
+            self.cancel()
+            self._finish(run, status, {"error": f"{type(exc).__name__}: {exc}"})
+            emit({"type": "run_finished", "run_id": run.id, "status": status})
+            raise
+        finally:
+            if own_executor:
+                pool.shutdown(wait=True, cancel_futures=True)
+        profiles = self.status(strategies)
+        after = scoring.overall(profiles)
+        baseline = before
+        if baseline is None and iteration_reports:
+            first = iteration_reports[0]
+            baseline = {"success_rate": first["success_rate"], "exec_ms": first["avg_exec_ms"],
+                        "score": first["avg_score"]}  # fmt: skip
+        validation = scoring.validate(baseline, after or {})
+        recs = scoring.recommendations(profiles)
+        summary = {
+            "total_executions": len(executions),
+            "real_executions": sum(1 for e in executions if e["real"]),
+            "passed": sum(1 for e in executions if e["status"] == "passed"),
+            "iterations": iteration_reports,
+            "levels": [r["level"] for r in iteration_reports],
+            "validation": validation,
+            "recommendations": recs,
+        }
+        self._finish(run, status, summary)
+        emit({"type": "run_finished", "run_id": run.id, "status": status})
+        return {
+            "run_id": run.id,
+            "status": status,
+            "executions": [
+                {k: e[k] for k in (*EXECUTION_FIELDS, "iteration", "level")} for e in executions
+            ],
+            "iterations": iteration_reports,
+            "profiles": profiles,
+            "validation": validation,
+            "recommendations": recs,
+            "total_executions": summary["total_executions"],
+            "real_executions": summary["real_executions"],
+        }
+
+    def _register_tasks(self, tasks: list[TaskSpec]) -> None:
+        rows = [
+            {"name": t.name, "kind": t.kind, "complexity": t.complexity,
+             "description": t.description, "path": str(t.path), "created": self.clock()}
+            for t in tasks
+        ]  # fmt: skip
+        with self.db.atomic():
+            for start in range(0, len(rows), 200):
+                m.Task.insert_many(rows[start : start + 200]).on_conflict_ignore().execute()
+
+    def _execute(self, task: TaskSpec, strategy: str, stopping) -> ExecutionResult:
+        """Worker body: transform, sandbox, never raise (a failure is a result)."""
+        if stopping():
+            return ExecutionResult(task.name, strategy, "cancelled", reason="cancelled")
+        try:
+            source = self.registry.apply(strategy, task.source())
+        except (ValueError, OSError) as exc:
+            return ExecutionResult(task.name, strategy, "error", reason=f"transform: {exc}")
+        try:
+            return run_sandboxed(
+                task, strategy, source, should_stop=stopping, registry=self.processes
+            )
+        except Exception as exc:  # the run goes on
+            return ExecutionResult(
+                task.name, strategy, "error", reason=f"sandbox: {type(exc).__name__}: {exc}"
+            )
+
+    def _run_iteration(self, run, iteration, level, pairs, pool, stopping, emit) -> list[dict]:
+        timeouts = {t.name: t.timeout_s for t, _ in pairs}
+        pending: set[Future] = {pool.submit(self._execute, t, s, stopping) for t, s in pairs}
+        done_rows: list[dict] = []
+        while pending:
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stopping():
+                self.processes.kill_all()
+            for future in finished:
+                result: ExecutionResult = future.result()
+                row = result.as_dict()
+                row["score"] = scoring.score(
+                    result.tests_passed, result.tests_total, result.lint_errors,
+                    result.exec_ms, timeouts[result.task], result.status,
+                )  # fmt: skip
+                row["iteration"], row["level"] = iteration, level
+                if result.status != "cancelled":
+                    m.TaskExecution.create(
+                        run=run, iteration=iteration, level=level, created=self.clock(),
+                        log_excerpt=result.log_excerpt,
+                        **{k: row[k] for k in EXECUTION_FIELDS},
+                    )  # fmt: skip
+                    done_rows.append(row)
+                emit({"type": "execution", "run_id": run.id, "done": len(done_rows),
+                      "total": len(pairs), **{k: row[k] for k in (*EXECUTION_FIELDS,
+                      "iteration", "level")}})  # fmt: skip
+        return done_rows
+
+    def _learn(self, run, iteration, level, rows, strategies) -> dict:
+        """Fold one iteration into the profiles and append trend points."""
+        by_strategy = {}
+        now = self.clock()
+        with self.db.atomic():
+            for name in strategies:
+                mine = [r for r in rows if r["strategy"] == name]
+                if not mine:
+                    continue
+                perf = scoring.aggregate(mine)
+                profile = m.StrategyProfile.get_or_none(m.StrategyProfile.strategy == name)
+                old = _profile_dict(profile) if profile else {}
+                new = scoring.update_profile(old, perf)
+                (
+                    m.StrategyProfile.insert(strategy=name, updated=now, **new)
+                    .on_conflict(conflict_target=[m.StrategyProfile.strategy],
+                                 update={**new, "updated": now})
+                    .execute()
+                )  # fmt: skip
+                m.StrategyTrend.create(
+                    strategy=name, run=run, iteration=iteration, level=level,
+                    score=perf.avg_score, success_rate=perf.success_rate,
+                    exec_ms=perf.avg_exec_ms, at=now,
+                )  # fmt: skip
+                by_strategy[name] = {
+                    "score": round(perf.avg_score, 2),
+                    "success_rate": perf.success_rate,
+                    "exec_ms": round(perf.avg_exec_ms, 1),
+                    "executions": perf.executions,
+                }
+        total = scoring.aggregate(rows)
+        return {
+            "iteration": iteration,
+            "level": level,
+            "executions": total.executions,
+            "success_rate": total.success_rate,
+            "avg_score": total.avg_score,
+            "avg_exec_ms": total.avg_exec_ms,
+            "by_strategy": by_strategy,
+            "recommendations": scoring.recommendations(self.profiles(strategies)),
+        }
+
+    def _finish(self, run, status: str, summary: dict) -> None:
+        m.PipelineRun.update(
+            status=status, summary=json.dumps(summary, default=str), finished=self.clock()
+        ).where(m.PipelineRun.id == run.id).execute()
+
+    # -- questions -------------------------------------------------------------------
+
+    def profiles(self, strategies: Sequence[str] | None = None) -> dict[str, dict]:
+        """Raw profile values per strategy (only those in the store)."""
+        query = m.StrategyProfile.select()
+        if strategies is not None:
+            query = query.where(m.StrategyProfile.strategy.in_(list(strategies)))
+        return {p.strategy: _profile_dict(p) for p in query}
+
+    def status(self, strategies: Sequence[str] | None = None) -> dict[str, dict]:
+        """Profiles with trend, improving flag and improvement rate."""
+        out = {}
+        for name, p in sorted(self.profiles(strategies).items()):
+            trend = [
+                {"run_id": t.run_id, "iteration": t.iteration, "level": t.level,
+                 "score": t.score, "success_rate": t.success_rate, "exec_ms": t.exec_ms,
+                 "at": t.at.isoformat(sep=" ", timespec="seconds")}
+                for t in m.StrategyTrend.select()
+                .where(m.StrategyTrend.strategy == name)
+                .order_by(m.StrategyTrend.at, m.StrategyTrend.id)
+            ]  # fmt: skip
+            improving, rate = scoring.improvement([t["score"] for t in trend])
+            out[name] = {**p, "improving": improving, "improvement_rate": rate, "trend": trend,
+                         "posterior": selection.posterior(p["passes"], p["failures"])}  # fmt: skip
+        return out
+
+    def select(
+        self, priorities: str | None = None, bandit: bool = False, seed: int | None = 0
+    ) -> dict:
+        """What a selector picks now, and why."""
+        profiles = self.profiles()
+        if bandit:
+            return selection.select_bandit(profiles, list(DEFAULT_STRATEGIES), seed=seed)
+        return selection.select_weighted(profiles, priorities)
+
+    def runs(self, limit: int = 50) -> list[dict]:
+        query = m.PipelineRun.select().order_by(m.PipelineRun.id.desc()).limit(limit)
+        return [_run_dict(r) for r in query]
+
+    def executions(self, run_id: int) -> list[dict]:
+        query = (
+            m.TaskExecution.select()
+            .where(m.TaskExecution.run == run_id)
+            .order_by(m.TaskExecution.id)
+        )
+        return [
+            {"id": e.id, "iteration": e.iteration, "level": e.level, "lint_errors": e.lint_errors,
+             "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS}}
+            for e in query
+        ]  # fmt: skip
+
+
+def _profile_dict(p: m.StrategyProfile) -> dict:
+    return {
+        "success_rate": p.success_rate,
+        "avg_score": p.avg_score,
+        "avg_exec_ms": p.avg_exec_ms,
+        "uses": p.uses,
+        "real_executions": p.real_executions,
+        "passes": p.passes,
+        "failures": p.failures,
+    }
+
+
+def _run_dict(r: m.PipelineRun) -> dict:
+    return {
+        "id": r.id,
+        "status": r.status,
+        "complexity": r.complexity,
+        "iterations": r.iterations,
+        "strategies": json.loads(r.strategies or "[]"),
+        "config": json.loads(r.config or "{}"),
+        "summary": json.loads(r.summary or "{}"),
+        "started": r.started,
+        "finished": r.finished,
+    }
