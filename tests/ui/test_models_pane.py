@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -271,11 +272,14 @@ async def test_bad_inputs_show_errors_and_change_nothing(make_app, tmp_path):
 
 async def test_cancel_stops_a_running_training(make_app, monkeypatch):
     original = NeuralService.train
+    pressed = threading.Event()
 
     def slow_train(self, *args, on_epoch=None, **kwargs):
         def slow(rec):
-            time.sleep(0.02)
             on_epoch(rec)
+            # hold training after its first epoch until the test has pressed `x`,
+            # so the cancel always lands mid-training however loaded the machine is
+            pressed.wait(timeout=30)
 
         return original(self, *args, on_epoch=slow, **kwargs)
 
@@ -291,6 +295,7 @@ async def test_cancel_stops_a_running_training(make_app, monkeypatch):
             if "epoch" in str(pane.query_one("#train-status", Label).render()):
                 break
         await pilot.press("x")
+        pressed.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert pane.training is None
