@@ -62,15 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_neural(commands) -> None:
-    neural = commands.add_parser("neural", help="train, version and use neural models")
-    sub = neural.add_subparsers(dest="neural_command", metavar="SUBCOMMAND", required=True)
+def _command_group(commands, group: str, help_text: str):
+    """A subcommand group whose commands each take --db and --json."""
+    parser = commands.add_parser(group, help=help_text)
+    sub = parser.add_subparsers(dest=f"{group}_command", metavar="SUBCOMMAND", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         _add_db(p)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
+
+    return command
+
+
+def _add_neural(commands) -> None:
+    command = _command_group(commands, "neural", "train, version and use neural models")
 
     p = command("train", "train a model from an architecture JSON and a data file")
     source = p.add_mutually_exclusive_group(required=True)
@@ -260,14 +267,7 @@ def _fmt(value: object) -> str:
 
 
 def _add_pipeline(commands) -> None:
-    pipeline = commands.add_parser("pipeline", help="run tasks × strategies, learn, select")
-    sub = pipeline.add_subparsers(dest="pipeline_command", metavar="SUBCOMMAND", required=True)
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
-        _add_db(p)
-        p.add_argument("--json", action="store_true", help="machine-readable output")
-        return p
+    command = _command_group(commands, "pipeline", "run tasks × strategies, learn, select")
 
     p = command("run", "execute every (task, strategy) in sandboxes and learn from the results")
     p.add_argument("--complexity", choices=("easy", "medium", "hard"))
