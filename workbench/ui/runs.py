@@ -1,39 +1,437 @@
-"""Runs: the task bank, pipeline runs and the executions they recorded."""
+"""Runs: pipeline runs newest first; the selected run's iterations, executions and logs;
+launch (`t`) and cancel (`x`) a run.
 
+The run itself happens in one thread worker that only posts messages; the pane redraws
+from the store, so a run started in another terminal shows up through the change feed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Label, ProgressBar, Static, TabbedContent, Tabs
+from textual.worker import Worker, WorkerState
 
+from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
-from workbench.ui.widgets.group_bar import GroupBar
-from workbench.ui.widgets.table_panel import TablePanel
+from workbench.ui.screens.run_dialogs import LaunchRunDialog
+
+RUN_TABLES = {"pipeline_runs", "task_executions"}
+ENGINE_ERRORS = (StoreError, ValueError, OSError)
+LOG_LINES = 12
+
+
+def fmt_time(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%m-%d %H:%M") if hasattr(value, "strftime") else str(value)[5:16]
+
+
+def run_mode(run: dict) -> str:
+    if run.get("config", {}).get("curriculum") or run.get("complexity") == "curriculum":
+        return "curriculum"
+    return run.get("complexity") or "all"
+
+
+def passed_of(run: dict) -> str:
+    summary = run.get("summary") or {}
+    if "total_executions" not in summary:
+        return "—"
+    return f"{summary.get('passed', 0)}/{summary['total_executions']}"
+
+
+def iteration_lines(run: dict, executions: list[dict]) -> list[Text]:
+    """Per iteration: level, executions passed/total and the mean score (from the rows)."""
+    by_iter: dict[int, list[dict]] = {}
+    for e in executions:
+        by_iter.setdefault(e["iteration"], []).append(e)
+    lines = []
+    for i in range(1, int(run.get("iterations") or 0) + 1):
+        rows = by_iter.get(i)
+        if not rows:
+            lines.append(Text(f"iteration {i} · waiting", style="dim"))
+            continue
+        passed = sum(1 for r in rows if r["status"] == "passed")
+        level = rows[0].get("level") or "all levels"
+        mean = sum(r["score"] or 0 for r in rows) / len(rows)
+        lines.append(
+            Text.assemble(
+                (f"iteration {i}", "bold"),
+                f" · {level} · {passed}/{len(rows)} passed · mean score {mean:.1f}",
+            )
+        )
+    return lines
+
+
+class RunEvent(Message):
+    """A pipeline event of the pane's own run (run/iteration started or finished)."""
+
+    def __init__(self, event: dict) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunProgress(RunEvent):
+    """One finished execution; a flood collapses into the newest."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunProgress)
 
 
 class RunsPane(Pane):
     TITLE = "Runs"
-    HELP = "Pipeline runs and their task executions, newest first, over the task bank."
+    HELP = (
+        "Pipeline runs, newest first (also those started with `workbench pipeline run` "
+        "elsewhere, live). The right side shows the selected run: its iterations, a "
+        "progress bar while it runs, its task executions and the selected execution's log.\n\n"
+        "| key | action |\n|---|---|\n"
+        "| `t` | launch a run (complexity, curriculum, iterations, strategies, priorities, "
+        "tasks dir) |\n"
+        "| `x` | cancel the running run (sandboxes killed, run marked cancelled) |\n"
+        "| `tab` | move between the runs list and the executions table |"
+    )
+    BINDINGS = [
+        Binding("t", "launch", "Launch run", id="runs.launch"),
+        Binding("x", "cancel_run", "Cancel run", id="runs.cancel"),
+    ]
+    DEFAULT_CSS = """
+    RunsPane #runs-list { width: 58; border-right: solid $panel; }
+    RunsPane #runs-list > DataTable { height: 1fr; }
+    RunsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
+    RunsPane #run-detail { width: 1fr; }
+    RunsPane #run-info { height: auto; max-height: 8; padding: 0 1; }
+    RunsPane #run-progress-row { height: 1; padding: 0 1; }
+    RunsPane #run-progress-label { width: auto; margin: 0 1 0 0; }
+    RunsPane #run-status { padding: 0 1; color: $text-muted; height: 1; }
+    RunsPane #executions { height: 1fr; min-height: 5; }
+    RunsPane #exec-log { height: auto; max-height: 14; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runs: list[dict] = []
+        self.selected: int | None = None
+        self.executions: list[dict] = []
+        self.execution: int | None = None
+        self.running = False
+        self.live_run: int | None = None
+        self.priorities = "balanced"
 
     def compose(self) -> ComposeResult:
-        yield GroupBar("Task bank by complexity", "tasks", "complexity")
-        yield GroupBar("Task bank by kind", "tasks", "kind")
-        yield TablePanel(
-            "Pipeline runs",
-            "pipeline_runs",
-            ["id", "status", "complexity", "iterations", "started", "finished"],
-            empty="no pipeline run recorded",
+        with Horizontal():
+            with Vertical(id="runs-list"):
+                yield Label("Pipeline runs", id="runs-title", classes="panel-title")
+                table = DataTable(id="runs-table", cursor_type="row", zebra_stripes=False)
+                for key, label, width in (
+                    ("id", "run", 3), ("status", "status", 9), ("mode", "mode", 10),
+                    ("iters", "iters", 5), ("passed", "passed", 6), ("started", "started", 11),
+                ):  # fmt: skip
+                    table.add_column(label, key=key, width=width)
+                yield table
+            with Vertical(id="run-detail"):
+                yield Label("", id="run-title", classes="panel-title")
+                yield Static("", id="run-info")
+                with Horizontal(id="run-progress-row"):
+                    yield Label("", id="run-progress-label")
+                    yield ProgressBar(id="run-progress", show_eta=False)
+                yield Label("", id="run-status")
+                yield Label("Executions", id="executions-title", classes="panel-title")
+                executions = DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+                for col in ("task", "strategy", "result", "score", "ms", "it", "level"):
+                    executions.add_column(col, key=col)
+                yield executions
+                yield Static("", id="exec-log")
+
+    def on_mount(self) -> None:
+        tabs = self._tabs()
+        if tabs is not None:
+            self.watch(tabs, "active", self._tab_changed, init=False)
+        self.query_one("#run-progress-row").display = False
+        self.query_one("#run-status", Label).display = False
+        super().on_mount()
+
+    def _is_active_tab(self) -> bool:
+        tabs = self._tabs()
+        return tabs is None or tabs.active == "runs"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # focus can linger here while another tab is shown: keys then belong to that tab
+        if action in ("launch", "cancel_run"):
+            return self._is_active_tab()
+        return True
+
+    def on_show(self) -> None:
+        # a late Show (the app starting) must not pull focus from the tab now shown
+        if not self._is_active_tab():
+            return
+        if not self.query_one("#executions", DataTable).has_focus:
+            self.query_one("#runs-table", DataTable).focus()
+
+    def _tab_changed(self, active: str) -> None:
+        # focus must not stay on a hidden table: hand it to the tab bar, as at start
+        focused = self.app.focused
+        if active != "runs" and focused is not None and self in focused.ancestors:
+            self._tabs().query_one(Tabs).focus(scroll_visible=False)
+
+    def _tabs(self) -> TabbedContent | None:
+        return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+
+    @property
+    def tables(self) -> set[str]:
+        return set(RUN_TABLES)
+
+    @property
+    def pipeline(self):
+        return self.app.engine.pipeline  # type: ignore[attr-defined]
+
+    # -- data --------------------------------------------------------------------------
+
+    def refresh_data(self, changed: set[str] | None = None) -> None:
+        try:
+            self.runs = self.pipeline.runs()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        ids = [r["id"] for r in self.runs]
+        newest_started = self.runs and self.runs[0]["status"] == "running"
+        if self.selected not in ids or (newest_started and self.selected != ids[0]):
+            # follow the newest run when it is live (here or in another process)
+            self.selected = ids[0] if ids else None
+            self.execution = None
+        self._fill_runs()
+        self.show_detail()
+
+    def _fill_runs(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        table.clear()
+        for r in self.runs:
+            status_style = {"running": "bold", "failed": "red", "cancelled": "yellow"}
+            table.add_row(
+                str(r["id"]),
+                Text(r["status"], style=status_style.get(r["status"], "")),
+                run_mode(r),
+                str(r["iterations"]),
+                passed_of(r),
+                fmt_time(r["started"]),
+                key=str(r["id"]),
+            )
+        if self.selected is not None:
+            table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
+        self.query_one("#runs-title", Label).update(f"Pipeline runs · {len(self.runs)}")
+
+    def select_run(self, run_id: int) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        table.move_cursor(row=table.get_row_index(str(run_id)), animate=False)
+        self._select(run_id)
+
+    def _select(self, run_id: int | None) -> None:
+        if run_id != self.selected:
+            self.selected = run_id
+            self.execution = None
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != event.data_table.cursor_row or event.row_key.value is None:
+            return
+        run_id = int(event.row_key.value)
+        if run_id != self.selected:
+            self._select(run_id)
+
+    @on(DataTable.RowHighlighted, "#executions")
+    def _execution_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != event.data_table.cursor_row or event.row_key.value is None:
+            return
+        self.execution = int(event.row_key.value)
+        self._show_log()
+
+    def _run(self) -> dict | None:
+        return next((r for r in self.runs if r["id"] == self.selected), None)
+
+    def show_detail(self) -> None:
+        run = self._run()
+        self.executions = []
+        if run is not None:
+            try:
+                rows = self.pipeline.executions(run["id"])
+                # stable order (completion order varies with the worker pool)
+                self.executions = sorted(
+                    rows, key=lambda e: (e["iteration"], e["task"], e["strategy"])
+                )
+            except ENGINE_ERRORS:
+                self.executions = []
+        title = self.query_one("#run-title", Label)
+        info = self.query_one("#run-info", Static)
+        if run is None:
+            title.update("No pipeline run yet")
+            info.update("Press t to launch one (or run `workbench pipeline run`).")
+        else:
+            title.update(f"Run {run['id']} · {run['status']} · {run_mode(run)}")
+            head = Text.assemble(
+                ("strategies ", "dim"), ", ".join(run["strategies"]) or "—",
+                ("  tasks ", "dim"), str(run["config"].get("tasks_dir") or "bundled bank"),
+            )  # fmt: skip
+            lines = [head, *iteration_lines(run, self.executions)]
+            recs = (run.get("summary") or {}).get("recommendations") or []
+            lines += [Text.assemble(("→ ", "dim"), rec) for rec in recs[:2]]
+            info.update(Text("\n").join(lines))
+        self._fill_executions()
+        self._show_progress(run)
+
+    def _fill_executions(self) -> None:
+        table = self.query_one("#executions", DataTable)
+        table.clear()
+        for e in self.executions:
+            ok = e["status"] == "passed"
+            result = Text.assemble(
+                ("pass" if ok else e["status"], "green" if ok else "red"),
+                f" {e['tests_passed']}/{e['tests_total']}",
+            )
+            table.add_row(
+                e["task"],
+                e["strategy"],
+                result,
+                f"{e['score']:.1f}" if e["score"] is not None else "—",
+                f"{e['exec_ms']:.0f}" if e["exec_ms"] is not None else "—",
+                str(e["iteration"]),
+                e["level"] or "—",
+                key=str(e["id"]),
+            )
+        ids = [e["id"] for e in self.executions]
+        if self.execution not in ids:
+            self.execution = ids[0] if ids else None
+        if self.execution is not None:
+            table.move_cursor(row=table.get_row_index(str(self.execution)), animate=False)
+        n = len(self.executions)
+        passed = sum(1 for e in self.executions if e["status"] == "passed")
+        self.query_one("#executions-title", Label).update(
+            f"Executions · {passed}/{n} passed" if n else "Executions · none yet"
         )
-        yield TablePanel(
-            "Task executions",
-            "task_executions",
-            [
-                "run",
-                "iteration",
-                "task",
-                "strategy",
-                "tests_passed",
-                "tests_total",
-                "score",
-                "exec_ms",
-                "status",
-            ],
-            empty="no execution recorded",
-        )
-        yield TablePanel("Task bank", "tasks", ["name", "kind", "complexity", "description"])
+        self._show_log()
+
+    def _show_log(self) -> None:
+        log = self.query_one("#exec-log", Static)
+        e = next((e for e in self.executions if e["id"] == self.execution), None)
+        if e is None:
+            log.update("")
+            return
+        head = Text.assemble(
+            ("log · ", "bold"), f"{e['task']} · {e['strategy']}",
+            f" · {e['reason']}" if e.get("reason") else "",
+            f" · lint errors {e['lint_errors']}" if e.get("lint_errors") else "",
+        )  # fmt: skip
+        body = (e.get("log_excerpt") or "(no output)").rstrip().splitlines()[-LOG_LINES:]
+        log.update(Text("\n").join([head, Text("\n".join(body))]))
+
+    def _show_progress(self, run: dict | None) -> None:
+        row = self.query_one("#run-progress-row")
+        live = run is not None and run["status"] == "running"
+        row.display = live
+        if not live:
+            return
+        bar = self.query_one("#run-progress", ProgressBar)
+        label = self.query_one("#run-progress-label", Label)
+        if run["id"] == self.live_run and self._progress_total:
+            bar.update(total=self._progress_total, progress=self._progress_done)
+            label.update(f"iteration {self._progress_iteration}/{run['iterations']}")
+        else:
+            # a run from another process: iterations done so far
+            done = len({e["iteration"] for e in self.executions})
+            bar.update(total=run["iterations"], progress=max(0, done - 1))
+            label.update(f"iteration {max(done, 1)}/{run['iterations']}")
+
+    _progress_total = 0
+    _progress_done = 0
+    _progress_iteration = 0
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_launch(self) -> None:
+        if self.running:
+            self.notify("a run is already going: x cancels it", severity="warning")
+            return
+        self.app.push_screen(LaunchRunDialog(self.pipeline.strategies()), self._launch_chosen)
+
+    def _launch_chosen(self, result: dict | None) -> None:
+        if result is None:
+            return
+        self.running = True
+        self.priorities = result.pop("priorities")
+        self._progress_total = self._progress_done = self._progress_iteration = 0
+        self._status("starting run…")
+        self.run_pipeline(result)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pipeline-run")
+    def run_pipeline(self, params: dict) -> dict:
+        def on_event(event: dict) -> None:
+            cls = RunProgress if event.get("type") == "execution" else RunEvent
+            self.post_message(cls(event))
+
+        return self.pipeline.run(**params, on_event=on_event)
+
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            self.notify("no run is going", severity="warning")
+            return
+        self.pipeline.cancel()
+        self._status("cancelling…")
+
+    @on(RunEvent)
+    def _run_event(self, message: RunEvent) -> None:
+        event = message.event
+        kind = event.get("type")
+        if kind == "run_started":
+            self.live_run = event["run_id"]
+            self.selected = event["run_id"]
+            self.execution = None
+        elif kind == "iteration_started":
+            self._progress_iteration = event["iteration"]
+            self._progress_total, self._progress_done = event["total"], 0
+            level = f" · {event['level']}" if event.get("level") else ""
+            self._status(
+                f"run {event['run_id']} · iteration {event['iteration']}{level} · x cancels"
+            )
+        elif kind == "execution":
+            self._progress_total, self._progress_done = event["total"], event["done"]
+        self.refresh_data()
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "pipeline-run":
+            return
+        if event.state == WorkerState.ERROR:
+            self.running = False
+            self._status("")
+            self.notify(f"run failed: {event.worker.error}", severity="error")
+            self.refresh_data()
+        elif event.state == WorkerState.SUCCESS:
+            self.running = False
+            self._finished(event.worker.result)
+        elif event.state == WorkerState.CANCELLED:
+            self.running = False
+
+    def _finished(self, report: dict) -> None:
+        self.live_run = None
+        run_id, status = report["run_id"], report["status"]
+        passed = sum(1 for e in report["executions"] if e["status"] == "passed")
+        text = f"run {run_id} {status} · {passed}/{len(report['executions'])} passed"
+        try:
+            pick = self.pipeline.select(self.priorities)
+            text += f" · {self.priorities} pick: {pick['strategy']}"
+        except ENGINE_ERRORS:
+            pass
+        self._status(text)
+        self.notify(text, severity="warning" if status != "completed" else "information")
+        self.refresh_data()
+        self.select_run(run_id)
+
+    def _status(self, text: str) -> None:
+        status = self.query_one("#run-status", Label)
+        status.update(text)
+        status.display = bool(text)

@@ -1,33 +1,184 @@
-"""Trends: strategy profiles and the trend points they were learned from."""
+"""Trends: per-strategy charts over the trend points, the profile table with the bandit's
+posterior, and what each selector would pick now and why."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Static
+from textual_plotext import PlotextPlot
 
+from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
-from workbench.ui.widgets.table_panel import TablePanel
+
+TREND_TABLES = {"strategy_profiles", "strategy_trend"}
+ENGINE_ERRORS = (StoreError, ValueError, OSError)
+# Stable colours: the built-in strategies keep theirs; others get one from the name.
+STRATEGY_COLOURS = {"conservative": "blue", "balanced": "green", "aggressive": "red"}
+PALETTE = ("magenta", "cyan", "orange", "yellow", "gray")
+RICH_COLOURS = {"orange": "dark_orange", "gray": "grey50"}
+SELECTORS = (("production", "production", False), ("prototyping", "prototyping", False),
+             ("balanced", "balanced", False), ("bandit", None, True))  # fmt: skip
+CHARTS = (("#score-chart", "score", "score"), ("#success-chart", "success_rate", "success rate"),
+          ("#time-chart", "exec_ms", "time (ms)"))  # fmt: skip
+
+
+def strategy_colour(name: str) -> str:
+    return STRATEGY_COLOURS.get(name) or PALETTE[sum(map(ord, name)) % len(PALETTE)]
+
+
+def rich_colour(name: str) -> str:
+    colour = strategy_colour(name)
+    return RICH_COLOURS.get(colour, colour)
+
+
+def trend_axis(status: dict[str, dict]) -> list[tuple[int, int]]:
+    """The shared x axis: every (run, iteration) any strategy has a point for, in order."""
+    return sorted({(t["run_id"], t["iteration"]) for p in status.values() for t in p["trend"]})
+
+
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 class TrendsPane(Pane):
     TITLE = "Trends"
-    HELP = "Per-strategy profiles (success rate, score, time) and their trend points."
+    HELP = (
+        "Per-strategy charts of score, success rate and time over the trend points (one "
+        "point per run iteration; strategies overlaid, each in its own colour). Below: the "
+        "profiles (EMA of the executions), the bandit's posterior mean with its 90% "
+        "credible interval, and what each selector (production, prototyping, balanced, "
+        "Thompson bandit with seed 0) would pick now, and why."
+    )
+    DEFAULT_CSS = """
+    TrendsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
+    TrendsPane #trend-charts { height: 1fr; min-height: 8; }
+    TrendsPane PlotextPlot { width: 1fr; height: 1fr; }
+    TrendsPane #profiles { height: auto; max-height: 8; }
+    TrendsPane #picks { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.status: dict[str, dict] = {}
+        self.picks: dict[str, dict | str] = {}
 
     def compose(self) -> ComposeResult:
-        yield TablePanel(
-            "Strategy profiles",
-            "strategy_profiles",
-            [
-                "strategy",
-                "success_rate",
-                "avg_score",
-                "avg_exec_ms",
-                "uses",
-                "real_executions",
-                "updated",
-            ],
-            empty="profiles appear after the first pipeline run",
+        with Vertical():
+            yield Label("Trends", id="trends-title", classes="panel-title")
+            with Horizontal(id="trend-charts"):
+                for chart_id, _, _ in CHARTS:
+                    yield PlotextPlot(id=chart_id[1:])
+            yield Label("Strategy profiles", classes="panel-title")
+            table = DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+            for col in ("strategy", "success", "score", "time ms", "uses", "real", "improving",
+                        "impr. rate", "posterior", "90% interval"):  # fmt: skip
+                table.add_column(col, key=col)
+            yield table
+            yield Label("Selectors · what each would pick now", classes="panel-title")
+            yield Static("", id="picks")
+
+    def on_show(self) -> None:
+        # the change feed may be off (tests, --no-watch): what is shown is never stale
+        self.refresh_data()
+
+    @property
+    def tables(self) -> set[str]:
+        return set(TREND_TABLES)
+
+    @property
+    def pipeline(self):
+        return self.app.engine.pipeline  # type: ignore[attr-defined]
+
+    def refresh_data(self, changed: set[str] | None = None) -> None:
+        try:
+            self.status = self.pipeline.status()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.picks = {}
+        for label, priorities, bandit in SELECTORS:
+            try:
+                self.picks[label] = self.pipeline.select(priorities, bandit=bandit, seed=0)
+            except ENGINE_ERRORS as exc:
+                self.picks[label] = str(exc)
+        axis = trend_axis(self.status)
+        self.query_one("#trends-title", Label).update(
+            f"Trends · {len(self.status)} strategies · {len(axis)} trend points"
+            if self.status
+            else "Trends · no profile yet (launch a run from Runs with t)"
         )
-        yield TablePanel(
-            "Trend points",
-            "strategy_trend",
-            ["strategy", "run", "iteration", "score", "success_rate", "exec_ms", "at"],
-            empty="no trend point recorded",
-        )
+        self._draw_charts(axis)
+        self._fill_profiles()
+        self._show_picks()
+
+    def _draw_charts(self, axis: list[tuple[int, int]]) -> None:
+        position = {key: i for i, key in enumerate(axis, start=1)}
+        for chart_id, key, title in CHARTS:
+            chart = self.query_one(chart_id, PlotextPlot)
+            plt = chart.plt
+            plt.clear_data()
+            plt.clear_figure()
+            for name, profile in self.status.items():
+                points = [
+                    (position[(t["run_id"], t["iteration"])], t[key]) for t in profile["trend"]
+                ]
+                points = [(x, y) for x, y in points if y is not None]
+                if not points:
+                    continue
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                if len(points) == 1:  # one point: a visible marker, not a braille dot
+                    plt.scatter(xs, ys, label=name, color=strategy_colour(name), marker="●")
+                else:
+                    plt.plot(xs, ys, label=name, color=strategy_colour(name), marker="braille")
+            plt.title(title)
+            plt.xlabel("run.iteration")
+            if axis:
+                shown = axis if len(axis) <= 6 else axis[:: -(-len(axis) // 6)]
+                plt.xticks([position[k] for k in shown], [f"{r}.{i}" for r, i in shown])
+            if key == "success_rate":
+                plt.ylim(0, 1)
+            elif key == "score":
+                plt.ylim(0, 100)
+            chart.refresh()
+
+    def _fill_profiles(self) -> None:
+        table = self.query_one("#profiles", DataTable)
+        table.clear()
+        for name, p in self.status.items():
+            post = p["posterior"]
+            improving = "yes" if p["improving"] else "no"
+            rate = p["improvement_rate"]
+            colour = rich_colour(name)
+            table.add_row(
+                Text(name, style=f"bold {colour}"),
+                fmt_rate(p["success_rate"]),
+                f"{p['avg_score']:.1f}",
+                f"{p['avg_exec_ms']:.0f}",
+                str(p["uses"]),
+                str(p["real_executions"]),
+                improving,
+                "—" if rate is None else f"{rate:+.1%}",
+                f"{post['mean']:.2f}",
+                f"{post['low']:.2f}–{post['high']:.2f}",
+                key=name,
+            )
+
+    def _show_picks(self) -> None:
+        lines = []
+        for label, pick in self.picks.items():
+            if isinstance(pick, str):
+                lines.append(Text.assemble((f"{label:<12}", "bold"), (pick, "dim")))
+            else:
+                lines.append(
+                    Text.assemble(
+                        (f"{label:<12}", "bold"),
+                        (pick["strategy"], f"bold {rich_colour(pick['strategy'])}"),
+                        ("  ", ""),
+                        (pick["reason"], ""),
+                    )
+                )
+        self.query_one("#picks", Static).update(Text("\n").join(lines))

@@ -1,0 +1,242 @@
+"""The Runs and Trends panes over the real pipeline: launch, cancel, live runs from another
+process, profiles and selector picks; snapshots with frozen timestamps and times.
+
+The runs use one or two tiny tasks written into tmp_path, so each takes about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Label, Static
+
+from tests.conftest import FROZEN_NOW
+from tests.ui.conftest import SIZE
+from workbench.store import models as m
+from workbench.ui.runs import RunsPane
+from workbench.ui.screens.run_dialogs import LaunchRunDialog
+from workbench.ui.trends import TrendsPane
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = """def add(a, b):
+    if a < 0 or b < 0:
+        raise ValueError("non-negative only")
+    return a + b
+"""
+TESTS = """import pytest
+
+from solution import add
+
+
+def test_add():
+    assert add(1, 2) == 3
+
+
+def test_rejects_negatives():
+    with pytest.raises(ValueError):
+        add(-1, 2)
+"""
+SLOW_TESTS = """import time
+
+
+def test_slow():
+    time.sleep(30)
+"""
+
+
+def write_task(root: Path, name: str, tests: str = TESTS) -> None:
+    d = root / name
+    d.mkdir(parents=True)
+    meta = {"name": name, "kind": "function", "complexity": "easy", "description": "Add ints."}
+    (d / "task.json").write_text(json.dumps(meta))
+    (d / "solution.py").write_text(SOLUTION)
+    (d / "test_solution.py").write_text(tests)
+
+
+@pytest.fixture
+def tasks(tmp_path) -> Path:
+    root = tmp_path / "tasks"
+    write_task(root, "tiny_add")
+    return root
+
+
+def freeze_pipeline() -> None:
+    """Wall-clock times and measured durations vary; pictures need fixed ones."""
+    for run in m.PipelineRun.select():
+        config = {**json.loads(run.config), "tasks_dir": "tmp/tasks"}
+        summary = {**json.loads(run.summary or "{}"), "recommendations": ["balanced is best"]}
+        run.config, run.summary = json.dumps(config), json.dumps(summary)
+        run.started = run.finished = FROZEN_NOW
+        run.save()
+    m.TaskExecution.update(
+        created=FROZEN_NOW, exec_ms=500.0, log_excerpt="..  [100%]\n2 passed"
+    ).execute()
+    m.TaskExecution.update(score=60.0).execute()
+    m.TaskExecution.update(score=95.0).where(m.TaskExecution.status == "passed").execute()
+    m.StrategyProfile.update(updated=FROZEN_NOW, avg_exec_ms=500.0, avg_score=60.0).execute()
+    m.StrategyProfile.update(avg_score=95.0).where(m.StrategyProfile.failures == 0).execute()
+    m.StrategyTrend.update(at=FROZEN_NOW, exec_ms=500.0, score=95.0).execute()
+    m.Task.update(created=FROZEN_NOW).execute()
+
+
+def ran_app(make_app, tasks: Path, strategies=("balanced", "aggressive")):
+    app = make_app()
+    app.engine.pipeline.run(iterations=1, strategies=strategies, tasks_dir=tasks, workers=2)
+    freeze_pipeline()
+    return app
+
+
+def rows(root, table_id: str) -> list[list[str]]:
+    table = root.query_one(table_id, DataTable)
+    return [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def fill(pilot, **values: str) -> None:
+    for field_id, value in values.items():
+        pilot.app.screen.query_one(f"#{field_id}", Input).value = value
+    await pilot.pause()
+
+
+async def wait_until(pilot, check, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if check():
+            return
+    assert check()
+
+
+# -- behaviour ---------------------------------------------------------------------------
+
+
+async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        assert rows(pane, "#runs-table") == []
+        await pilot.press("t")
+        assert isinstance(app.screen, LaunchRunDialog)
+        await fill(pilot, iterations="0")
+        await pilot.press("enter")
+        assert "iterations: must be at least 1" in str(
+            app.screen.query_one("#dialog-error", Label).render()
+        )
+        await fill(pilot, iterations="1", strategies="balanced,aggressive", tasks=str(tasks))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, LaunchRunDialog)
+        assert pane.running
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not pane.running
+        listed = rows(pane, "#runs-table")
+        assert [r[:5] for r in listed] == [["1", "completed", "all", "1", "1/2"]]
+        executions = rows(pane, "#executions")
+        assert {(r[0], r[1], r[2]) for r in executions} == {
+            ("tiny_add", "balanced", "pass 2/2"),
+            ("tiny_add", "aggressive", "failed 1/2"),
+        }
+        info = str(pane.query_one("#run-info", Static).render())
+        assert "iteration 1 · all levels · 1/2 passed" in info
+        assert "log · tiny_add" in str(pane.query_one("#exec-log", Static).render())
+        assert "run 1 completed · 1/2 passed · balanced pick: balanced" in str(
+            pane.query_one("#run-status", Label).render()
+        )
+        # Trends shows the profiles and every selector's pick
+        await pilot.press("2")
+        await pilot.pause()
+        trends = app.query_one(TrendsPane)
+        profiles = {r[0]: r for r in rows(trends, "#profiles")}
+        assert profiles["balanced"][1:2] == ["100%"] and profiles["aggressive"][1:2] == ["0%"]
+        picks = str(trends.query_one("#picks", Static).render())
+        for selector in ("production", "prototyping", "balanced", "bandit"):
+            assert selector in picks
+        assert "production  balanced" in picks and "Thompson draw" in picks
+
+
+async def test_cancel_marks_the_run_cancelled(make_app, tmp_path):
+    root = tmp_path / "slow"
+    write_task(root, "slow_task", tests=SLOW_TESTS)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await pilot.press("t")
+        await fill(pilot, strategies="balanced", tasks=str(root))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.live_run is not None and pane._progress_total)
+        started = time.monotonic()
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert time.monotonic() - started < 10
+        assert app.engine.pipeline.runs()[0]["status"] == "cancelled"
+        assert rows(pane, "#runs-table")[0][1] == "cancelled"
+        assert "cancelled" in str(pane.query_one("#run-status", Label).render())
+        await pilot.press("x")  # nothing to cancel: a warning, no crash
+        await pilot.pause()
+
+
+async def test_run_from_another_process_appears_live(make_app, tasks):
+    app = make_app(watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "pipeline", "run", "--db",
+             str(app.engine.db_path), "--tasks", str(tasks), "--strategies", "balanced",
+             "--json"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            await wait_until(
+                pilot,
+                lambda: (
+                    rows(pane, "#runs-table")[:1] and rows(pane, "#runs-table")[0][1] == "completed"
+                ),
+                timeout=30,
+            )
+            assert proc.wait(timeout=30) == 0, proc.stderr.read()
+            assert [r[:2] for r in rows(pane, "#executions")] == [["tiny_add", "balanced"]]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+async def test_trends_empty_store_explains_itself(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        trends = app.query_one(TrendsPane)
+        assert rows(trends, "#profiles") == []
+        assert "no strategy profiles yet" in str(trends.query_one("#picks", Static).render())
+
+
+# -- snapshots ---------------------------------------------------------------------------
+
+
+def test_snapshot_runs_idle_after_a_run(snap_compare, make_app, tasks):
+    app = ran_app(make_app, tasks)
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_launch_dialog(snap_compare, make_app, tasks):
+    app = ran_app(make_app, tasks)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("t")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await fill(pilot, iterations="3", strategies="balanced,conservative")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_trends_after_a_run(snap_compare, make_app, tasks):
+    app = ran_app(make_app, tasks)
+    assert snap_compare(app, terminal_size=SIZE, press=["2"])
