@@ -167,6 +167,7 @@ class TrainingProgress(Message):
 
 class ModelsPane(Pane):
     TITLE = "Models"
+    TABLES = frozenset(NEURAL_TABLES)
     HELP = (
         "The catalog by category and your own models, each with its measured held-out "
         "accuracy or `untrained`. The right side shows the selected model: purpose, "
@@ -255,10 +256,6 @@ class ModelsPane(Pane):
     def on_show(self) -> None:
         if not self.query_one("#model-versions", DataTable).has_focus:
             self.query_one("#model-table", DataTable).focus()
-
-    @property
-    def tables(self) -> set[str]:
-        return set(NEURAL_TABLES)
 
     @property
     def neural(self):

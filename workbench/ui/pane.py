@@ -23,8 +23,13 @@ class Pane(Vertical):
     # column -> formatter applied before display (presentation only)
     FORMATTERS: Mapping[str, Callable[[object], object]] = {}
 
+    # Tables a pane follows; empty means "those its TablePanels and GroupBars show".
+    TABLES: frozenset[str] = frozenset()
+
     @property
     def tables(self) -> set[str]:
+        if self.TABLES:
+            return set(self.TABLES)
         return {w.table for w in self.query(TablePanel)} | {w.table for w in self.query(GroupBar)}
 
     def on_mount(self) -> None:

@@ -86,6 +86,7 @@ class RunProgress(RunEvent):
 
 class RunsPane(Pane):
     TITLE = "Runs"
+    TABLES = frozenset(RUN_TABLES)
     HELP = (
         "Pipeline runs, newest first (also those started with `workbench pipeline run` "
         "elsewhere, live). The right side shows the selected run: its iterations, a "
@@ -181,10 +182,6 @@ class RunsPane(Pane):
 
     def _tabs(self) -> TabbedContent | None:
         return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-
-    @property
-    def tables(self) -> set[str]:
-        return set(RUN_TABLES)
 
     @property
     def pipeline(self):

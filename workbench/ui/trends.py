@@ -46,6 +46,7 @@ def fmt_rate(value: float | None) -> str:
 
 class TrendsPane(Pane):
     TITLE = "Trends"
+    TABLES = frozenset(TREND_TABLES)
     HELP = (
         "Per-strategy charts of score, success rate and time over the trend points (one "
         "point per run iteration; strategies overlaid, each in its own colour). Below: the "
@@ -84,10 +85,6 @@ class TrendsPane(Pane):
     def on_show(self) -> None:
         # the change feed may be off (tests, --no-watch): what is shown is never stale
         self.refresh_data()
-
-    @property
-    def tables(self) -> set[str]:
-        return set(TREND_TABLES)
 
     @property
     def pipeline(self):
