@@ -197,7 +197,6 @@ class ModelsPane(Pane):
     DEFAULT_CSS = """
     ModelsPane #models-list { width: 42; border-right: solid $panel; }
     ModelsPane #models-list > DataTable { height: 1fr; }
-    ModelsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
     ModelsPane #model-versions { height: auto; max-height: 8; }

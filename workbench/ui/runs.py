@@ -104,7 +104,6 @@ class RunsPane(Pane):
     DEFAULT_CSS = """
     RunsPane #runs-list { width: 58; border-right: solid $panel; }
     RunsPane #runs-list > DataTable { height: 1fr; }
-    RunsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
     RunsPane #run-detail { width: 1fr; }
     RunsPane #run-info { height: auto; max-height: 8; padding: 0 1; }
     RunsPane #run-progress-row { height: 1; padding: 0 1; }

@@ -55,7 +55,6 @@ class TrendsPane(Pane):
         "Thompson bandit with seed 0) would pick now, and why."
     )
     DEFAULT_CSS = """
-    TrendsPane .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
     TrendsPane #trend-charts { height: 1fr; min-height: 8; }
     TrendsPane PlotextPlot { width: 1fr; height: 1fr; }
     TrendsPane #profiles { height: auto; max-height: 8; }

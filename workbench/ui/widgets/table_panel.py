@@ -25,7 +25,6 @@ class TablePanel(Vertical):
 
     DEFAULT_CSS = """
     TablePanel { height: 1fr; min-height: 5; }
-    TablePanel > .panel-title { padding: 0 1; text-style: bold; color: $text-primary; }
     TablePanel > DataTable { height: 1fr; }
     """
 
