@@ -1,0 +1,147 @@
+"""The headless CLI. `workbench` alone opens the UI; subcommands run the same Engine.
+
+Errors a user can fix (bad --db, locked store, bad input) print one line on stderr and
+exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from workbench import __version__
+from workbench.cli import neural, pipeline
+from workbench.cli.common import EXIT_USAGE, CliError, add_db, open_engine
+from workbench.store.errors import StoreError
+
+# Each command group is a module with NAME, add(commands) and run(args).
+GROUPS = (neural, pipeline)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="A workbench for self-improving agent systems. Without a command, "
+        "opens the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    add_db(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create the store and seed it from sample_data/")
+    add_db(init)
+    init.add_argument("--json", action="store_true", help="machine-readable output")
+
+    store = commands.add_parser("store", help="inspect the store")
+    store_cmds = store.add_subparsers(dest="store_command", metavar="SUBCOMMAND", required=True)
+    stats = store_cmds.add_parser("stats", help="row counts per table")
+    add_db(stats)
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    for group in GROUPS:
+        group.add(commands)
+
+    bench = commands.add_parser("bench", help="measure kernels against their peers")
+    bench_cmds = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
+    kernels = bench_cmds.add_parser(
+        "kernels", help="WASM SIMD kernels vs numpy (numpy run as users run it)"
+    )
+    kernels.add_argument("--quick", action="store_true", help="smaller sizes, a few seconds")
+    kernels.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def cmd_bench_kernels(args: argparse.Namespace) -> int:
+    from workbench.kernels import bench
+
+    report = bench.run(quick=args.quick)
+    print(
+        json.dumps(report, indent=2, sort_keys=True) if args.json else bench.format_report(report)
+    )
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        added = engine.seed()
+        result = {
+            "db": str(engine.db_path),
+            "schema_version": engine.schema_version,
+            "created": engine.created,
+            "added": added,
+        }
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    state = "created" if result["created"] else "opened"
+    print(f"{state} store {result['db']} (schema v{result['schema_version']})")
+    if added:
+        for table, n in sorted(added.items()):
+            print(f"  seeded {n:>5}  {table}")
+    else:
+        print("  nothing to seed: the store already has all sample data")
+    return 0
+
+
+def cmd_store_stats(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        counts = engine.stats()
+        result = {
+            "db": str(engine.db_path),
+            "schema_version": engine.schema_version,
+            "tables": counts,
+        }
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result['db']}  (schema v{result['schema_version']})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    return 0
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    if not sys.stdin.isatty():
+        raise CliError("the UI needs an interactive terminal; run a subcommand (see --help)")
+    from workbench.engine import Engine
+    from workbench.ui.app import WorkbenchApp
+
+    engine = Engine(args.db)
+    try:
+        engine.ensure_seeded()
+        WorkbenchApp(engine).run()
+    finally:
+        engine.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "init":
+            return cmd_init(args)
+        if args.command == "store":
+            return cmd_store_stats(args)
+        for group in GROUPS:
+            if args.command == group.NAME:
+                return group.run(args)
+        if args.command == "bench":
+            return cmd_bench_kernels(args)
+        return run_ui(args)
+    except (StoreError, CliError, ValueError, OSError) as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

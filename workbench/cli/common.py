@@ -1,0 +1,63 @@
+"""What every command group shares: the error type, --db/--json, the engine, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="store location (default: $WORKBENCH_DB, else .workbench/workbench.db)",
+    )
+
+
+def command_group(commands, group: str, help_text: str):
+    """A subcommand group whose commands each take --db and --json."""
+    parser = commands.add_parser(group, help=help_text)
+    sub = parser.add_subparsers(dest=f"{group}_command", metavar="SUBCOMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        add_db(p)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    return command
+
+
+def open_engine(args: argparse.Namespace):
+    from workbench.engine import Engine
+
+    return Engine(args.db)
+
+
+def print_json(result: object) -> None:
+    print(json.dumps(result, indent=2, sort_keys=True, default=str))
+
+
+def console():
+    """A rich console; 160 columns when piped so output does not wrap at 80."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def fmt(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if value is None:
+        return "—"
+    return str(value)

@@ -1,0 +1,186 @@
+"""`workbench neural ...`: train, version and use neural models."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.cli.common import CliError, command_group, console, fmt, open_engine, print_json
+
+NAME = "neural"
+
+
+def add(commands) -> None:
+    command = command_group(commands, "neural", "train, version and use neural models")
+
+    p = command("train", "train a model from an architecture JSON and a data file")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", metavar="ARCH.json", help="architecture + training")
+    source.add_argument(
+        "--catalog", metavar="NAME", help="a catalog model, trained on its recipe's data"
+    )
+    p.add_argument("--data", metavar="FILE", help="JSON, CSV or NPZ data (with --model)")
+    p.add_argument("--epochs", type=int, help="override the spec's epoch count")
+    p.add_argument("--name", help="registry name (default: the spec's name)")
+    p.add_argument("--backend", choices=("wasm", "numpy"), help="kernel backend")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted training")
+    p.add_argument("--init-from", metavar="NAME[@VERSION]", help="start from a trained model")
+    p.add_argument("--freeze", type=int, default=0, metavar="K", help="freeze the first K layers")
+    p.add_argument("--label", default="label", metavar="COL", help="label column or key")
+    p.add_argument("--description", default="", help="version description")
+    p.add_argument("--tags", default="", help="comma-separated tags")
+
+    p = command("predict", "predict with a model version")
+    p.add_argument("--model", required=True, metavar="NAME[@VERSION]")
+    p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+
+    p = command("ensemble", "average the predictions of several models")
+    p.add_argument("--models", required=True, metavar="A,B,C")
+    p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+
+    command("list", "models in the store with their champion")
+    command("catalog", "the 27 catalog models: recipe, data available, measured accuracy")
+    p = command("versions", "every version of a model")
+    p.add_argument("name")
+    p = command("rollback", "move NAME@champion to another version")
+    p.add_argument("name")
+    p.add_argument("--version", type=int, required=True)
+    p = command("delete", "delete NAME@VERSION, or every version of NAME")
+    p.add_argument("reference", metavar="NAME[@VERSION]")
+    p = command("export", "write a model version to a .clf file")
+    p.add_argument("reference", metavar="NAME[@VERSION]")
+    p.add_argument("--output", required=True, metavar="F.clf")
+    p = command("import", "validate a .clf file and add it as a new version")
+    p.add_argument("file", metavar="F.clf")
+    p.add_argument("--name", help="registry name (default: the file's model name)")
+    p = command("quantize", "int8 weights as a new version, with measured accuracy change")
+    p.add_argument("reference", metavar="NAME[@VERSION]")
+    p.add_argument("--bits", type=int, default=8)
+    p.add_argument("--data", metavar="FILE", help="held-out data to measure accuracy on")
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        service = engine.neural
+        command = args.neural_command
+        with engine.guard():
+            if command == "train":
+                result = _train_with_progress(service, args)
+            elif command == "predict":
+                result = service.predict(args.model, args.input)
+            elif command == "ensemble":
+                refs = [r for r in args.models.split(",") if r]
+                result = service.ensemble(refs, args.input)
+            elif command == "list":
+                result = service.models()
+            elif command == "catalog":
+                result = [
+                    {k: v for k, v in entry.items() if k != "spec"} for entry in service.catalog()
+                ]
+            elif command == "versions":
+                result = service.versions(args.name)
+            elif command == "rollback":
+                result = service.rollback(args.name, args.version)
+            elif command == "delete":
+                result = service.delete(args.reference)
+            elif command == "export":
+                result = service.export(args.reference, args.output)
+            elif command == "import":
+                result = service.import_(args.file, args.name)
+            else:  # quantize
+                result = service.quantize(args.reference, args.bits, args.data)
+    if args.json:
+        print_json(result)
+    else:
+        _print_result(result, args.neural_command)
+    return 0
+
+
+def _train_with_progress(service, args: argparse.Namespace) -> dict:
+    tags = [t for t in args.tags.split(",") if t]
+    kwargs = dict(
+        name=args.name,
+        epochs=args.epochs,
+        backend=args.backend,
+        resume=args.resume,
+        init_from=args.init_from,
+        freeze_layers=args.freeze,
+        label_column=args.label,
+        description=args.description,
+        tags=tags,
+    )
+    if args.catalog:
+        if args.data or args.name or args.resume or args.init_from or args.freeze:
+            raise CliError("--catalog trains from the recipe's own data: drop --data/--name/...")
+        kwargs = {"epochs": args.epochs, "backend": args.backend}
+        run = lambda **extra: service.train_catalog(args.catalog, **kwargs, **extra)  # noqa: E731
+    else:
+        if not args.data:
+            raise CliError("--model needs --data FILE")
+        run = lambda **extra: service.train(args.model, args.data, **kwargs, **extra)  # noqa: E731
+    if args.json:
+        return run()
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]training[/bold]"),
+        BarColumn(),
+        TextColumn("epoch {task.completed}"),
+        TextColumn("{task.fields[metrics]}"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("train", total=args.epochs, metrics="")
+
+        def on_epoch(rec) -> None:
+            shown = f"loss {rec.loss:.4f}"
+            if rec.val_accuracy is not None:
+                shown += f"  val_acc {rec.val_accuracy:.3f}"
+            progress.update(task, completed=rec.epoch, metrics=shown)
+
+        return run(on_epoch=on_epoch)
+
+
+TABLE_COLUMNS = {
+    "versions": ["version", "status", "aliases", "accuracy", "val_accuracy", "size_bytes",
+                 "created"],
+    "list": ["name", "versions", "latest", "latest_status", "champion", "val_accuracy"],
+    "catalog": ["category", "name", "source", "source_rows", "trainable", "version",
+                "val_accuracy"],
+    "predict": ["prediction", "confidence", "input"],
+    "ensemble": ["prediction", "confidence", "agreement"],
+}  # fmt: skip
+
+
+def _print_result(result: object, command: str) -> None:
+    from rich.table import Table
+
+    out = console()
+    columns = TABLE_COLUMNS.get(command)
+    if columns is None:
+        for key, value in result.items():  # type: ignore[union-attr]
+            out.print(f"[bold]{key}[/bold]: {fmt(value)}")
+        return
+    rows = result if isinstance(result, list) else [result]
+    if not rows:
+        out.print("nothing to show")
+        return
+    table = Table()
+    for key in columns:
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(
+            *(
+                "untrained" if key == "val_accuracy" and row.get(key) is None else fmt(row.get(key))
+                for key in columns
+            )
+        )
+    out.print(table)
+    for index, row in enumerate(rows, start=1):
+        prefix = f"{index}: " if len(rows) > 1 else ""
+        for near in row.get("reasoning") or []:
+            out.print(
+                f"  {prefix}near [italic]{near['text']}[/italic] → {near['label']} "
+                f"(similarity {near['similarity']:.2f})"
+            )
+        for line in row.get("recommendations") or []:
+            out.print(f"  {prefix}[bold]recommendation:[/bold] {line}")
