@@ -33,6 +33,11 @@ PANES: dict[str, type[Pane]] = {
     "hub": HubPane,
 }
 REFRESH_DELAY_S = 0.05
+# app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
+STYLESHEETS = [
+    "app.tcss",
+    *sorted(p.name for p in Path(__file__).parent.glob("*.tcss") if p.name != "app.tcss"),
+]
 
 
 class StoreChanged(Message):
@@ -44,7 +49,7 @@ class StoreChanged(Message):
 
 
 class WorkbenchApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = STYLESHEETS
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     PANES_TITLES = {pane_id: cls.TITLE for pane_id, cls in PANES.items()}
