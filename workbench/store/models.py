@@ -246,7 +246,7 @@ class EpisodicMemory(BaseModel):
 
     class Meta:
         table_name = "episodic_memory"
-        indexes = ((("session", "sequence"), True),)
+        indexes = ((("session", "sequence"), True), (("created",), False))
 
 
 class SemanticMemory(BaseModel):
@@ -261,6 +261,21 @@ class SemanticMemory(BaseModel):
 
     class Meta:
         table_name = "semantic_memory"
+        indexes = ((("subject",), False),)
+
+
+class MemoryEvent(BaseModel):
+    """What a memory tier dropped or moved (eviction, consolidation, pruning) and why."""
+
+    tier = TextField()
+    action = TextField()
+    reason = TextField()
+    count = IntegerField()
+    detail = TextField(default="{}")  # JSON
+    at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "memory_events"
 
 
 # --- patterns and learning ------------------------------------------------------------
@@ -402,6 +417,7 @@ DOMAIN_MODELS = [
     VectorMemory,
     EpisodicMemory,
     SemanticMemory,
+    MemoryEvent,
     LabelledOperation,
     PatternMemory,
     Learning,
