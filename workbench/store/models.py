@@ -294,12 +294,18 @@ class LabelledOperation(BaseModel):
 
 
 class PatternMemory(BaseModel):
+    """One row per learned operation (`key` = its normalized text); outcome counts
+    give the confidence."""
+
     type = TextField()
     data = TextField(default="{}")  # JSON
     confidence = FloatField(null=True)
     usage_count = IntegerField(default=0)
     last_used = DateTimeField(null=True)
     created = DateTimeField(default=utcnow)
+    key = TextField(null=True, unique=True)
+    successes = IntegerField(default=0)
+    failures = IntegerField(default=0)
 
     class Meta:
         table_name = "pattern_memory"
@@ -315,6 +321,8 @@ class Learning(BaseModel):
     evidence = TextField(default="[]")  # JSON
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+    key = TextField(null=True, unique=True)
+    level = TextField(default="low")
 
     class Meta:
         table_name = "learnings"
@@ -327,9 +335,16 @@ class ExperienceBuffer(BaseModel):
     quality = TextField(default="neutral")
     trained = BooleanField(default=False)
     created = DateTimeField(default=utcnow)
+    target_model = TextField(default="")
+    source_ref = TextField(null=True, unique=True)  # e.g. "execution:12"; ingest once
+    label = TextField(null=True)  # the training label, when known
+    corrected = TextField(null=True)  # JSON: the teacher's corrected target
+    curriculum_run_id = IntegerField(null=True)
+    training_run_id = IntegerField(null=True)
 
     class Meta:
         table_name = "experience_buffer"
+        indexes = ((("target_model", "trained"), False),)
 
 
 class CurriculumRun(BaseModel):
@@ -339,6 +354,8 @@ class CurriculumRun(BaseModel):
     status = TextField(default="running")
     started = DateTimeField(default=utcnow)
     finished = DateTimeField(null=True)
+    target_model = TextField(default="")
+    details = TextField(default="{}")  # JSON
 
     class Meta:
         table_name = "curriculum_runs"
