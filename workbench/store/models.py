@@ -402,6 +402,7 @@ class KnowledgeItem(BaseModel):
     version = IntegerField(default=1)
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+    last_used = DateTimeField(null=True)  # last recorded application, for pruning
 
     class Meta:
         table_name = "knowledge_items"
@@ -418,6 +419,104 @@ class KnowledgeVersion(BaseModel):
     class Meta:
         table_name = "knowledge_versions"
         indexes = ((("item", "version"), True),)
+
+
+class KnowledgeDelivery(BaseModel):
+    """One shared item in one subscriber's inbox; acknowledged when the agent has read it."""
+
+    item = ForeignKeyField(KnowledgeItem, backref="deliveries", on_delete="CASCADE")
+    agent = TextField()
+    delivered = DateTimeField(default=utcnow)
+    acknowledged = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "knowledge_deliveries"
+        indexes = ((("item", "agent"), True), (("agent", "acknowledged"), False))
+
+
+class KnowledgeVote(BaseModel):
+    """A useful vote; the unique index makes it one per agent and item."""
+
+    item = ForeignKeyField(KnowledgeItem, backref="votes", on_delete="CASCADE")
+    agent = TextField()
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "knowledge_votes"
+        indexes = ((("item", "agent"), True),)
+
+
+class KnowledgeApplication(BaseModel):
+    """An agent applied an item; success is None when the outcome was not reported."""
+
+    item = ForeignKeyField(KnowledgeItem, backref="applications", on_delete="CASCADE")
+    agent = TextField()
+    success = BooleanField(null=True)
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "knowledge_applications"
+
+
+# --- adaptive strategy and performance optimizer ---------------------------------------
+
+
+class AdaptiveDecision(BaseModel):
+    """A task analysis and the execution strategy chosen for it."""
+
+    uid = TextField(unique=True)
+    description = TextField()
+    complexity = TextField()
+    strategy = TextField()
+    agents = TextField(default="[]")  # JSON
+    confidence = FloatField()
+    estimated_s = FloatField(null=True)
+    analysis = TextField(default="{}")  # JSON
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "adaptive_decisions"
+
+
+class AdaptiveOutcome(BaseModel):
+    """What happened when a strategy ran; later choices learn from these rows."""
+
+    decision = ForeignKeyField(
+        AdaptiveDecision, null=True, backref="outcomes", on_delete="SET NULL"
+    )
+    description = TextField()
+    complexity = TextField()
+    strategy = TextField()
+    agents = TextField(default="[]")  # JSON
+    success = BooleanField()
+    duration_s = FloatField()
+    iterations = IntegerField(default=1)
+    errors = IntegerField(default=0)
+    what_worked = TextField(default="[]")  # JSON
+    improvements = TextField(default="[]")  # JSON
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "adaptive_outcomes"
+        indexes = ((("strategy", "complexity"), False),)
+
+
+class AgentExecution(BaseModel):
+    """One measured execution of an agent on a task category (performance optimizer)."""
+
+    agent = TextField()
+    category = TextField()
+    duration_s = FloatField()
+    iterations = IntegerField(default=1)
+    success = BooleanField()
+    errors = IntegerField(default=0)
+    actions = IntegerField(default=0)
+    source = TextField(default="cli")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "agent_executions"
+        indexes = ((("agent", "category"), False),)
 
 
 BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog]
@@ -444,6 +543,12 @@ DOMAIN_MODELS = [
     Subscription,
     KnowledgeItem,
     KnowledgeVersion,
+    KnowledgeDelivery,
+    KnowledgeVote,
+    KnowledgeApplication,
+    AdaptiveDecision,
+    AdaptiveOutcome,
+    AgentExecution,
 ]
 ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS
 MODELS_BY_TABLE = {m._meta.table_name: m for m in ALL_MODELS}
