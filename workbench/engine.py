@@ -48,6 +48,7 @@ class Engine:
         self.created = 1 in applied
         self._neural = None
         self._pipeline = None
+        self._memory = None
         self.applied_migrations = applied
 
     # -- plumbing --------------------------------------------------------------------
@@ -89,6 +90,15 @@ class Engine:
 
             self._pipeline = PipelineService(self.db, clock=self.clock)
         return self._pipeline
+
+    @property
+    def memory(self):
+        """Four-tier memory: vector search, episodes, facts, the working set, consolidation."""
+        if self._memory is None:
+            from workbench.memory.service import MemoryService
+
+            self._memory = MemoryService(self.db, clock=self.clock, backend=self.backend_name)
+        return self._memory
 
     # -- seeding ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 WORD = re.compile(r"[a-z0-9]+")
+WORD_CACHE = 200_000  # memoised words (a few hundred bytes each), cleared when full
 
 
 class Embedder(Protocol):
@@ -33,6 +34,7 @@ class HashingEmbedder:
         self.dim = dim
         self.ngram = ngram
         self.name = f"hashing-{dim}"
+        self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def _features(self, text: str) -> list[tuple[str, float]]:
         features: list[tuple[str, float]] = []
@@ -43,16 +45,39 @@ class HashingEmbedder:
                 features.append(("c:" + padded[i : i + self.ngram], 0.5))
         return features
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for feature, weight in self._features(text):
+    def _word_slots(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """Buckets and signed weights of a word's features, memoised: hashing dominates the
+        cost and vocabularies repeat (every search re-embeds its candidates' text)."""
+        cached = self._words.get(word)
+        if cached is None:
+            buckets, weights = [], []
+            for feature, weight in self._features(word):
                 digest = int.from_bytes(
                     hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little"
                 )
-                sign = 1.0 if (digest >> 63) & 1 else -1.0
-                out[row, digest % self.dim] += sign * weight
-            norm = float(np.linalg.norm(out[row]))
-            if norm > 0:
-                out[row] /= norm
-        return out
+                buckets.append(digest % self.dim)
+                weights.append(weight if (digest >> 63) & 1 else -weight)
+            cached = (np.array(buckets, np.int64), np.array(weights, np.float64))
+            if len(self._words) >= WORD_CACHE:
+                self._words.clear()
+            self._words[word] = cached
+        return cached
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows, buckets, weights = [], [], []
+        for row, text in enumerate(texts):
+            for word in WORD.findall(text.lower()):
+                b, w = self._word_slots(word)
+                rows.append(row)
+                buckets.append(b)
+                weights.append(w)
+        n = len(texts)
+        if not buckets:
+            return np.zeros((n, self.dim), dtype=np.float32)
+        lengths = [len(b) for b in buckets]
+        flat = np.concatenate(buckets) + np.repeat(np.array(rows, np.int64) * self.dim, lengths)
+        sums = np.bincount(flat, np.concatenate(weights), minlength=n * self.dim)
+        out = sums.reshape(n, self.dim)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out.astype(np.float32)

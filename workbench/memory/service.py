@@ -1,0 +1,337 @@
+"""The memory service the Engine hands out: four tiers, import, stats and consolidation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import peewee
+
+from workbench.kernels import backend as kernel_backend
+from workbench.memory.consolidation import ConsolidationPolicy, ConsolidationReport, consolidate
+from workbench.memory.embedder import Embedder, HashingEmbedder
+from workbench.memory.episodic import DEFAULT_CAPACITY, DEFAULT_MAX_AGE, EpisodicTier
+from workbench.memory.semantic import SemanticTier
+from workbench.memory.vector import Hit, VectorTier, check_entry
+from workbench.memory.working import DEFAULT_MAX_BYTES, WorkingMemory
+from workbench.store import models as m
+
+TIERS = ("vector", "episodic", "semantic")
+PROBE_QUERIES = 20
+MAX_IMPORT_ERRORS = 100  # bad lines listed in an import report (all are counted)
+IMPORT_BATCH = 2000
+
+
+class MemoryService:
+    def __init__(
+        self,
+        db: peewee.Database,
+        *,
+        clock: Callable[[], dt.datetime] = m.utcnow,
+        backend: str = "wasm",
+        embedder: Embedder | None = None,
+        capacity: int = DEFAULT_CAPACITY,
+        max_age: dt.timedelta = DEFAULT_MAX_AGE,
+        working_bytes: int = DEFAULT_MAX_BYTES,
+        policy: ConsolidationPolicy | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.embedder = embedder or HashingEmbedder()
+        keep_f32 = bool(getattr(self.embedder, "expensive", False))
+        self.vector = VectorTier(self.embedder, kernel_backend(backend), clock, keep_f32)
+        self.episodic = EpisodicTier(clock, capacity, max_age)
+        self.semantic = SemanticTier(clock)
+        self.working = WorkingMemory(working_bytes)
+        self.policy = policy or ConsolidationPolicy()
+        self._records_since_consolidation = 0
+
+    # ------------------------------------------------------------------ writing
+    def store(
+        self,
+        tier: str,
+        text: str,
+        *,
+        namespace: str | None = None,
+        key: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One entry into a tier.
+
+        vector: ``namespace``/``key`` (key defaults to a hash of the text), ``meta``
+        metadata. episodic: ``namespace`` is the session, ``key`` the event kind, ``meta``
+        the context plus optional ``outcome`` and ``sequence``. semantic: ``namespace`` is
+        fact|rule, ``key`` the subject, ``meta`` optional ``confidence``, ``source``,
+        ``evidence_count``.
+        """
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {', '.join(TIERS)} (got {tier!r})")
+        if meta is not None and not isinstance(meta, Mapping):
+            raise ValueError("meta must be a JSON object")
+        meta = dict(meta or {})
+        if tier == "vector":
+            namespace = namespace or "default"
+            key = key or text_key(text)
+            meta = check_entry(namespace, key, text, meta)
+            with self.db.atomic():
+                replaced = self.vector.get(namespace, key) is not None
+                self.vector.put_many([(namespace, key, text, meta)])
+            return {"tier": tier, "namespace": namespace, "key": key, "replaced": replaced}
+        if tier == "episodic":
+            outcome = meta.pop("outcome", "neutral")
+            sequence = meta.pop("sequence", None)
+            context = meta.pop("context", None)
+            if context is not None and not isinstance(context, dict):
+                raise ValueError("meta.context must be a JSON object")
+            result = self.record(
+                namespace or "cli",
+                key or "observation",
+                text,
+                {**meta, **(context or {})},
+                outcome,
+                sequence,
+            )
+            return {"tier": tier, **result}
+        result = self.semantic.put(
+            text,
+            kind=namespace or "fact",
+            subject=key or "",
+            confidence=meta.get("confidence", 0.7),
+            source=str(meta.get("source", "user")),
+            evidence=meta.get("evidence_count", 1),
+        )
+        return {"tier": tier, **result}
+
+    def record(
+        self,
+        session: str,
+        kind: str,
+        text: str = "",
+        context: Mapping[str, Any] | None = None,
+        outcome: str = "neutral",
+        sequence: int | None = None,
+    ) -> dict[str, Any]:
+        """Append an episode and enforce the limits.
+
+        At capacity, consolidation runs first (at most once per tenth of the capacity in
+        writes) so patterns are promoted before old events are evicted; a scheduled
+        consolidation runs when the last one is older than the policy's interval. What was
+        evicted or consolidated is part of the result.
+        """
+        consolidation = None
+        with self.db.atomic():
+            row = self.episodic.insert(session, kind, text, context, outcome, sequence)
+        self._records_since_consolidation += 1
+        over = self.episodic.count() > self.episodic.capacity
+        if over and self._records_since_consolidation >= max(1, self.episodic.capacity // 10):
+            consolidation = self.consolidate("capacity")
+        elif self.consolidation_due():
+            consolidation = self.consolidate("schedule")
+        with self.db.atomic():
+            evictions = self.episodic.enforce()
+        return {
+            **row,
+            "evicted": [e.as_dict() for e in evictions],
+            "consolidation": consolidation.summary() if consolidation else None,
+        }
+
+    def import_jsonl(self, path: str | Path, namespace: str = "default") -> dict[str, Any]:
+        """Bulk vector import: good lines are stored, bad ones reported by line number."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: not a file")
+        errors: list[dict[str, Any]] = []
+        bad = stored = 0
+        batch: list[tuple[str, str, str, dict]] = []
+        seen: dict[tuple[str, str], int] = {}
+        try:
+            handle = path.open(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{path}: {exc.strerror or exc}") from None
+        with handle:
+            try:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        entry = _import_entry(line, namespace)
+                    except ValueError as exc:
+                        bad += 1
+                        if len(errors) < MAX_IMPORT_ERRORS:
+                            errors.append({"line": number, "error": str(exc)})
+                        continue
+                    seen[entry[:2]] = number
+                    batch.append(entry)
+                    if len(batch) >= IMPORT_BATCH:
+                        stored += len(self.vector.put_many(batch))
+                        batch = []
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        stored += len(self.vector.put_many(batch))
+        return {
+            "file": str(path),
+            "stored": stored,
+            "unique_keys": len(seen),
+            "bad_lines": bad,
+            "errors": errors,
+        }
+
+    # ------------------------------------------------------------------ reading
+    def search(
+        self,
+        query: str,
+        namespace: str | None = None,
+        k: int = 10,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Hit]:
+        """Vector search through the working tier: a repeated query is a working-set hit
+        until the vector tier changes."""
+        changed = self.vector.sync()
+        if changed:
+            self._drop_stale_results()
+        cache_key = ("search", query, namespace, k, json.dumps(where, sort_keys=True))
+        cached = self.working.get(cache_key)
+        if cached is not None and cached[0] == self.vector.generation:
+            return cached[1]
+        hits = self.vector.search(query, namespace, k, where)
+        label = f"search {query!r}" + (f" in {namespace}" if namespace else "")
+        self.working.put(cache_key, (self.vector.generation, hits), label)
+        for hit in hits[:3]:
+            self.working.put(("entry", hit.namespace, hit.key), hit, f"{hit.namespace}/{hit.key}")
+        return hits
+
+    def get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """One vector entry; read through the working tier."""
+        cached = self.working.get(("entry", namespace, key))
+        if cached is not None:
+            return cached.as_dict() if isinstance(cached, Hit) else cached
+        row = self.vector.get(namespace, key)
+        if row is not None:
+            row = {k: v for k, v in row.items() if k != "updated"}
+            self.working.put(("entry", namespace, key), row, f"{namespace}/{key}")
+        return row
+
+    def _drop_stale_results(self) -> None:
+        for item in self.working.items():
+            if isinstance(item.key, tuple) and item.key[0] in ("search", "entry"):
+                self.working.discard(item.key)
+
+    def timeline(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self.episodic.timeline(limit)
+
+    def facts(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.semantic.facts(limit)
+
+    def working_set(self, limit: int = 50) -> list[dict[str, Any]]:
+        return [{"item": i.label, "bytes": i.bytes} for i in self.working.items()[:limit]]
+
+    def events(self, limit: int = 20) -> list[dict[str, Any]]:
+        ev = m.MemoryEvent
+        rows = ev.select().order_by(ev.at.desc(), ev.id.desc()).limit(limit).dicts()
+        out = []
+        for row in rows:
+            row["detail"] = json.loads(row["detail"])
+            row["at"] = row["at"].isoformat(sep=" ", timespec="seconds")
+            out.append(row)
+        return out
+
+    def replay(self, n: int, mode: str = "uniform", seed: int | None = None) -> list[dict]:
+        return self.episodic.replay(n, mode, seed)
+
+    def stats(self, probe: bool = True) -> dict[str, Any]:
+        """Per tier count and bytes; vector compression and search latency.
+
+        Latency is what this process measured; with ``probe`` and no searches yet, up to
+        20 stored texts' first words are searched now (bypassing the working tier).
+        """
+        self.vector.sync()
+        vector = self.vector.footprint()
+        latency = self.vector.latency()
+        source = "session"
+        if probe and latency["searches"] == 0 and vector["count"]:
+            self._probe()
+            latency = self.vector.latency()
+            source = "probe"
+        e, s = m.EpisodicMemory, m.SemanticMemory
+        episodic_bytes = e.select(
+            peewee.fn.SUM(peewee.fn.LENGTH(e.text) + peewee.fn.LENGTH(e.context) + 48)
+        ).scalar()
+        semantic_bytes = s.select(
+            peewee.fn.SUM(peewee.fn.LENGTH(s.statement) + peewee.fn.LENGTH(s.subject) + 48)
+        ).scalar()
+        return {
+            "vector": {
+                **vector,
+                "search_p50_ms": latency["p50_ms"],
+                "search_p95_ms": latency["p95_ms"],
+                "searches": latency["searches"],
+                "latency_source": source if latency["searches"] else None,
+                "namespaces": self.vector.namespaces(),
+                "embedder": self.embedder.name,
+            },
+            "episodic": {
+                "count": self.episodic.count(),
+                "bytes": int(episodic_bytes or 0),
+                "capacity": self.episodic.capacity,
+                "max_age_days": self.episodic.max_age.total_seconds() / 86400,
+            },
+            "semantic": {"count": self.semantic.count(), "bytes": int(semantic_bytes or 0)},
+            "working": self.working.stats(),
+        }
+
+    def _probe(self) -> None:
+        v = m.VectorMemory
+        total = v.select().count()
+        step = max(1, total // PROBE_QUERIES)
+        texts = [t for (t,) in v.select(v.text).order_by(v.id).tuples()][::step][:PROBE_QUERIES]
+        for text in texts:
+            query = " ".join(text.split()[:6]) or text
+            self.vector.search(query, k=10)
+
+    # ------------------------------------------------------------------ consolidation
+    def consolidate(self, reason: str = "manual") -> ConsolidationReport:
+        with self.db.atomic():
+            report = consolidate(self.clock, reason, self.policy)
+        self._records_since_consolidation = 0
+        return report
+
+    def last_consolidation(self) -> dt.datetime | None:
+        ev = m.MemoryEvent
+        return ev.select(peewee.fn.MAX(ev.at)).where(ev.action == "consolidate").scalar()
+
+    def consolidation_due(self) -> bool:
+        last = self.last_consolidation()
+        if isinstance(last, str):
+            last = dt.datetime.fromisoformat(last)
+        return last is None or self.clock() - last >= self.policy.schedule
+
+    def consolidate_if_due(self) -> ConsolidationReport | None:
+        """The scheduled run (the UI calls this on a timer)."""
+        return self.consolidate("schedule") if self.consolidation_due() else None
+
+
+def text_key(text: str) -> str:
+    """A stable key for an entry stored without one."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _import_entry(line: str, namespace: str) -> tuple[str, str, str, dict]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    ns = obj.get("namespace", namespace)
+    key = obj.get("key", text_key(text) if isinstance(text, str) else None)
+    if isinstance(key, int) and not isinstance(key, bool):
+        key = str(key)
+    meta = check_entry(ns, key, text, obj.get("meta"))
+    return ns, key, text, meta

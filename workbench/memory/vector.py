@@ -1,0 +1,408 @@
+"""The vector tier: texts with int8 embeddings, searched by a WASM scan and an f32 re-rank.
+
+The store keeps int8 codes with one scale per row (and f32 only for embedders that are
+expensive to re-run). In memory, each namespace is a kernel index of its codes; a search
+scans the codes for a few dozen candidates and re-scores them in f32 by re-embedding their
+text. The index follows the store through ``change_log``, so writes by other processes are
+searchable without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import peewee
+
+from workbench.kernels import Backend, SearchIndex
+from workbench.memory.embedder import Embedder
+from workbench.store import models as m
+
+TABLE = "vector_memory"
+RERANK_MIN = 40  # candidates re-scored in f32 per search (at least 4 × k)
+MAX_K = 1000
+MAX_TEXT = 100_000
+LATENCY_WINDOW = 1000
+INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    namespace: str
+    key: str
+    text: str
+    score: float
+    metadata: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "namespace": self.namespace,
+            "key": self.key,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "metadata": self.metadata,
+        }
+
+
+@dataclass
+class _Shard:
+    """One namespace's rows as a kernel index (rebuilt from the store when dirty)."""
+
+    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    index: SearchIndex | None = None
+    dirty: bool = True
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.shape[0])
+
+
+def check_entry(namespace: str, key: str, text: str, meta: Any) -> dict[str, Any]:
+    """Validate one vector entry; the metadata back as a dict."""
+    for name, value in (("namespace", namespace), ("key", key)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name} must be a non-empty string")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text is {len(text)} characters (at most {MAX_TEXT})")
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ValueError("meta must be a JSON object")
+    return meta
+
+
+class VectorTier:
+    """Reads and writes ``vector_memory`` and keeps the in-memory index in step with it."""
+
+    def __init__(
+        self, embedder: Embedder, kernels: Backend, clock: Callable[[], Any], keep_f32: bool
+    ) -> None:
+        self.embedder = embedder
+        self.kernels = kernels
+        self.clock = clock
+        self.keep_f32 = keep_f32
+        self._shards: dict[str, _Shard] = {}
+        self._cursor: int | None = None
+        self.generation = 0  # bumped whenever the indexed rows change
+        self.latencies_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.build_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    # ------------------------------------------------------------------ writing
+    def put_many(self, entries: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> list[dict]:
+        """Insert or replace (namespace, key, text, meta) entries in one transaction."""
+        entries = list(entries)
+        if not entries:
+            return []
+        vectors = self.embedder.embed([text for _, _, text, _ in entries])
+        codes, scales = self.kernels.quantize(vectors)
+        now = self.clock()
+        rows = [
+            {
+                "namespace": ns,
+                "key": key,
+                "text": text,
+                "embedding_i8": codes[i].tobytes(),
+                "scale": float(scales[i]),
+                "embedding_f32": vectors[i].tobytes() if self.keep_f32 else None,
+                "dim": self.embedder.dim,
+                "embedder": self.embedder.name,
+                "metadata": json.dumps(dict(meta), sort_keys=True),
+                "created": now,
+                "updated": now,
+            }
+            for i, (ns, key, text, meta) in enumerate(entries)
+        ]
+        update = {
+            getattr(m.VectorMemory, name): peewee.EXCLUDED[name]
+            for name in (
+                "text", "embedding_i8", "scale", "embedding_f32", "dim", "embedder",
+                "metadata", "updated",
+            )
+        }  # fmt: skip
+        with m.VectorMemory._meta.database.atomic():
+            for start in range(0, len(rows), INSERT_CHUNK):
+                (
+                    m.VectorMemory.insert_many(rows[start : start + INSERT_CHUNK])
+                    .on_conflict(
+                        conflict_target=[m.VectorMemory.namespace, m.VectorMemory.key],
+                        update=update,
+                    )
+                    .execute()
+                )
+        return [{"namespace": ns, "key": key} for ns, key, _, _ in entries]
+
+    def get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        row = (
+            m.VectorMemory.select(
+                m.VectorMemory.id,
+                m.VectorMemory.namespace,
+                m.VectorMemory.key,
+                m.VectorMemory.text,
+                m.VectorMemory.metadata,
+                m.VectorMemory.updated,
+            )  # fmt: skip
+            .where((m.VectorMemory.namespace == namespace) & (m.VectorMemory.key == key))
+            .dicts()
+            .first()
+        )
+        if row is not None:
+            row["metadata"] = json.loads(row["metadata"])
+        return row
+
+    def delete(self, namespace: str, key: str) -> bool:
+        query = m.VectorMemory.delete().where(
+            (m.VectorMemory.namespace == namespace) & (m.VectorMemory.key == key)
+        )
+        return query.execute() > 0
+
+    # ------------------------------------------------------------------ following the store
+    def sync(self) -> bool:
+        """Apply vector_memory changes since the last look (any process); True if any."""
+        if self._cursor is None:
+            self._reset()
+            return True
+        rows = list(
+            m.ChangeLog.select(m.ChangeLog.id, m.ChangeLog.table_name, m.ChangeLog.row_id)
+            .where(m.ChangeLog.id > self._cursor)
+            .order_by(m.ChangeLog.id)
+            .tuples()
+        )
+        if not rows:
+            return False
+        if rows[0][0] > self._cursor + 1 and self._pruned_past_cursor():
+            self._reset()
+            return True
+        self._cursor = rows[-1][0]
+        ids = {row_id for _, table, row_id in rows if table == TABLE and row_id is not None}
+        if not ids:
+            return False
+        self._mark_dirty(ids)
+        return True
+
+    def _pruned_past_cursor(self) -> bool:
+        oldest = m.ChangeLog.select(peewee.fn.MIN(m.ChangeLog.id)).scalar()
+        return oldest is not None and oldest > self._cursor + 1
+
+    def _reset(self) -> None:
+        self._cursor = m.ChangeLog.select(peewee.fn.MAX(m.ChangeLog.id)).scalar() or 0
+        self._shards = {ns: _Shard() for ns in self.namespaces()}
+        self.generation += 1
+
+    def _mark_dirty(self, ids: set[int]) -> None:
+        wanted = list(ids)
+        live = set()
+        for start in range(0, len(wanted), INSERT_CHUNK):
+            chunk = wanted[start : start + INSERT_CHUNK]
+            query = m.VectorMemory.select(m.VectorMemory.id, m.VectorMemory.namespace).where(
+                m.VectorMemory.id.in_(chunk)
+            )
+            for row_id, ns in query.tuples():
+                live.add(row_id)
+                self._shards.setdefault(ns, _Shard()).dirty = True
+        gone = np.fromiter(ids - live, np.int64)
+        if gone.size:
+            for shard in self._shards.values():
+                if not shard.dirty and np.isin(gone, shard.ids).any():
+                    shard.dirty = True
+        self.generation += 1
+
+    def namespaces(self) -> list[str]:
+        query = m.VectorMemory.select(m.VectorMemory.namespace).distinct().tuples()
+        return sorted(ns for (ns,) in query)
+
+    def _shard(self, namespace: str) -> _Shard:
+        shard = self._shards.setdefault(namespace, _Shard())
+        if shard.dirty:
+            self._load(namespace, shard)
+        return shard
+
+    def _load(self, namespace: str, shard: _Shard) -> None:
+        """Rebuild a namespace's index from the int8 codes in the store."""
+        rows = list(
+            m.VectorMemory.select(
+                m.VectorMemory.id, m.VectorMemory.embedding_i8, m.VectorMemory.scale
+            )
+            .where(
+                (m.VectorMemory.namespace == namespace)
+                & (m.VectorMemory.embedder == self.embedder.name)
+                & (m.VectorMemory.dim == self.embedder.dim)
+            )
+            .order_by(m.VectorMemory.id)
+            .tuples()
+        )
+        started = time.perf_counter()
+        shard.dirty = False
+        shard.ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        if not rows:
+            shard.index = None
+            return
+        codes = np.frombuffer(b"".join(r[1] for r in rows), np.int8).reshape(len(rows), -1)
+        scales = np.fromiter((r[2] for r in rows), np.float32, len(rows))
+        index = self.kernels.index(codes=codes, scales=scales)
+        if self.kernels.name == "wasm":
+            # the codes now live in the kernel's linear memory; no second copy here
+            index.codes = index.scales = None
+        shard.index = index
+        self.build_ms.append((time.perf_counter() - started) * 1e3)
+
+    # ------------------------------------------------------------------ searching
+    def search(
+        self,
+        query: str,
+        namespace: str | None = None,
+        k: int = 10,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Hit]:
+        """The k entries most similar to ``query`` (cosine), best first."""
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("query must be a non-empty string")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be an integer from 1 to {MAX_K}")
+        if where is not None and not isinstance(where, Mapping):
+            raise ValueError("where must be a JSON object of metadata values")
+        self.sync()
+        names = [namespace] if namespace is not None else sorted(self._shards)
+        # (re)building an index after writes is counted apart from the search itself
+        shards = [s for s in (self._shard(ns) for ns in names) if s.index is not None]
+        started = time.perf_counter()
+        q = self.embedder.embed([query])[0]
+        largest = max((s.n for s in shards), default=0)
+        wanted = max(RERANK_MIN, 4 * k)
+        rows: list[dict] = []
+        while shards:
+            candidates = self._candidates(shards, q, wanted)
+            rows = self._rows(candidates)
+            if where:
+                rows = [r for r in rows if _matches(r["metadata"], where)]
+            if len(rows) >= k or wanted >= largest:
+                break
+            wanted *= 4
+        hits = self._rerank(rows, q, k)
+        self.latencies_ms.append((time.perf_counter() - started) * 1e3)
+        return hits
+
+    def _candidates(self, shards: list[_Shard], q: np.ndarray, wanted: int) -> list[int]:
+        ids: list[int] = []
+        for shard in shards:
+            r = min(wanted, shard.n)
+            _, positions = self.kernels.search(shard.index, q, k=r, candidates=r)
+            ids.extend(shard.ids[positions].tolist())
+        return ids
+
+    def _rows(self, ids: list[int]) -> list[dict]:
+        out: list[dict] = []
+        fields = (
+            m.VectorMemory.id, m.VectorMemory.namespace, m.VectorMemory.key, m.VectorMemory.text,
+            m.VectorMemory.metadata, m.VectorMemory.embedding_f32,
+        )  # fmt: skip
+        for start in range(0, len(ids), INSERT_CHUNK):
+            chunk = ids[start : start + INSERT_CHUNK]
+            query = m.VectorMemory.select(*fields).where(m.VectorMemory.id.in_(chunk)).dicts()
+            for row in query:
+                row["metadata"] = json.loads(row["metadata"])
+                out.append(row)
+        return out
+
+    def _rerank(self, rows: list[dict], q: np.ndarray, k: int) -> list[Hit]:
+        """Exact f32 scores: stored f32 where kept, else the text embedded again."""
+        if not rows:
+            return []
+        vectors = np.empty((len(rows), self.embedder.dim), np.float32)
+        again = [i for i, r in enumerate(rows) if r["embedding_f32"] is None]
+        if again:
+            vectors[again] = self.embedder.embed([rows[i]["text"] for i in again])
+        for i, r in enumerate(rows):
+            if r["embedding_f32"] is not None:
+                vectors[i] = np.frombuffer(r["embedding_f32"], np.float32)
+        scores = vectors @ q
+        order = sorted(range(len(rows)), key=lambda i: (-float(scores[i]), rows[i]["id"]))[:k]
+        return [
+            Hit(
+                rows[i]["id"],
+                rows[i]["namespace"],
+                rows[i]["key"],
+                rows[i]["text"],
+                float(scores[i]),
+                rows[i]["metadata"],
+            )  # fmt: skip
+            for i in order
+        ]
+
+    # ------------------------------------------------------------------ numbers
+    def footprint(self) -> dict[str, Any]:
+        """Embedding bytes in the store and in memory against plain float32."""
+        v = m.VectorMemory
+        count, i8, f32, text = (
+            v.select(
+                peewee.fn.COUNT(v.id),
+                peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_i8)),
+                peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_f32)),
+                peewee.fn.SUM(peewee.fn.LENGTH(v.text) + peewee.fn.LENGTH(v.metadata)),
+            )
+            .tuples()
+            .first()
+        )
+        count, i8, f32, text = int(count or 0), int(i8 or 0), int(f32 or 0), int(text or 0)
+        stored = i8 + 8 * count + f32  # the scale is an 8-byte REAL in SQLite
+        baseline = 4 * self.embedder.dim * count
+        resident = sum(_resident_bytes(s) for s in self._shards.values() if not s.dirty)
+        indexed = sum(s.n for s in self._shards.values() if not s.dirty)
+        return {
+            "count": count,
+            "bytes": stored + text,
+            "embedding_bytes": stored,
+            "float32_bytes": baseline,
+            "compression_ratio": baseline / stored if stored else None,
+            "smaller_than_float32": 1 - stored / baseline if baseline else None,
+            "f32_kept": f32 > 0,
+            "index_rows": indexed,
+            "index_bytes": resident,
+            "index_compression_ratio": (
+                4 * self.embedder.dim * indexed / resident if resident else None
+            ),
+        }
+
+    def latency(self) -> dict[str, Any]:
+        values = np.array(self.latencies_ms, dtype=np.float64)
+        if not values.size:
+            return {"searches": 0, "p50_ms": None, "p95_ms": None}
+        return {
+            "searches": int(values.size),
+            "p50_ms": float(np.percentile(values, 50)),
+            "p95_ms": float(np.percentile(values, 95)),
+        }
+
+
+def _resident_bytes(shard: _Shard) -> int:
+    """Bytes the index of a shard holds: codes, scales, ids (and any numpy-side copy)."""
+    ix = shard.index
+    if ix is None:
+        return 0
+    total = shard.ids.nbytes
+    if ix.handle is not None and not isinstance(ix.handle, np.ndarray):
+        total += ix.n * (ix.dim + 4)  # codes + scales in the kernel's linear memory
+    for arr in (ix.codes, ix.scales, ix.handle):
+        if isinstance(arr, np.ndarray):
+            total += arr.nbytes
+    return total
+
+
+def _matches(metadata: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
+    """Every filter key equals the metadata value (a list filter means "any of")."""
+    for key, wanted in where.items():
+        value = metadata.get(key)
+        if isinstance(wanted, list):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
