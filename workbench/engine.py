@@ -48,6 +48,7 @@ class Engine:
         self.created = 1 in applied
         self._neural = None
         self._pipeline = None
+        self._patterns = None
         self._memory = None
         self.applied_migrations = applied
 
@@ -99,6 +100,17 @@ class Engine:
 
             self._memory = MemoryService(self.db, clock=self.clock, backend=self.backend_name)
         return self._memory
+
+    @property
+    def patterns(self):
+        """Patterns: classifier, learning from outcomes, learnings, continuous learning."""
+        if self._patterns is None:
+            from workbench.patterns.service import PatternsService
+
+            self._patterns = PatternsService(
+                self.db_path, self.neural, clock=self.clock, busy_timeout_ms=self.busy_timeout_ms
+            )
+        return self._patterns
 
     # -- seeding ---------------------------------------------------------------------
 

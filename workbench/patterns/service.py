@@ -1,0 +1,453 @@
+"""PatternsService: the one API for patterns, learnings and continuous learning.
+
+The CLI and the Patterns pane call it through `Engine.patterns`. It classifies operations
+(the trained catalog model, else the keyword fallback, always saying which), learns from
+operation + outcome into pattern memory, the learning engine and the experience buffer,
+analyses pipeline failures, and runs the continuous-learning loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import peewee
+
+from workbench.neural import registry
+from workbench.patterns import PATTERNS, classifier, continuous, failures, similarity
+from workbench.patterns.learning import Interaction, LearningEngine
+from workbench.store import models as m
+
+HISTORY_KEEP = 10
+SIMILAR_LIMIT = 5
+SIMILAR_MIN = 0.05
+RATE_EVIDENCE = 3  # outcomes a pattern needs before its success rate is compared
+RATE_GAP = 0.15
+
+
+def parse_outcome(raw: str | Mapping[str, Any]) -> dict[str, Any]:
+    """An outcome from JSON: {"success": bool, "time_ms"?, "iterations"?, "errors"?}."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"outcome: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(raw, Mapping):
+        raise ValueError('outcome: must be a JSON object, e.g. {"success": true}')
+    if not isinstance(raw.get("success"), bool):
+        raise ValueError("outcome: 'success' must be true or false")
+    probe = {
+        "agent": "x",
+        "task": "x",
+        "success": raw["success"],
+        **{k: raw[k] for k in ("time_ms", "iterations", "errors") if k in raw},
+    }
+    Interaction.parse(probe)  # the same field checks as the learning engine
+    return dict(raw)
+
+
+def operation_key(text: str) -> str:
+    normal = " ".join(text.lower().split())
+    return "op:" + hashlib.blake2b(normal.encode("utf-8"), digest_size=10).hexdigest()
+
+
+class PatternsService:
+    def __init__(
+        self,
+        db_path: Path,
+        neural: Any,
+        clock: Callable[[], dt.datetime] = m.utcnow,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.neural = neural
+        self.clock = clock
+        self.engine = LearningEngine(clock)
+        self.loop = continuous.ContinuousLearning(
+            db_path, neural, clock=clock, busy_timeout_ms=busy_timeout_ms
+        )
+
+    # -- the classifier --------------------------------------------------------------
+
+    def classifier_status(self) -> dict[str, Any]:
+        """The deployed classifier and its measured held-out accuracy, or `untrained`
+        with the keyword fallback's accuracy on the same held-out split."""
+        champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
+        out: dict[str, Any] = {
+            "model": classifier.MODEL_NAME,
+            "fallback": classifier.fallback_accuracy(),
+        }
+        if champion is None:
+            return {**out, "status": "untrained", "version": None, "val_accuracy": None}
+        run = m.TrainingRun.get_or_none(m.TrainingRun.id == champion.training_run_id)
+        data = json.loads(run.config).get("data", "") if run else ""
+        own_split = str(data).endswith("-heldout.json")
+        return {
+            **out,
+            "status": champion.status,
+            "version": champion.version,
+            "val_accuracy": champion.val_accuracy,
+            "evaluated_on": (
+                f"held-out split (1 in {classifier.HELD_OUT_BUCKETS} operations by text hash)"
+                if own_split or run is None or run.kind == continuous.RUN_KIND
+                else "the training run's validation split"
+            ),
+        }
+
+    def train_classifier(
+        self,
+        epochs: int | None = None,
+        on_epoch: Callable | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, Any]:
+        """Train the catalog recipe on the training split, validated on the held-out one."""
+        from workbench.neural.catalog import get
+
+        entry = get(classifier.MODEL_NAME)
+        path, n_train, n_held = classifier.write_training_file(
+            self.neural.checkpoint_root / "catalog-data"
+        )
+        summary = self.neural.train(
+            entry.spec,
+            path,
+            name=entry.name,
+            epochs=epochs,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            description=entry.purpose,
+            tags=[entry.category, "catalog", "patterns"],
+        )
+        if summary["status"] == "trained":
+            # an explicit training deploys; the continuous loop deploys only through gates
+            registry.set_alias(entry.name, registry.CHAMPION, summary["version"])
+        return {**summary, "train_rows": n_train, "held_out_rows": n_held}
+
+    def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
+        text = classifier.operation_text(operation)
+        champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
+        if champion is None:
+            return {**classifier.keyword_classify(text), "text": text, "version": None}
+        name = classifier.MODEL_NAME
+        partner = registry.alias_target(name, continuous.ENSEMBLE_ALIAS)
+        if partner is not None:
+            refs = [f"{name}@{champion.version}", f"{name}@{partner.version}"]
+            p = self.neural.ensemble(refs, [{"operation": text}])[0]
+            source = "ensemble"
+        else:
+            p = self.neural.predict(f"{name}@{champion.version}", [{"operation": text}])[0]
+            source = "model"
+        return {
+            "pattern": p["prediction"],
+            "confidence": p["confidence"],
+            "probabilities": p["probabilities"],
+            "source": source,
+            "version": champion.version,
+            "text": text,
+        }
+
+    # -- analyze and learn -----------------------------------------------------------
+
+    def analyze(self, operation: str | Mapping[str, Any]) -> dict[str, Any]:
+        """Pattern, confidence, source, similar learned operations, recommendations.
+        A model prediction is buffered as experience (once per text and version)."""
+        op = classifier.parse_operation(operation)
+        result = self.classify(op)
+        text = result["text"]
+        similar = self.similar(text)
+        if result["source"] != "fallback":
+            quality = continuous.prediction_quality(result["confidence"])
+            continuous.add_entry(
+                continuous.PATTERN_MODEL,
+                "prediction",
+                {"operation": text},
+                {
+                    "pattern": result["pattern"],
+                    "confidence": result["confidence"],
+                    "version": result["version"],
+                },
+                quality,
+                result["pattern"] if quality == "gold" else None,
+                f"prediction:{result['version']}:{operation_key(text)}",
+                self.clock(),
+            )
+        return {
+            **result,
+            "similar": similar,
+            "similar_backend": similarity.BACKEND,
+            "recommendations": self.recommendations(result, similar),
+        }
+
+    def learn(
+        self, operation: str | Mapping[str, Any], outcome: str | Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Record an operation's outcome: pattern memory, learnings and experience."""
+        op = classifier.parse_operation(operation)
+        out = parse_outcome(outcome)
+        text = classifier.operation_text(op)
+        if "pattern" in op:
+            result = {"pattern": op["pattern"], "confidence": None, "source": "given"}
+        else:
+            result = self.classify(text)
+        pattern = result["pattern"]
+        if pattern is None:
+            raise ValueError(
+                "operation: no keyword matched and the classifier is untrained; "
+                f'say which pattern was used ("pattern": one of {", ".join(PATTERNS)})'
+            )
+        success = out["success"]
+        now = self.clock()
+        stamp = now.isoformat(sep=" ", timespec="seconds")
+        key = operation_key(text)
+        with m.database_proxy.atomic():
+            row = m.PatternMemory.get_or_none(m.PatternMemory.key == key)
+            if row is None:
+                row = m.PatternMemory(key=key, type=pattern, created=now, usage_count=0)
+            data = json.loads(row.data or "{}") if row.id else {}
+            history = data.get("history", [])
+            history.append(
+                {"at": stamp, "success": success, "pattern": pattern, "time_ms": out.get("time_ms")}
+            )
+            row.type = pattern
+            row.usage_count += 1
+            row.successes += int(success)
+            row.failures += int(not success)
+            # Laplace: the measured success rate, pulled toward 1/2 while evidence is thin
+            row.confidence = round((row.successes + 1) / (row.usage_count + 2), 4)
+            row.last_used = now
+            row.data = json.dumps(
+                {
+                    "operation": text,
+                    "outcome": "success" if success else "failure",
+                    "agent": op.get("agent", ""),
+                    "task": op.get("task", ""),
+                    "classified_by": result["source"],
+                    "history": history[-HISTORY_KEEP:],
+                },
+                sort_keys=True,
+            )
+            row.save()
+            learned = self.engine.record(
+                Interaction(
+                    agent=str(op.get("agent") or "workbench"),
+                    task=str(op.get("task") or text),
+                    success=success,
+                    actions=[f"{pattern} thinking"],
+                    results=out.get("results"),
+                    time_ms=out.get("time_ms"),
+                    iterations=out.get("iterations", 1),
+                    errors=list(out.get("errors", [])),
+                    ref=f"pattern_memory:{row.id}",
+                )
+            )
+            continuous.add_entry(
+                continuous.PATTERN_MODEL,
+                "outcome",
+                {"operation": text},
+                {"pattern": pattern, "success": success},
+                "gold" if success else "needs_improvement",
+                pattern if success else None,
+                f"outcome:{row.id}:{row.usage_count}",
+                now,
+            )
+        similar = self.similar(text, exclude=row.id)
+        return {
+            "pattern": pattern,
+            "source": result["source"],
+            "memory": pattern_dict(row),
+            "learnings": learned,
+            "similar": similar,
+            "similar_backend": similarity.BACKEND,
+            "recommendations": self.recommendations({**result, "pattern": pattern}, similar),
+        }
+
+    def similar(
+        self, text: str, limit: int = SIMILAR_LIMIT, exclude: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Learned operations most like `text` (see similarity.py for the backend)."""
+        rows = [r for r in m.PatternMemory.select().order_by(m.PatternMemory.id) if r.id != exclude]
+        texts = [json.loads(r.data or "{}").get("operation", "") for r in rows]
+        out = []
+        for index, score in similarity.rank(text, texts)[:limit]:
+            if score < SIMILAR_MIN:
+                break
+            out.append({**pattern_dict(rows[index]), "similarity": round(score, 4)})
+        return out
+
+    def recommendations(self, result: Mapping[str, Any], similar: list[dict]) -> list[str]:
+        """Advice derived from stored outcomes (and from where the answer came from)."""
+        recs = []
+        pattern = result.get("pattern")
+        if result.get("source") == "fallback":
+            recs.append(
+                "answered by the keyword fallback: train the classifier "
+                "(`workbench patterns train`) for a measured model"
+            )
+        elif result.get("confidence") is not None and result["confidence"] < 0.5:
+            recs.append(
+                f"low confidence {result['confidence']:.2f}: the operation reads like "
+                "several patterns; state the goal more specifically"
+            )
+        rates = self.distribution()
+        mine = rates.get(pattern) if pattern else None
+        if mine is not None and mine["outcomes"] >= RATE_EVIDENCE:
+            better = [
+                (p, d)
+                for p, d in rates.items()
+                if p != pattern
+                and d["outcomes"] >= RATE_EVIDENCE
+                and d["success_rate"] - mine["success_rate"] >= RATE_GAP
+            ]
+            if better:
+                p, d = max(better, key=lambda pd: (pd[1]["success_rate"], pd[0]))
+                recs.append(
+                    f"{p} operations succeeded {d['success_rate']:.0%} of {d['outcomes']} "
+                    f"times against {mine['success_rate']:.0%} of {mine['outcomes']} for "
+                    f"{pattern}: consider a {p} approach"
+                )
+        elif pattern is not None:
+            n = mine["outcomes"] if mine else 0
+            recs.append(
+                f"{n} recorded outcome{'s' if n != 1 else ''} for {pattern}: record results "
+                "with `workbench patterns learn` so advice can be measured"
+            )
+        for s in similar:
+            if s["similarity"] < 0.3:
+                continue
+            n = s["successes"] + s["failures"]
+            if s["failures"] > s["successes"]:
+                recs.append(
+                    f"a similar operation failed {s['failures']}/{n} times as {s['type']}: "
+                    f'"{s["operation"][:60]}"'
+                )
+            elif s["successes"] and s["type"] != pattern:
+                recs.append(
+                    f"a similar operation succeeded {s['successes']}/{n} times as "
+                    f'{s["type"]}: "{s["operation"][:60]}"'
+                )
+        return recs
+
+    # -- reading ---------------------------------------------------------------------
+
+    def distribution(self) -> dict[str, dict[str, Any]]:
+        """Per pattern: learned operations, uses, outcomes and the measured success rate."""
+        out = {}
+        labelled = dict(
+            m.LabelledOperation.select(
+                m.LabelledOperation.pattern, peewee.fn.COUNT(m.LabelledOperation.id)
+            )
+            .group_by(m.LabelledOperation.pattern)
+            .tuples()
+        )
+        for p in PATTERNS:
+            rows = list(m.PatternMemory.select().where(m.PatternMemory.type == p))
+            wins = sum(r.successes for r in rows)
+            losses = sum(r.failures for r in rows)
+            out[p] = {
+                "labelled": labelled.get(p, 0),
+                "operations": len(rows),
+                "uses": sum(r.usage_count for r in rows),
+                "successes": wins,
+                "failures": losses,
+                "outcomes": wins + losses,
+                "success_rate": round(wins / (wins + losses), 4) if wins + losses else None,
+            }
+        return out
+
+    def memory(self, limit: int = 50) -> list[dict[str, Any]]:
+        order = (m.PatternMemory.last_used.desc(nulls="LAST"), m.PatternMemory.id.desc())
+        query = m.PatternMemory.select().order_by(*order).limit(limit)
+        return [pattern_dict(r) for r in query]
+
+    def failures(self, min_count: int = 1) -> dict[str, Any]:
+        return failures.analyze_failures(min_count)
+
+    # -- the learning engine ---------------------------------------------------------
+
+    def record_interaction(self, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self.engine.record(Interaction.parse(data))
+
+    def learnings(self, type: str | None = None, min_level: str = "low", limit: int = 100):
+        return self.engine.learnings(type, min_level, limit)
+
+    def relevant_learnings(self, task: str, agent: str | None = None, limit: int = 5):
+        return self.engine.relevant(task, agent=agent, limit=limit)
+
+    def learnings_by_type(self) -> dict[str, dict[str, int]]:
+        return self.engine.by_type()
+
+    # -- continuous learning ---------------------------------------------------------
+
+    def sync(self) -> dict[str, int]:
+        """Buffer the pipeline executions not yet seen, and learn from each of them."""
+        rows = continuous.unbuffered_executions()
+        if not rows:
+            return {"executions": 0}
+        meta = {t.name: t for t in m.Task.select()}
+        with m.database_proxy.atomic():
+            for e in rows:
+                quality = continuous.execution_quality(e.status, e.lint_ok, e.score)
+                continuous.add_entry(
+                    continuous.STRATEGY_MODEL,
+                    "pipeline",
+                    {**continuous._task_input(e.task, meta), "strategy": e.strategy},
+                    {
+                        "status": e.status,
+                        "score": e.score,
+                        "reason": e.reason,
+                        "tests_passed": e.tests_passed,
+                        "tests_total": e.tests_total,
+                    },
+                    quality,
+                    e.strategy if quality == "gold" else None,
+                    f"execution:{e.id}",
+                    e.created,
+                )
+                reason = failures.failure_reason(e.status, e.lint_ok)
+                self.engine.record(
+                    Interaction(
+                        agent="pipeline",
+                        task=e.task,
+                        success=e.status == "passed",
+                        actions=[f"{e.strategy} strategy"],
+                        time_ms=e.exec_ms,
+                        errors=[f"{reason}: {e.reason}"[:200]] if reason else [],
+                        ref=f"execution:{e.id}",
+                    )
+                )
+        return {"executions": len(rows)}
+
+    def learn_status(self) -> dict[str, Any]:
+        self.sync()
+        return self.loop.status()
+
+    def curriculum(
+        self, model: str = continuous.PATTERN_MODEL, force: bool = False, limit: int | None = None
+    ) -> dict[str, Any]:
+        self.sync()
+        return self.loop.curriculum(model, force=force, limit=limit)
+
+    def trigger(
+        self,
+        model: str = continuous.PATTERN_MODEL,
+        force: bool = False,
+        on_spawn: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        self.sync()
+        return self.loop.trigger(model, force=force, on_spawn=on_spawn)
+
+
+def pattern_dict(r: m.PatternMemory) -> dict[str, Any]:
+    data = json.loads(r.data or "{}")
+    return {
+        "id": r.id,
+        "type": r.type,
+        "operation": data.get("operation", ""),
+        "usage_count": r.usage_count,
+        "successes": r.successes,
+        "failures": r.failures,
+        "confidence": r.confidence,
+        "last_used": r.last_used.isoformat(sep=" ", timespec="seconds") if r.last_used else None,
+    }

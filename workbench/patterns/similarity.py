@@ -1,0 +1,34 @@
+"""Similar operations: the documented fallback until the vector memory tier is wired in.
+
+`rank` embeds the query and the candidates with the memory package's deterministic
+HashingEmbedder (word and character n-gram feature hashing, L2-normalized) and orders the
+candidates by cosine similarity. It scans every candidate, which is fine for the few
+thousand pattern-memory rows a store holds; a vector-memory index can replace it behind
+the same signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from workbench.memory.embedder import HashingEmbedder
+
+BACKEND = "hashing-cosine"
+
+
+@lru_cache(maxsize=1)
+def _embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+def rank(query: str, texts: Sequence[str]) -> list[tuple[int, float]]:
+    """(index into texts, cosine similarity), most similar first; ties by index."""
+    if not texts:
+        return []
+    vectors = _embedder().embed([query, *texts]).astype(np.float64)
+    sims = vectors[1:] @ vectors[0]
+    order = sorted(range(len(texts)), key=lambda i: (-sims[i], i))
+    return [(i, float(sims[i])) for i in order]
