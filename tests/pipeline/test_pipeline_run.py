@@ -7,9 +7,12 @@ import shutil
 import threading
 import time
 
+import pytest
+
 from tests.pipeline.test_pipeline_sandbox import group_alive, make_task
 from tests.test_cli import assert_one_line_error, run_cli
 from workbench import config
+from workbench.pipeline.service import run_progress
 from workbench.store import models as m
 
 BUNDLED = ("binary_search", "slugify")
@@ -25,12 +28,17 @@ def bundled(tmp_path, names=BUNDLED):
 def test_run_streams_rows_learns_and_reports(engine, tmp_path):
     events = []
     seen_running = []
+    seen_progress = []
 
     def on_event(event):
         events.append(event)
         if event["type"] == "execution":
             run = m.PipelineRun.get_by_id(event["run_id"])
             seen_running.append((run.status, m.TaskExecution.select().count()))
+            # what a UI in another process sees: only the store
+            stored = engine.pipeline.runs()[0]
+            progress = run_progress(stored, engine.pipeline.executions(stored["id"]))
+            seen_progress.append((progress["done"], progress["total"], progress["iteration"]))
 
     result = engine.pipeline.run(tasks_dir=bundled(tmp_path), workers=2, on_event=on_event)
     assert result["status"] == "completed"
@@ -39,6 +47,8 @@ def test_run_streams_rows_learns_and_reports(engine, tmp_path):
     assert by[("slugify", "balanced")]["status"] == "passed"
     assert by[("slugify", "aggressive")]["status"] == "failed"  # its guards are tested
     assert seen_running[0] == ("running", 1) and seen_running[-1] == ("running", 6)
+    assert seen_progress == [(n, 6, 1) for n in range(1, 7)]
+    assert run_progress(engine.pipeline.runs()[0], []) is None  # finished: no bar
     run = m.PipelineRun.get_by_id(result["run_id"])
     assert run.status == "completed" and run.finished is not None
     assert json.loads(run.summary)["total_executions"] == 6
@@ -51,6 +61,21 @@ def test_run_streams_rows_learns_and_reports(engine, tmp_path):
     assert engine.pipeline.select("production")["strategy"] in ("balanced", "conservative")
     assert engine.pipeline.select(bandit=True, seed=1)["reason"]
     assert [e["type"] for e in events][:2] == ["run_started", "iteration_started"]
+
+
+def test_compare_runs_side_by_side(engine, tmp_path):
+    tasks = bundled(tmp_path, ("slugify",))
+    first = engine.pipeline.run(tasks_dir=tasks, strategies=["balanced", "aggressive"], workers=2)
+    second = engine.pipeline.run(tasks_dir=tasks, strategies=["balanced"], iterations=2, workers=2)
+    one, two = engine.pipeline.compare([first["run_id"], second["run_id"]])
+    assert (one["id"], one["executions"], one["success_rate"]) == (first["run_id"], 2, 0.5)
+    assert (two["executions"], two["success_rate"], two["iterations"]) == (2, 1.0, 2)
+    assert one["by_strategy"]["aggressive"]["success_rate"] == 0.0
+    assert set(two["by_strategy"]) == {"balanced"}
+    scores = [e["score"] for e in first["executions"]]
+    assert abs(one["avg_score"] - sum(scores) / 2) < 1e-9
+    with pytest.raises(ValueError, match="unknown pipeline run 999"):
+        engine.pipeline.compare([999])
 
 
 def test_curriculum_moves_up_and_records_levels(engine, tmp_path):

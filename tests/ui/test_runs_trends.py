@@ -19,6 +19,7 @@ from tests.conftest import FROZEN_NOW
 from tests.ui.conftest import SIZE
 from workbench.store import models as m
 from workbench.ui.runs import RunsPane
+from workbench.ui.screens.run_compare import CompareRunsScreen
 from workbench.ui.screens.run_dialogs import LaunchRunDialog
 from workbench.ui.trends import TrendsPane
 
@@ -96,6 +97,11 @@ def rows(root, table_id: str) -> list[list[str]]:
     return [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def run_rows(pane) -> list[list[str]]:
+    """The runs list without its mark column."""
+    return [r[1:] for r in rows(pane, "#runs-list .run-picker-table")]
+
+
 async def fill(pilot, **values: str) -> None:
     for field_id, value in values.items():
         pilot.app.screen.query_one(f"#{field_id}", Input).value = value
@@ -118,7 +124,7 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(RunsPane)
-        assert rows(pane, "#runs-table") == []
+        assert run_rows(pane) == []
         await pilot.press("t")
         assert isinstance(app.screen, LaunchRunDialog)
         await fill(pilot, iterations="0")
@@ -134,7 +140,7 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not pane.running
-        listed = rows(pane, "#runs-table")
+        listed = run_rows(pane)
         assert [r[:5] for r in listed] == [["1", "completed", "all", "1", "1/2"]]
         executions = rows(pane, "#executions")
         assert {(r[0], r[1], r[2]) for r in executions} == {
@@ -175,7 +181,7 @@ async def test_cancel_marks_the_run_cancelled(make_app, tmp_path):
         await pilot.pause()
         assert time.monotonic() - started < 10
         assert app.engine.pipeline.runs()[0]["status"] == "cancelled"
-        assert rows(pane, "#runs-table")[0][1] == "cancelled"
+        assert run_rows(pane)[0][1] == "cancelled"
         assert "cancelled" in str(pane.query_one("#run-status", Label).render())
         await pilot.press("x")  # nothing to cancel: a warning, no crash
         await pilot.pause()
@@ -194,9 +200,7 @@ async def test_run_from_another_process_appears_live(make_app, tasks):
         try:
             await wait_until(
                 pilot,
-                lambda: (
-                    rows(pane, "#runs-table")[:1] and rows(pane, "#runs-table")[0][1] == "completed"
-                ),
+                lambda: run_rows(pane)[:1] and run_rows(pane)[0][1] == "completed",
                 timeout=30,
             )
             assert proc.wait(timeout=30) == 0, proc.stderr.read()
@@ -240,3 +244,108 @@ def test_snapshot_launch_dialog(snap_compare, make_app, tasks):
 def test_snapshot_trends_after_a_run(snap_compare, make_app, tasks):
     app = ran_app(make_app, tasks)
     assert snap_compare(app, terminal_size=SIZE, press=["2"])
+
+
+# -- several runs: filter, marks, compare, drill-down ---------------------------------------
+
+
+def two_runs_app(make_app, tasks: Path):
+    app = make_app()
+    pipeline = app.engine.pipeline
+    pipeline.run(iterations=1, strategies=("balanced", "aggressive"), tasks_dir=tasks, workers=2)
+    pipeline.run(iterations=2, strategies=("balanced",), tasks_dir=tasks, workers=2)
+    freeze_pipeline()
+    return app
+
+
+async def test_filter_mark_compare_and_drill_in_runs(make_app, tasks):
+    app = two_runs_app(make_app, tasks)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        assert [r[0] for r in run_rows(pane)] == ["2", "1"]
+        # `/` filters by strategy; Esc clears the filter and keeps the table focused
+        await pilot.press("slash", *"aggressive")
+        await pilot.pause()
+        assert [r[0] for r in run_rows(pane)] == ["1"]
+        assert "1/2" in str(pane.query_one(".run-picker-title", Label).render())
+        await pilot.press("enter", "escape")
+        await pilot.pause()
+        assert [r[0] for r in run_rows(pane)] == ["2", "1"]
+        # c with fewer than two marks explains itself; space marks, c compares
+        await pilot.press("c")
+        assert not isinstance(app.screen, CompareRunsScreen)
+        await pilot.press("space", "up", "space")  # the cursor stayed on run 1
+        await pilot.pause()
+        assert app.marked_runs == {1, 2}
+        assert [r[0] for r in rows(pane, "#runs-list .run-picker-table")] == ["✓", "✓"]
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareRunsScreen)
+        table = {r[0]: r[1:] for r in rows(app.screen, DataTable)}
+        assert table["iterations"] == ["1", "2"]
+        assert table["executions"] == ["2", "2"]
+        assert table["success"] == ["50%", "100%"]
+        assert table["aggressive · success"] == ["0%", "—"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CompareRunsScreen)
+        # Enter drills into the highlighted run; Esc returns to the list
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert pane.has_class("drilled") and pane.selected == 1
+        assert not pane.query_one("#runs-list").display
+        assert app.query_one("#executions", DataTable).has_focus
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not pane.has_class("drilled")
+        assert pane.query_one("#runs-list").display
+
+
+async def test_trends_overlay_marked_runs_and_drill_into_one(make_app, tasks):
+    app = two_runs_app(make_app, tasks)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        trends = app.query_one(TrendsPane)
+        title = trends.query_one("#trends-title", Label)
+        assert "3 trend points · all runs" in str(title.render())
+        await pilot.press("down", "space")  # mark run 1 (cursor starts on run 2)
+        await pilot.pause()
+        assert app.marked_runs == {1}
+        assert "1 trend points · runs 1" in str(title.render())
+        await pilot.press("up", "enter")  # drill into run 2: its two iterations
+        await pilot.pause()
+        assert trends.drilled == 2
+        assert "2 trend points · run 2" in str(title.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert trends.drilled is None
+        assert "1 trend points · runs 1" in str(title.render())
+        # marks are shared: Runs shows run 1 marked
+        await pilot.press("1")
+        await pilot.pause()
+        marks = rows(app.query_one(RunsPane), "#runs-list .run-picker-table")
+        assert [r[:2] for r in marks] == [["", "2"], ["✓", "1"]]
+
+
+def test_snapshot_compare_runs(snap_compare, make_app, tasks):
+    app = two_runs_app(make_app, tasks)
+    assert snap_compare(app, terminal_size=SIZE, press=["space", "down", "space", "c"])
+
+
+def test_snapshot_runs_empty_store(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE)
+
+
+def test_snapshot_runs_live_from_another_process(snap_compare, make_app, tasks):
+    """A run still going elsewhere: the bar comes from what the run recorded on its row."""
+    app = ran_app(make_app, tasks)
+    run = m.PipelineRun.get()
+    run.status, run.iterations, run.finished = "running", 2, None
+    run.summary = json.dumps({"progress": {"iteration": 2, "level": None, "total": 4}})
+    run.save()
+    execution = m.TaskExecution.get(m.TaskExecution.strategy == "balanced")
+    m.TaskExecution.create(
+        **{**execution.__data__, "id": None, "iteration": 2, "created": FROZEN_NOW}
+    )
+    assert snap_compare(app, terminal_size=SIZE)

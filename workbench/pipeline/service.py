@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
@@ -138,8 +138,12 @@ class PipelineService:
                     break
                 tasks = [t for t in all_tasks if not curriculum or t.complexity == level]
                 pairs = [(t, s) for t in tasks for s in strategies]
-                emit({"type": "iteration_started", "run_id": run.id, "iteration": iteration,
-                      "level": level, "total": len(pairs)})  # fmt: skip
+                # on the row too, so a UI in another process can draw the progress bar
+                progress = {"iteration": iteration, "level": level, "total": len(pairs)}
+                m.PipelineRun.update(summary=json.dumps({"progress": progress})).where(
+                    m.PipelineRun.id == run.id
+                ).execute()
+                emit({"type": "iteration_started", "run_id": run.id, **progress})
                 done = self._run_iteration(run, iteration, level, pairs, pool, stopping, emit)
                 executions.extend(done)
                 if stopping():
@@ -346,6 +350,47 @@ class PipelineService:
              "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS}}
             for e in query
         ]  # fmt: skip
+
+
+    def compare(self, run_ids: Sequence[int]) -> list[dict]:
+        """Side by side: each run's totals and per-strategy performance, from its executions."""
+        out = []
+        for run_id in run_ids:
+            run = m.PipelineRun.get_or_none(m.PipelineRun.id == run_id)
+            if run is None:
+                raise ValueError(f"unknown pipeline run {run_id}")
+            rows = self.executions(run_id)
+            strategies = json.loads(run.strategies or "[]")
+            total = scoring.aggregate(rows)
+            by_strategy = {}
+            for name in strategies:
+                mine = [r for r in rows if r["strategy"] == name]
+                if mine:
+                    perf = scoring.aggregate(mine)
+                    by_strategy[name] = {"success_rate": perf.success_rate,
+                                         "avg_score": perf.avg_score,
+                                         "avg_exec_ms": perf.avg_exec_ms,
+                                         "executions": perf.executions}  # fmt: skip
+            out.append({**_run_dict(run), "executions": total.executions,
+                        "success_rate": total.success_rate if rows else None,
+                        "avg_score": total.avg_score if rows else None,
+                        "avg_exec_ms": total.avg_exec_ms if rows else None,
+                        "by_strategy": by_strategy})  # fmt: skip
+        return out
+
+
+def run_progress(run: Mapping, executions: Sequence[Mapping]) -> dict | None:
+    """Where a running run is: iteration, executions done of total (None when not running).
+
+    Works for a run started in another process, from what it recorded on its row."""
+    if run.get("status") != "running":
+        return None
+    progress = (run.get("summary") or {}).get("progress") or {}
+    iteration = progress.get("iteration") or max((e["iteration"] for e in executions), default=1)
+    done = sum(1 for e in executions if e["iteration"] == iteration)
+    total = progress.get("total") or 0
+    return {"iteration": iteration, "iterations": run.get("iterations") or 1,
+            "level": progress.get("level"), "done": done, "total": max(total, done)}  # fmt: skip
 
 
 def _profile_dict(p: m.StrategyProfile) -> dict:

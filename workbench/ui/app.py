@@ -78,6 +78,8 @@ class WorkbenchApp(App[None]):
         self.requested_theme = theme
         self._pending: set[str] = set()
         self._flush_timer = None
+        # pipeline runs marked in Runs or Trends (shared: compare in one, overlay in the other)
+        self.marked_runs: set[int] = set()
         themes, self.theme_errors = load_themes(config.THEMES_DIR)
         self.WORKBENCH_THEMES = [t.name for t in themes]
         for t in themes:

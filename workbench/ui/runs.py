@@ -18,32 +18,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static, TabbedContent, Tabs
 from textual.worker import Worker, WorkerState
 
+from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.screens.run_compare import CompareRunsScreen
 from workbench.ui.screens.run_dialogs import LaunchRunDialog
+from workbench.ui.widgets.run_picker import RunPicker, run_mode
 
 RUN_TABLES = {"pipeline_runs", "task_executions"}
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 LOG_LINES = 12
-
-
-def fmt_time(value: Any) -> str:
-    if value is None:
-        return "—"
-    return value.strftime("%m-%d %H:%M") if hasattr(value, "strftime") else str(value)[5:16]
-
-
-def run_mode(run: dict) -> str:
-    if run.get("config", {}).get("curriculum") or run.get("complexity") == "curriculum":
-        return "curriculum"
-    return run.get("complexity") or "all"
-
-
-def passed_of(run: dict) -> str:
-    summary = run.get("summary") or {}
-    if "total_executions" not in summary:
-        return "—"
-    return f"{summary.get('passed', 0)}/{summary['total_executions']}"
 
 
 def iteration_lines(run: dict, executions: list[dict]) -> list[Text]:
@@ -95,15 +79,22 @@ class RunsPane(Pane):
         "| `t` | launch a run (complexity, curriculum, iterations, strategies, priorities, "
         "tasks dir) |\n"
         "| `x` | cancel the running run (sandboxes killed, run marked cancelled) |\n"
+        "| `/` | filter the runs (id, status, mode, strategy, tasks dir); Esc clears |\n"
+        "| `space` | mark a run; marked runs are compared (`c`) and overlaid in Trends |\n"
+        "| `c` | compare the marked runs side by side |\n"
+        "| `enter` | drill into the run (full width); Esc returns to the list |\n"
         "| `tab` | move between the runs list and the executions table |"
     )
     BINDINGS = [
         Binding("t", "launch", "Launch run", id="runs.launch"),
         Binding("x", "cancel_run", "Cancel run", id="runs.cancel"),
+        Binding("c", "compare", "Compare", id="runs.compare"),
+        Binding("escape", "back", "Back", id="runs.back"),
     ]
     DEFAULT_CSS = """
-    RunsPane #runs-list { width: 58; border-right: solid $panel; }
+    RunsPane #runs-list { width: 61; border-right: solid $panel; }
     RunsPane #runs-list > DataTable { height: 1fr; }
+    RunsPane.drilled #runs-list { display: none; }
     RunsPane #run-detail { width: 1fr; }
     RunsPane #run-info { height: auto; max-height: 8; padding: 0 1; }
     RunsPane #run-progress-row { height: 1; padding: 0 1; }
@@ -125,15 +116,7 @@ class RunsPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            with Vertical(id="runs-list"):
-                yield Label("Pipeline runs", id="runs-title", classes="panel-title")
-                table = DataTable(id="runs-table", cursor_type="row", zebra_stripes=False)
-                for key, label, width in (
-                    ("id", "run", 3), ("status", "status", 9), ("mode", "mode", 10),
-                    ("iters", "iters", 5), ("passed", "passed", 6), ("started", "started", 11),
-                ):  # fmt: skip
-                    table.add_column(label, key=key, width=width)
-                yield table
+            yield RunPicker("Pipeline runs", self.app.marked_runs, id="runs-list")  # type: ignore[attr-defined]
             with Vertical(id="run-detail"):
                 yield Label("", id="run-title", classes="panel-title")
                 yield Static("", id="run-info")
@@ -162,16 +145,19 @@ class RunsPane(Pane):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab
-        if action in ("launch", "cancel_run"):
+        if action in ("launch", "cancel_run", "compare"):
             return self._is_active_tab()
+        if action == "back":
+            return self._is_active_tab() and self.has_class("drilled")
         return True
 
     def on_show(self) -> None:
         # a late Show (the app starting) must not pull focus from the tab now shown
         if not self._is_active_tab():
             return
+        self._fill_runs()  # marks may have changed in Trends
         if not self.query_one("#executions", DataTable).has_focus:
-            self.query_one("#runs-table", DataTable).focus()
+            self._runs_table().focus()
 
     def _tab_changed(self, active: str) -> None:
         # focus must not stay on a hidden table: hand it to the tab bar, as at start
@@ -181,6 +167,9 @@ class RunsPane(Pane):
 
     def _tabs(self) -> TabbedContent | None:
         return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+
+    def _runs_table(self) -> DataTable:
+        return self.query_one(RunPicker).table
 
     @property
     def pipeline(self):
@@ -204,26 +193,10 @@ class RunsPane(Pane):
         self.show_detail()
 
     def _fill_runs(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        table.clear()
-        for r in self.runs:
-            status_style = {"running": "bold", "failed": "red", "cancelled": "yellow"}
-            table.add_row(
-                str(r["id"]),
-                Text(r["status"], style=status_style.get(r["status"], "")),
-                run_mode(r),
-                str(r["iterations"]),
-                passed_of(r),
-                fmt_time(r["started"]),
-                key=str(r["id"]),
-            )
-        if self.selected is not None:
-            table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
-        self.query_one("#runs-title", Label).update(f"Pipeline runs · {len(self.runs)}")
+        self.query_one(RunPicker).show(self.runs, self.selected)
 
     def select_run(self, run_id: int) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        table.move_cursor(row=table.get_row_index(str(run_id)), animate=False)
+        self.query_one(RunPicker).move_to(run_id)
         self._select(run_id)
 
     def _select(self, run_id: int | None) -> None:
@@ -232,13 +205,30 @@ class RunsPane(Pane):
             self.execution = None
         self.show_detail()
 
-    @on(DataTable.RowHighlighted, "#runs-table")
-    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row != event.data_table.cursor_row or event.row_key.value is None:
+    @on(RunPicker.Highlighted)
+    def _run_highlighted(self, event: RunPicker.Highlighted) -> None:
+        if isinstance(event, RunPicker.Chosen):
+            self._select(event.run_id)
+            self.add_class("drilled")
+            self.query_one("#executions", DataTable).focus()
+        elif event.run_id != self.selected:
+            self._select(event.run_id)
+
+    def action_back(self) -> None:
+        self.remove_class("drilled")
+        self._runs_table().focus()
+
+    def action_compare(self) -> None:
+        marks = sorted(self.app.marked_runs)  # type: ignore[attr-defined]
+        if len(marks) < 2:
+            self.notify("mark two or more runs with space, then c compares them")
             return
-        run_id = int(event.row_key.value)
-        if run_id != self.selected:
-            self._select(run_id)
+        try:
+            rows = self.pipeline.compare(marks)
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(CompareRunsScreen(rows))
 
     @on(DataTable.RowHighlighted, "#executions")
     def _execution_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -327,20 +317,19 @@ class RunsPane(Pane):
 
     def _show_progress(self, run: dict | None) -> None:
         row = self.query_one("#run-progress-row")
-        live = run is not None and run["status"] == "running"
-        row.display = live
-        if not live:
+        progress = None if run is None else run_progress(run, self.executions)
+        row.display = progress is not None
+        if progress is None:
             return
         bar = self.query_one("#run-progress", ProgressBar)
         label = self.query_one("#run-progress-label", Label)
         if run["id"] == self.live_run and self._progress_total:
-            bar.update(total=self._progress_total, progress=self._progress_done)
-            label.update(f"iteration {self._progress_iteration}/{run['iterations']}")
-        else:
-            # a run from another process: iterations done so far
-            done = len({e["iteration"] for e in self.executions})
-            bar.update(total=run["iterations"], progress=max(0, done - 1))
-            label.update(f"iteration {max(done, 1)}/{run['iterations']}")
+            # our own run: the worker's events are ahead of the store by a commit
+            progress.update(iteration=self._progress_iteration, total=self._progress_total,
+                            done=self._progress_done)  # fmt: skip
+        bar.update(total=progress["total"] or None, progress=progress["done"])
+        level = f" · {progress['level']}" if progress.get("level") else ""
+        label.update(f"iteration {progress['iteration']}/{progress['iterations']}{level}")
 
     _progress_total = 0
     _progress_done = 0

@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.widgets.run_picker import RunPicker
 
-TREND_TABLES = {"strategy_profiles", "strategy_trend"}
+TREND_TABLES = {"strategy_profiles", "strategy_trend", "pipeline_runs"}
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 # Stable colours: the built-in strategies keep theirs; others get one from the name.
 STRATEGY_COLOURS = {"conservative": "blue", "balanced": "green", "aggressive": "red"}
@@ -35,9 +38,17 @@ def rich_colour(name: str) -> str:
     return RICH_COLOURS.get(colour, colour)
 
 
-def trend_axis(status: dict[str, dict]) -> list[tuple[int, int]]:
-    """The shared x axis: every (run, iteration) any strategy has a point for, in order."""
-    return sorted({(t["run_id"], t["iteration"]) for p in status.values() for t in p["trend"]})
+def trend_axis(status: dict[str, dict], runs: set[int] | None = None) -> list[tuple[int, int]]:
+    """The shared x axis: every (run, iteration) any strategy has a point for, in order;
+    only the given runs' points when `runs` is set."""
+    return sorted(
+        {
+            (t["run_id"], t["iteration"])
+            for p in status.values()
+            for t in p["trend"]
+            if runs is None or t["run_id"] in runs
+        }
+    )
 
 
 def fmt_rate(value: float | None) -> str:
@@ -52,9 +63,16 @@ class TrendsPane(Pane):
         "point per run iteration; strategies overlaid, each in its own colour). Below: the "
         "profiles (EMA of the executions), the bandit's posterior mean with its 90% "
         "credible interval, and what each selector (production, prototyping, balanced, "
-        "Thompson bandit with seed 0) would pick now, and why."
+        "Thompson bandit with seed 0) would pick now, and why.\n\n"
+        "| key | action |\n|---|---|\n"
+        "| `space` | mark a run: the charts overlay only the marked runs (shared with Runs) |\n"
+        "| `/` | filter the runs list; Esc clears |\n"
+        "| `enter` | drill into one run's iterations; Esc returns to every run |"
     )
+    BINDINGS = [Binding("escape", "back", "Back", id="trends.back")]
     DEFAULT_CSS = """
+    TrendsPane #trend-runs { width: 33; border-right: solid $panel; }
+    TrendsPane #trend-runs > DataTable { height: 1fr; }
     TrendsPane #trend-charts { height: 1fr; min-height: 8; }
     TrendsPane PlotextPlot { width: 1fr; height: 1fr; }
     TrendsPane #profiles { height: auto; max-height: 8; }
@@ -65,11 +83,13 @@ class TrendsPane(Pane):
         super().__init__(**kwargs)
         self.status: dict[str, dict] = {}
         self.picks: dict[str, dict | str] = {}
+        self.drilled: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Trends", id="trends-title", classes="panel-title")
             with Horizontal(id="trend-charts"):
+                yield RunPicker("Runs", self.app.marked_runs, layout="compact", id="trend-runs")  # type: ignore[attr-defined]
                 for chart_id, _, _ in CHARTS:
                     yield PlotextPlot(id=chart_id[1:])
             yield Label("Strategy profiles", classes="panel-title")
@@ -84,6 +104,34 @@ class TrendsPane(Pane):
     def on_show(self) -> None:
         # the change feed may be off (tests, --no-watch): what is shown is never stale
         self.refresh_data()
+        self.query_one(RunPicker).table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.drilled is not None
+        return True
+
+    def shown_runs(self) -> set[int] | None:
+        """The runs the charts draw: the drilled one, else the marked ones, else all."""
+        if self.drilled is not None:
+            return {self.drilled}
+        marks = self.app.marked_runs  # type: ignore[attr-defined]
+        return set(marks) if marks else None
+
+    @on(RunPicker.Chosen)
+    def _drill(self, event: RunPicker.Chosen) -> None:
+        self.drilled = event.run_id
+        self.refresh_data()
+        self.refresh_bindings()
+
+    @on(RunPicker.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.refresh_data()
+
+    def action_back(self) -> None:
+        self.drilled = None
+        self.refresh_data()
+        self.refresh_bindings()
 
     @property
     def pipeline(self):
@@ -92,6 +140,7 @@ class TrendsPane(Pane):
     def refresh_data(self, changed: set[str] | None = None) -> None:
         try:
             self.status = self.pipeline.status()
+            runs = self.pipeline.runs()
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
             return
@@ -101,12 +150,24 @@ class TrendsPane(Pane):
                 self.picks[label] = self.pipeline.select(priorities, bandit=bandit, seed=0)
             except ENGINE_ERRORS as exc:
                 self.picks[label] = str(exc)
-        axis = trend_axis(self.status)
-        self.query_one("#trends-title", Label).update(
-            f"Trends · {len(self.status)} strategies · {len(axis)} trend points"
-            if self.status
-            else "Trends · no profile yet (launch a run from Runs with t)"
-        )
+        if self.drilled not in {r["id"] for r in runs}:
+            self.drilled = None
+        picker = self.query_one(RunPicker)
+        picker.show(runs, self.drilled if self.drilled is not None else picker.selected)
+        shown = self.shown_runs()
+        axis = trend_axis(self.status, shown)
+        if not self.status:
+            title = "Trends · no profile yet (launch a run from Runs with t)"
+        else:
+            scope = (
+                f"run {self.drilled} (esc: all runs)"
+                if self.drilled is not None
+                else f"runs {', '.join(map(str, sorted(shown)))}"
+                if shown
+                else "all runs"
+            )
+            title = f"Trends · {len(self.status)} strategies · {len(axis)} trend points · {scope}"
+        self.query_one("#trends-title", Label).update(title)
         self._draw_charts(axis)
         self._fill_profiles()
         self._show_picks()
@@ -120,7 +181,9 @@ class TrendsPane(Pane):
             plt.clear_figure()
             for name, profile in self.status.items():
                 points = [
-                    (position[(t["run_id"], t["iteration"])], t[key]) for t in profile["trend"]
+                    (position[(t["run_id"], t["iteration"])], t[key])
+                    for t in profile["trend"]
+                    if (t["run_id"], t["iteration"]) in position
                 ]
                 points = [(x, y) for x, y in points if y is not None]
                 if not points:
@@ -174,7 +237,7 @@ class TrendsPane(Pane):
                         (f"{label:<12}", "bold"),
                         (pick["strategy"], f"bold {rich_colour(pick['strategy'])}"),
                         ("  ", ""),
-                        (pick["reason"], ""),
+                        (pick["reason"].removeprefix(f"{pick['strategy']}: "), ""),
                     )
                 )
         self.query_one("#picks", Static).update(Text("\n").join(lines))
