@@ -49,6 +49,8 @@ class Engine:
         self._neural = None
         self._pipeline = None
         self._patterns = None
+        self._hub = None
+        self._adaptive = None
         self._memory = None
         self.applied_migrations = applied
 
@@ -91,6 +93,24 @@ class Engine:
 
             self._pipeline = PipelineService(self.db, clock=self.clock)
         return self._pipeline
+
+    @property
+    def hub(self):
+        """Knowledge hub: channels, sharing with delivery, queries, votes, evolution."""
+        if self._hub is None:
+            from workbench.hub.service import HubService
+
+            self._hub = HubService(self.db, clock=self.clock)
+        return self._hub
+
+    @property
+    def adaptive(self):
+        """Adaptive strategy (analysis, choice, outcomes) and the performance optimizer."""
+        if self._adaptive is None:
+            from workbench.adaptive.service import AdaptiveService
+
+            self._adaptive = AdaptiveService(self.db, clock=self.clock)
+        return self._adaptive
 
     @property
     def memory(self):

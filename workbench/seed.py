@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.adaptive import COMPLEXITIES as ADAPTIVE_COMPLEXITIES
+from workbench.adaptive import STRATEGIES
 from workbench.hub import DEFAULT_CHANNELS, PRIORITIES
 from workbench.memory.embedder import HashingEmbedder
 from workbench.patterns import PATTERNS
@@ -74,6 +76,7 @@ def seed_store(sample_dir: Path, now: Callable[[], dt.datetime] = m.utcnow) -> N
     stamp = now()
     _seed_channels(stamp)
     _seed_knowledge(sample_dir / "hub", stamp)
+    _seed_adaptive(sample_dir / "adaptive", stamp)
     _seed_memory(sample_dir / "memory", stamp)
     _seed_operations(sample_dir / "patterns" / "operations.jsonl", stamp)
     _seed_tasks(sample_dir / "tasks", stamp)
@@ -141,6 +144,79 @@ def _seed_knowledge(hub_dir: Path, stamp: dt.datetime) -> None:
             )
         if rows:
             m.Subscription.insert_many(rows).on_conflict_ignore().execute()
+
+
+def _seed_adaptive(adaptive_dir: Path, stamp: dt.datetime) -> None:
+    """Sample agent history; executions only into a store without sample ones, outcomes
+    keyed by their decision id."""
+    executions = adaptive_dir / "executions.jsonl"
+    sample = m.AgentExecution.source == "sample_data"
+    if executions.exists() and not m.AgentExecution.select().where(sample).exists():
+        rows = []
+        for number, obj in _records(executions):
+            where = f"{executions}:{number}"
+            duration = obj.get("duration_s")
+            if not isinstance(duration, int | float) or duration < 0:
+                raise StoreError(f"{where}: duration_s must be a number ≥ 0")
+            rows.append(
+                {
+                    "agent": _need(obj, "agent", where),
+                    "category": _need(obj, "category", where),
+                    "duration_s": float(duration),
+                    "iterations": _need(obj, "iterations", where, int),
+                    "success": _need(obj, "success", where, bool),
+                    "errors": _need(obj, "errors", where, int),
+                    "actions": obj.get("actions", 0),
+                    "source": "sample_data",
+                    "created": stamp,
+                }
+            )
+        for start in range(0, len(rows), 200):
+            m.AgentExecution.insert_many(rows[start : start + 200]).execute()
+    outcomes = adaptive_dir / "outcomes.jsonl"
+    if not outcomes.exists():
+        return
+    for number, obj in _records(outcomes):
+        where = f"{outcomes}:{number}"
+        uid = _need(obj, "id", where)
+        complexity, strategy = _need(obj, "complexity", where), _need(obj, "strategy", where)
+        if complexity not in ADAPTIVE_COMPLEXITIES:
+            levels = ", ".join(ADAPTIVE_COMPLEXITIES)
+            raise StoreError(f"{where}: complexity must be one of {levels}")
+        if strategy not in STRATEGIES:
+            raise StoreError(f"{where}: strategy must be one of {', '.join(STRATEGIES)}")
+        duration = obj.get("duration_s")
+        if not isinstance(duration, int | float) or duration < 0:
+            raise StoreError(f"{where}: duration_s must be a number ≥ 0")
+        if m.AdaptiveDecision.select().where(m.AdaptiveDecision.uid == uid).exists():
+            continue
+        agents = json.dumps(obj.get("agents", []))
+        description = _need(obj, "description", where)
+        decision = m.AdaptiveDecision.create(
+            uid=uid,
+            description=description,
+            complexity=complexity,
+            strategy=strategy,
+            agents=agents,
+            confidence=0.0,
+            estimated_s=None,
+            analysis=json.dumps({"source": "sample_data"}),
+            created=stamp,
+        )
+        m.AdaptiveOutcome.create(
+            decision=decision,
+            description=description,
+            complexity=complexity,
+            strategy=strategy,
+            agents=agents,
+            success=_need(obj, "success", where, bool),
+            duration_s=float(duration),
+            iterations=_need(obj, "iterations", where, int),
+            errors=_need(obj, "errors", where, int),
+            what_worked=json.dumps(obj.get("what_worked", [])),
+            improvements=json.dumps(obj.get("improvements", [])),
+            created=stamp,
+        )
 
 
 def _seed_memory(memory_dir: Path, stamp: dt.datetime) -> None:
