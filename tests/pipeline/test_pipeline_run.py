@@ -168,3 +168,43 @@ def test_cli_errors_are_one_line(tmp_path):
         run_cli("pipeline", "select", "--db", db, "--priorities", "fast"), "priorities"
     )
     assert_one_line_error(run_cli("pipeline", "select", "--db", db), "no strategy profiles")
+
+
+def install_plugin(root, body: str, target: str = "wb_plugin:double_blank_lines") -> None:
+    """A distribution on sys.path advertising a `workbench.strategies` entry point."""
+    (root / "wb_plugin.py").write_text(body)
+    info = root / "wb_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: wb-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[workbench.strategies]\nspaced = {target}\n")
+
+
+def test_entry_point_strategy_runs_through_the_cli(tmp_path):
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    install_plugin(plugin, "def double_blank_lines(src):\n    return src + '\\n\\n'\n")
+    root = tmp_path / "tasks"
+    root.mkdir()
+    make_task(root, "ok", "from solution import f\n\ndef test_f():\n    assert f(2) == 2\n")
+    db = str(tmp_path / "wb.db")
+    env = {"PYTHONPATH": str(plugin)}
+    out = run_cli("pipeline", "run", "--db", db, "--tasks", str(root), "--strategies",
+                  "spaced,balanced", "--workers", "1", "--json", env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    executions = {e["strategy"]: e for e in json.loads(out.stdout)["executions"]}
+    assert executions["spaced"]["status"] == "passed"
+    assert executions["spaced"]["tests_total"] == 1
+    # without the plugin installed the name is unknown: one line, nothing run
+    missing = run_cli("pipeline", "run", "--db", db, "--tasks", str(root), "--strategies",
+                      "spaced", "--json")  # fmt: skip
+    assert_one_line_error(missing, "unknown strategy 'spaced'")
+
+
+def test_broken_entry_point_is_one_line_naming_it(tmp_path):
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    install_plugin(plugin, "raise ImportError('needs libfoo')\n")
+    out = run_cli("pipeline", "run", "--db", str(tmp_path / "wb.db"), "--json",
+                  env={"PYTHONPATH": str(plugin)})  # fmt: skip
+    assert_one_line_error(out, "strategy entry point 'spaced'")
+    assert "needs libfoo" in out.stderr
