@@ -527,6 +527,8 @@ class ContinuousLearning:
                 "deployed": False,
                 "reasons": state["reasons"],
             }
+        if not trainable_query(model).exists():
+            raise ValueError(f"no trainable experience for {model} (gold or corrected entries)")
         champion = registry.alias_target(model, registry.CHAMPION)
         if champion is None:
             hint = (

@@ -256,6 +256,7 @@ class PatternsService:
         return {
             "pattern": pattern,
             "source": result["source"],
+            "confidence": result["confidence"],
             "memory": pattern_dict(row),
             "learnings": learned,
             "similar": similar,

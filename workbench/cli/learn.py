@@ -1,0 +1,99 @@
+"""`workbench learn ...`: the continuous-learning loop (status, curriculum, trigger)."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.cli.common import command_group, fmt, open_engine, print_json
+
+NAME = "learn"
+MODELS = ("adaptive-coordinator", "raft-manager")
+
+
+def add(commands) -> None:
+    command = command_group(commands, NAME, "continuous learning: buffer, curriculum, trigger")
+    command("status", "experience buffer, last runs, what the next trigger needs")
+    p = command("curriculum", "correct needs-improvement entries with the stronger teacher")
+    p.add_argument("--model", choices=MODELS, default=MODELS[0])
+    p.add_argument("--force", action="store_true", help="ignore minimum entries and cooldown")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="batch limit")
+    p = command("trigger", "train on the buffer if due, gate on held-out data, deploy or keep")
+    p.add_argument("--model", choices=MODELS, default=MODELS[0])
+    p.add_argument("--force", action="store_true", help="ignore threshold, window and cooldown")
+    p.add_argument("--threshold", type=int, default=None, metavar="N", help="default 50")
+    p.add_argument("--window", default=None, metavar="HH:MM-HH:MM", help="UTC training window")
+    p.add_argument("--cooldown", type=float, default=None, metavar="S", help="default 3600")
+    p.add_argument("--mode", choices=("incremental", "fresh", "ensemble"), default=None)
+    p.add_argument("--epochs", type=int, default=None, metavar="N")
+    p.add_argument("--min-accuracy", type=float, default=None, metavar="F", help="gate, 0.5")
+
+
+def run(args: argparse.Namespace) -> int:
+    command = args.learn_command
+    with open_engine(args) as engine:
+        engine.ensure_seeded()
+        service = engine.patterns
+        cfg = service.loop.config
+        with engine.guard():
+            if command == "status":
+                result = service.learn_status()
+            elif command == "curriculum":
+                if args.limit is not None and args.limit < 1:
+                    raise ValueError("--limit must be >= 1")
+                result = service.curriculum(args.model, force=args.force, limit=args.limit)
+            else:
+                for name, value in (("threshold", args.threshold), ("window", args.window),
+                                    ("cooldown_s", args.cooldown), ("mode", args.mode),
+                                    ("epochs", args.epochs),
+                                    ("min_accuracy", args.min_accuracy)):  # fmt: skip
+                    if value is not None:
+                        setattr(cfg, name, value)
+                result = service.trigger(args.model, force=args.force)
+    if args.json:
+        print_json(result)
+        return 0
+    print(format_result(command, result))
+    return 0
+
+
+def format_result(command: str, result: dict) -> str:
+    if result.get("status") == "skipped":
+        return f"{result['model']}: not now — " + "; ".join(result["reasons"])
+    if command == "status":
+        lines = []
+        for model, b in result["buffer"].items():
+            nxt = result["next_trigger"][model]
+            champ = result["champions"][model]
+            lines.append(
+                f"{model}: {b['total']} entries (gold {b['gold']}, needs improvement "
+                f"{b['needs_improvement']}, neutral {b['neutral']}, corrected {b['corrected']},"
+                f" trained {b['trained']}); champion "
+                + (f"v{champ['version']} ({fmt(champ['val_accuracy'])})" if champ else "none")
+            )
+            lines.append(
+                "  next trigger: " + ("ready" if nxt["ready"] else "; ".join(nxt["reasons"]))
+            )
+        for r in result["training_runs"][:5]:
+            lines.append(_run_line(r))
+        return "\n".join(lines)
+    if command == "curriculum":
+        return (
+            f"curriculum run {result['id']} ({result['teacher']}, held-out "
+            f"{fmt(result['teacher_held_out_accuracy'])}): corrected {result['corrected']} of "
+            f"{result['entries']} entries"
+        )
+    return _run_line(result)
+
+
+def _run_line(r: dict) -> str:
+    gates = ", ".join(
+        f"{g['name']} {g['value']:.3f} {g['op']} {g['threshold']:g} "
+        + ("ok" if g["passed"] else "FAIL")
+        for g in r["gates"]
+    )
+    head = f"run {r['id']} {r['model']} {r['status']}: deployed {str(r['deployed']).lower()}"
+    if r.get("candidate_version"):
+        head += f" (candidate v{r['candidate_version']}, previous v{r['previous_version']})"
+    if r.get("error"):
+        head += f" — {r['error']}"
+    return head + (f"\n  gates: {gates}" if gates else "")
