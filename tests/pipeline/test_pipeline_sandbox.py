@@ -141,3 +141,23 @@ def group_alive(pgid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_limits_are_in_force_inside_the_sandbox(tmp_path):
+    """The launcher sets every limit before exec: the tests see them from inside."""
+    task = make_task(
+        tmp_path,
+        "limits",
+        f"""
+        import resource
+
+        def test_limits():
+            assert resource.getrlimit(resource.RLIMIT_AS)[0] == {256 << 20}
+            assert resource.getrlimit(resource.RLIMIT_CPU)[0] == 4
+            assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+            assert resource.getrlimit(resource.RLIMIT_NPROC)[0] <= 512
+        """,
+        timeout_s=3,
+    )
+    result = sandbox(task, memory_bytes=256 << 20)
+    assert (result.status, result.tests_passed) == ("passed", 1), result.log_excerpt

@@ -106,19 +106,27 @@ def scrubbed_env(home: Path) -> dict[str, str]:
     }
 
 
-def _limits(cpu_s: int, memory_bytes: int) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        import resource
+# Limits are set by a tiny launcher that then execs the real command, not by a
+# preexec_fn: code between fork and exec in a process with threads (the worker pool) can
+# deadlock. argv: cpu_s, as_bytes, fsize_bytes, nproc, then the command.
+LAUNCHER = """
+import os, resource, sys
+cpu, mem, fsize, nproc = (int(v) for v in sys.argv[1:5])
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+cap = nproc if hard == resource.RLIM_INFINITY else min(nproc, hard)
+resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+os.execv(sys.argv[5], sys.argv[5:])
+"""
 
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT_BYTES, FILE_SIZE_LIMIT_BYTES))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        cap = NPROC_LIMIT if hard == resource.RLIM_INFINITY else min(NPROC_LIMIT, hard)
-        resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
-    return apply
+def limited(cmd: list[str], cpu_s: int, memory_bytes: int) -> list[str]:
+    """`cmd` run under CPU, address-space, file-size, core and process-count limits."""
+    limits = [cpu_s, memory_bytes, FILE_SIZE_LIMIT_BYTES, NPROC_LIMIT]
+    return [sys.executable, "-I", "-S", "-c", LAUNCHER, *map(str, limits), *cmd]
 
 
 def run_sandboxed(
@@ -155,14 +163,13 @@ def run_sandboxed(
         ]  # fmt: skip
         started = time.perf_counter()
         proc = subprocess.Popen(
-            cmd,
+            limited(cmd, max(1, int(timeout_s + 1)), memory_bytes),
             cwd=work,
             env=scrubbed_env(home),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_limits(max(1, int(timeout_s + 1)), memory_bytes),  # noqa: PLW1509
         )
         if registry is not None:
             registry.add(proc)
