@@ -482,6 +482,14 @@ class ContinuousLearning:
             if replay_pool
             else []
         )
+        # every class must appear, or the batch could not train the model's output layer
+        present = {e.label for e in entries} | {r["label"] for r in replay}
+        shuffled = rng.sample(replay_pool, len(replay_pool))
+        cover = []
+        for label in catalog_entry(model).recipe.classes:
+            if label not in present:
+                cover += [r for r in shuffled if r["label"] == label][:1]
+        replay += cover
         lines = [
             {**training_record(e), "origin": "corrected" if e.corrected else "gold", "entry": e.id}
             for e in entries
@@ -501,6 +509,7 @@ class ContinuousLearning:
             "gold": origins.get("gold", 0),
             "corrected": origins.get("corrected", 0),
             "replay": len(replay),
+            "class_cover": len(cover),
             "held_out": len(held),
             "split": {"experience": EXPERIENCE_SHARE, "replay": round(1 - EXPERIENCE_SHARE, 2)},
             "entry_ids": [e.id for e in entries],
@@ -631,7 +640,7 @@ class ContinuousLearning:
                 code = proc.wait()
         elapsed = round(time.monotonic() - t0, 3)
         result = None
-        if code == 0 and result_path.is_file():
+        if result_path.is_file():
             try:
                 result = json.loads(result_path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):

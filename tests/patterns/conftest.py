@@ -1,0 +1,69 @@
+"""One seeded store with a trained pattern classifier per session, copied per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+
+import pytest
+
+from workbench.engine import Engine
+
+START = dt.datetime(2026, 3, 2, 10, 0, 0)
+EPOCHS = 30  # the recipe stops early near epoch 14 on this data; 30 leaves headroom
+
+
+class Clock:
+    """A clock the tests move by hand (cooldowns, windows, last_used)."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory):
+    """A seeded store whose adaptive-coordinator v1 is trained (and champion)."""
+    path = tmp_path_factory.mktemp("patterns-template") / "template.db"
+    engine = Engine(path, clock=lambda: START)
+    engine.ensure_seeded()
+    summary = engine.patterns.train_classifier(epochs=EPOCHS)
+    assert summary["status"] == "trained"
+    engine.close()
+    return path
+
+
+def copy_store(source, dest) -> None:
+    """A consistent copy through SQLite's backup API (the WAL included)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(dest) as dst:
+        src.backup(dst)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def trained(trained_template, tmp_path, clock):
+    path = tmp_path / "store.db"
+    copy_store(trained_template, path)
+    engine = Engine(path, clock=clock)
+    yield engine
+    engine.close()
+    shutil.rmtree(tmp_path / "store-learning", ignore_errors=True)
+
+
+@pytest.fixture
+def seeded(tmp_path, clock):
+    """A seeded store with nothing trained: the keyword fallback answers."""
+    engine = Engine(tmp_path / "store.db", clock=clock)
+    engine.ensure_seeded()
+    yield engine
+    engine.close()
