@@ -1,7 +1,7 @@
 """Task analysis: complexity from the description and from the effort similar recorded
 tasks took, suggested agents, and an estimated duration measured from history.
 
-Description score = max(areas, clauses) + words // 30, where `areas` counts the distinct
+Description score = max(areas, clauses − 1) + words // 30, where `areas` counts the distinct
 work areas named (api, data, security, testing, ui, ops, performance, architecture,
 research, debugging, docs) and `clauses` the requirement clauses (split on commas,
 semicolons, "and", "then", "with", "plus", "also"). Score 0 is TRIVIAL, 1 SIMPLE,
@@ -92,7 +92,7 @@ def description_level(description: str) -> tuple[int, list[str], int]:
     areas = [name for name, (vocab, _) in AREAS.items() if words & vocab]
     clauses = sum(1 for part in CLAUSE_SPLIT.split(description) if part and terms(part))
     n_words = len(description.split())
-    score = max(len(areas), clauses) + n_words // 30
+    score = max(len(areas), clauses - 1) + n_words // 30
     return min(score, len(COMPLEXITIES) - 1), areas, clauses
 
 

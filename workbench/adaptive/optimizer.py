@@ -10,7 +10,7 @@ recommendation compares a pair with the best other agent on the same category (a
 - ERROR_REDUCTION   errors per run: this − best (absolute), when ≥ 0.25;
 - ITERATION_REDUCTION mean iterations: 1 − best/this, when ≥ 0.25.
 
-Priority (1–10) = 1 + round(9 · min(1, gap / FULL_GAP[type]) · min(1, runs / FULL_RUNS)),
+Priority (1–10) = 1 + ⌊9 · min(1, gap / FULL_GAP[type]) · min(1, runs / FULL_RUNS) + ½⌋,
 where runs is the smaller run count of the two agents compared: a bigger measured gap
 over more runs ranks higher. FULL_GAP is the gap that alone earns the top priority
 (success rate 0.5, time and iterations 0.75 relative, errors 2 per run); FULL_RUNS = 10.
@@ -111,7 +111,7 @@ def bottlenecks(executions: Sequence[Execution]) -> list[dict]:
 
 def priority(kind: str, gap: float, runs: int) -> int:
     weight = min(1.0, gap / FULL_GAP[kind]) * min(1.0, runs / FULL_RUNS)
-    return max(1, min(10, 1 + round(9 * weight)))
+    return max(1, min(10, 1 + int(9 * weight + 0.5)))
 
 
 def recommendations(executions: Sequence[Execution], min_priority: int = 1) -> list[dict]:
