@@ -20,6 +20,13 @@ def add(commands) -> None:
     p.add_argument("--tasks", metavar="DIR", help="task folder (default: sample_data/tasks)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="default: core count")
     p.add_argument("--strategy-module", metavar="PATH", help="a .py file defining STRATEGIES")
+    p.add_argument(
+        "--executor",
+        default="local",
+        metavar="local|dask-local[:N]|dask://HOST:PORT",
+        help="where sandboxes run: a thread pool here (default), a local Dask cluster of N "
+        "worker processes, or a Dask scheduler (needs workbench[scale])",
+    )
     command("status", "strategy profiles with trend and improvement")
     p = command("select", "which strategy to use now, and why")
     p.add_argument(
@@ -49,12 +56,21 @@ def run(args: argparse.Namespace) -> int:
                     tasks_dir=args.tasks,
                     workers=args.workers,
                 )
-                if args.json:
-                    result = service.run(**kwargs)
-                else:
-                    from workbench.pipeline import report
+                executor = None
+                if args.executor != "local":
+                    from workbench.pipeline.dask_executor import make_executor
 
-                    result = report.run_with_progress(service, kwargs)
+                    executor = kwargs["executor"] = make_executor(args.executor, args.workers)
+                try:
+                    if args.json:
+                        result = service.run(**kwargs)
+                    else:
+                        from workbench.pipeline import report
+
+                        result = report.run_with_progress(service, kwargs)
+                finally:
+                    if executor is not None:
+                        executor.shutdown(wait=True, cancel_futures=True)
             elif command == "status":
                 result = service.status()
             else:

@@ -1,8 +1,10 @@
 """The worker-pool interface the pipeline runs (task, strategy) pairs on.
 
 `Executor` is the subset of `concurrent.futures.Executor` the service uses (submit, map,
-shutdown) so a Dask `distributed.Client`-backed executor can stand in later; `LocalExecutor`
-is a thread pool (each worker only waits on its sandbox subprocess, so threads suffice).
+shutdown); `LocalExecutor` is a thread pool (each worker only waits on its sandbox
+subprocess, so threads suffice). A `SandboxExecutor` runs sandboxes in other processes or
+machines (`dask_executor.DaskExecutor`): the service cannot ship itself there, so it hands
+over the (task, strategy, transformed source) and asks it to cancel on a stop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ class Executor(Protocol):
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]: ...
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None: ...
+
+
+@runtime_checkable
+class SandboxExecutor(Protocol):
+    def submit_sandboxed(self, task: Any, strategy: str, source: str) -> Future:
+        """A future whose result is the pair's `ExecutionResult` (never an exception)."""
+        ...
+
+    def cancel_running(self) -> None:
+        """Cancel pending submissions and kill the running sandboxes wherever they are."""
+        ...
 
 
 class LocalExecutor:

@@ -18,7 +18,7 @@ from pathlib import Path
 import peewee
 
 from workbench.pipeline import COMPLEXITIES, scoring, selection
-from workbench.pipeline.executor import Executor, LocalExecutor
+from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
 from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
 from workbench.pipeline.tasks import TaskSpec, load_tasks
@@ -112,6 +112,7 @@ class PipelineService:
             "curriculum": curriculum,
             "tasks_dir": str(tasks_dir) if tasks_dir else None,
             "workers": workers,
+            "executor": getattr(executor, "description", "local"),
             "thresholds": {"up": up, "down": down} if curriculum else None,
         }
         with self.db.atomic():
@@ -212,10 +213,9 @@ class PipelineService:
         """Worker body: transform, sandbox, never raise (a failure is a result)."""
         if stopping():
             return ExecutionResult(task.name, strategy, "cancelled", reason="cancelled")
-        try:
-            source = self.registry.apply(strategy, task.source())
-        except (ValueError, OSError) as exc:
-            return ExecutionResult(task.name, strategy, "error", reason=f"transform: {exc}")
+        source = self._transform(task, strategy)
+        if isinstance(source, ExecutionResult):
+            return source
         try:
             return run_sandboxed(
                 task, strategy, source, should_stop=stopping, registry=self.processes
@@ -225,14 +225,35 @@ class PipelineService:
                 task.name, strategy, "error", reason=f"sandbox: {type(exc).__name__}: {exc}"
             )
 
+    def _transform(self, task: TaskSpec, strategy: str) -> str | ExecutionResult:
+        try:
+            return self.registry.apply(strategy, task.source())
+        except (ValueError, OSError) as exc:
+            return ExecutionResult(task.name, strategy, "error", reason=f"transform: {exc}")
+
+    def _submit(self, pool: Executor, task: TaskSpec, strategy: str, stopping) -> Future:
+        """A sandbox executor gets the transformed source (the service stays here)."""
+        if not isinstance(pool, SandboxExecutor):
+            return pool.submit(self._execute, task, strategy, stopping)
+        source = self._transform(task, strategy)
+        if isinstance(source, str):
+            return pool.submit_sandboxed(task, strategy, source)
+        failed: Future = Future()
+        failed.set_result(source)
+        return failed
+
     def _run_iteration(self, run, iteration, level, pairs, pool, stopping, emit) -> list[dict]:
         timeouts = {t.name: t.timeout_s for t, _ in pairs}
-        pending: set[Future] = {pool.submit(self._execute, t, s, stopping) for t, s in pairs}
+        pending: set[Future] = {self._submit(pool, t, s, stopping) for t, s in pairs}
         done_rows: list[dict] = []
+        remote_cancelled = False
         while pending:
             finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             if stopping():
                 self.processes.kill_all()
+                if isinstance(pool, SandboxExecutor) and not remote_cancelled:
+                    pool.cancel_running()
+                    remote_cancelled = True
             for future in finished:
                 result: ExecutionResult = future.result()
                 row = result.as_dict()
@@ -350,7 +371,6 @@ class PipelineService:
              "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS}}
             for e in query
         ]  # fmt: skip
-
 
     def compare(self, run_ids: Sequence[int]) -> list[dict]:
         """Side by side: each run's totals and per-strategy performance, from its executions."""
