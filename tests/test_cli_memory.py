@@ -117,11 +117,8 @@ def test_import_keeps_good_lines_and_names_bad_ones(db, tmp_path):
     [
         (("store", "--text", "x", "--meta", "{"), "--meta: not JSON"),
         (("store", "--text", "x", "--meta", "[1]"), "--meta: must be a JSON object"),
-        (("store", "--text", "  "), "text must be a non-empty string"),
         (("store", "--tier", "episodic", "--text", "x", "--meta", '{"outcome": "meh"}'),
          "outcome must be one of success, failure, neutral"),
-        (("store", "--tier", "semantic", "--text", "x", "--meta", '{"confidence": 3}'),
-         "confidence must be in [0, 1]"),
         (("search", "q", "--k", "0"), "k must be an integer from 1 to 1000"),
         (("search", "q", "--where", "nope"), "--where: not JSON"),
         (("import", "does-not-exist.jsonl"), "does-not-exist.jsonl: not a file"),

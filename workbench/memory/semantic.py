@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import peewee
+
 from workbench.store import models as m
 
 KINDS = ("fact", "rule")
@@ -74,6 +76,17 @@ class SemanticTier:
         row.updated = now
         row.save()
         return {"id": row.id, "created": False, **fact_dict(row)}
+
+    def summary(self) -> dict[str, Any]:
+        """Facts and rules counted apart, and their mean confidence."""
+        s = m.SemanticMemory
+        kinds = dict(s.select(s.kind, peewee.fn.COUNT(s.id)).group_by(s.kind).tuples())
+        mean = s.select(peewee.fn.AVG(s.confidence)).scalar()
+        return {
+            "facts": int(kinds.get("fact", 0)),
+            "rules": int(kinds.get("rule", 0)),
+            "mean_confidence": None if mean is None else round(float(mean), 4),
+        }
 
     def facts(self, limit: int = 100) -> list[dict[str, Any]]:
         """Most important first."""

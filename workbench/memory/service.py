@@ -279,7 +279,11 @@ class MemoryService:
                 "capacity": self.episodic.capacity,
                 "max_age_days": self.episodic.max_age.total_seconds() / 86400,
             },
-            "semantic": {"count": self.semantic.count(), "bytes": int(semantic_bytes or 0)},
+            "semantic": {
+                "count": self.semantic.count(),
+                "bytes": int(semantic_bytes or 0),
+                **self.semantic.summary(),
+            },
             "working": self.working.stats(),
         }
 

@@ -1,29 +1,376 @@
-"""Memory: vector, episodic and semantic tiers as stored."""
+"""Memory: the four tiers at a glance, vector search, the episodic timeline, semantic facts,
+the working set, and consolidation on a key with its report.
 
+Every figure comes from the memory service (`engine.memory`); the pane only formats it.
+Writes by other processes show up through the change feed: the cards, the timeline and the
+facts reload, and an active search runs again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, Tabs
 
+from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
-from workbench.ui.widgets.group_bar import GroupBar
-from workbench.ui.widgets.table_panel import TablePanel
+from workbench.ui.screens.model_dialogs import ReportScreen
+
+MEMORY_TABLES = frozenset({"vector_memory", "episodic_memory", "semantic_memory", "memory_events"})
+ENGINE_ERRORS = (StoreError, ValueError, OSError)
+SCHEDULE_CHECK_S = 60.0
+NO_QUERY = "Results · press / and type a query"
+OUTCOME_STYLE = {"success": "green", "failure": "red", "neutral": "dim"}
+
+
+def human_bytes(n: int | None) -> str:
+    if not n:
+        return "0 B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
+def clip(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def card_texts(stats: dict[str, Any]) -> dict[str, Text]:
+    """The four tier cards: a title line, then two lines of measured figures (26 columns)."""
+    v, e, s, w = stats["vector"], stats["episodic"], stats["semantic"], stats["working"]
+    ratio = v["compression_ratio"]
+    vector = Text.assemble(
+        ("Vector", "bold"), f" · {v['count']:,} · {human_bytes(v['bytes'])}\n",
+        (f"{ratio:.2f}×" if ratio else "—", "bold"),
+        f" vs f32 ({v['smaller_than_float32']:.0%} less)\n" if ratio else " vs f32\n",
+        "p50 ", (ms(v["search_p50_ms"]), "bold"),
+        f" · {v['searches']} search" + ("" if v["searches"] == 1 else "es"),
+    )  # fmt: skip
+    used = e["count"] / e["capacity"]
+    episodic = Text.assemble(
+        ("Episodic", "bold"), f" · {e['count']:,} · {human_bytes(e['bytes'])}\n",
+        (f"{used:.0%}", "bold"), f" of {e['capacity']:,} capacity\n",
+        f"max age {e['max_age_days']:g} days",
+    )  # fmt: skip
+    mean = s["mean_confidence"]
+    semantic = Text.assemble(
+        ("Semantic", "bold"), f" · {s['count']:,} · {human_bytes(s['bytes'])}\n",
+        f"facts {s['facts']} · rules {s['rules']}\n",
+        "mean confidence ", ("—" if mean is None else f"{mean:.2f}", "bold"),
+    )  # fmt: skip
+    rate = "—" if w["hit_rate"] is None else f"{w['hit_rate']:.0%}"
+    working = Text.assemble(
+        ("Working", "bold"), f" · {w['count']:,} · {human_bytes(w['bytes'])}\n",
+        f"of {human_bytes(w['max_bytes'])} · session only\n",
+        f"hits {w['hits']} · misses {w['misses']} · ", (rate, "bold"),
+    )  # fmt: skip
+    return {"vector": vector, "episodic": episodic, "semantic": semantic, "working": working}
+
+
+def event_line(event: dict[str, Any] | None) -> str:
+    if event is None:
+        return "No evictions or consolidations yet · c consolidates now"
+    d = event["detail"]
+    if event["action"] == "consolidate":
+        what = (
+            f"consolidation ({event['reason']}): promoted {d.get('promoted_count', 0)}, "
+            f"reinforced {d.get('reinforced_count', 0)}, pruned "
+            f"{d.get('pruned_episodes_count', 0)} episodes and "
+            f"{d.get('pruned_facts_count', 0)} facts"
+        )
+    else:
+        what = f"evicted {event['count']} {event['tier']} event(s) by the {event['reason']} limit"
+    return f"Last: {what} · {event['at']}"
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    out = [
+        f"# Consolidation · {report['reason']}",
+        f"{report['at']} · {report['episodes_considered']} episodes, "
+        f"{report['patterns_considered']} patterns considered",
+        promotion_rule(report.get("policy") or {}),
+    ]
+    sections = (
+        ("Promoted to facts", "promoted"),
+        ("Reinforced", "reinforced"),
+        ("Pruned episodes", "pruned_episodes"),
+        ("Pruned facts", "pruned_facts"),
+    )
+    for title, key in sections:
+        items = report[key]
+        count = report.get(f"{key}_count", len(items))
+        out.append(f"## {title} · {count}")
+        if not items:
+            out.append("nothing")
+            continue
+        lines = []
+        for item in items:
+            if "statement" in item and "support" in item:  # promoted or reinforced
+                why = (
+                    f"{item['agreeing']} of {item['support']} across {item['sessions']} "
+                    f"sessions · confidence {item['confidence']:.2f}"
+                )
+                lines.append(f"- **{item['statement']}** — {why}")
+                continue
+            label = item.get("statement") or f"{item['session']}#{item['sequence']} {item['kind']}"
+            lines.append(f"- **{label}** — {item['why']}")
+        if count > len(items):
+            lines.append(f"- … and {count - len(items)} more")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def promotion_rule(policy: dict[str, Any]) -> str:
+    if not policy:
+        return ""
+    return (
+        f"A pattern is promoted with ≥{policy['min_support']} events in "
+        f"≥{policy['min_sessions']} sessions, ≥{policy['min_consistency']:.0%} agreeing; "
+        f"episodes below importance {policy['episode_threshold']} and facts below "
+        f"{policy['fact_threshold']} are pruned."
+    )
 
 
 class MemoryPane(Pane):
     TITLE = "Memory"
-    HELP = "Vector entries by namespace, the episodic timeline and semantic facts."
+    TABLES = MEMORY_TABLES
+    HELP = (
+        "The four memory tiers. Cards show each tier's size; the vector card the embedding "
+        "compression against float32 and the search latency measured in this session. "
+        "Search the vector tier (cosine similarity, int8 scan re-ranked in f32); results and "
+        "the entries you read are kept in the working tier, whose hits and misses are "
+        "counted. Below: the newest episodes and the most important semantic facts. "
+        "Consolidation also runs by itself hourly and when the episodic tier is full.\n\n"
+        "| key | action |\n|---|---|\n"
+        "| `/` | search the vector tier (Enter runs it, Esc leaves the box) |\n"
+        "| `c` | consolidate now and show the report |\n"
+        "| `tab` | move between the tables |"
+    )
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="memory.search"),
+        Binding("c", "consolidate", "Consolidate", id="memory.consolidate"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.query_text = ""
+        self.hits: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield GroupBar("Vector namespaces", "vector_memory", "namespace")
-        yield GroupBar("Episode outcomes", "episodic_memory", "outcome")
-        yield TablePanel("Vector memory", "vector_memory", ["namespace", "key", "text"])
-        with Horizontal():
-            yield TablePanel(
-                "Episodic memory",
-                "episodic_memory",
-                ["session", "sequence", "kind", "outcome", "text"],
+        with Horizontal(id="memory-cards"):
+            for tier in ("vector", "episodic", "semantic", "working"):
+                yield Static("", id=f"card-{tier}", classes="memory-card")
+        with Horizontal(id="memory-search-row"):
+            with Vertical(id="memory-search"):
+                yield Input(placeholder="search vector memory (press / )", id="memory-query")
+                yield Label(NO_QUERY, id="results-title", classes="panel-title")
+                results = DataTable(id="memory-results", cursor_type="row", zebra_stripes=True)
+                results.add_column("#", key="rank", width=3)
+                results.add_column("score", key="score", width=6)
+                results.add_column("entry", key="entry", width=28)
+                results.add_column("text", key="text")
+                yield results
+            with Vertical(id="memory-working"):
+                yield Label("Working set", id="working-title", classes="panel-title")
+                working = DataTable(id="working-table", cursor_type="row")
+                working.add_column("item", key="item", width=28)
+                working.add_column("bytes", key="bytes", width=8)
+                yield working
+        with Horizontal(id="memory-lower"):
+            with Vertical(id="memory-timeline"):
+                yield Label("Episodic timeline", id="timeline-title", classes="panel-title")
+                timeline = DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+                for col, width in (("time", 11), ("episode", 14), ("kind", 11), ("outcome", 7)):
+                    timeline.add_column(col, key=col, width=width)
+                timeline.add_column("text", key="text")
+                yield timeline
+            with Vertical(id="memory-facts"):
+                yield Label("Semantic facts", id="facts-title", classes="panel-title")
+                facts = DataTable(id="facts-table", cursor_type="row", zebra_stripes=True)
+                facts.add_column("conf", key="conf", width=4)
+                facts.add_column("ev", key="ev", width=3)
+                facts.add_column("statement", key="statement")
+                yield facts
+        yield Label("", id="memory-events")
+
+    def on_mount(self) -> None:
+        tabs = self._tabs()
+        if tabs is not None:
+            self.watch(tabs, "active", self._tab_changed, init=False)
+        self.set_interval(SCHEDULE_CHECK_S, self._scheduled_consolidation)
+        super().on_mount()
+
+    @property
+    def memory(self):
+        return self.app.engine.memory  # type: ignore[attr-defined]
+
+    # -- focus ---------------------------------------------------------------------------
+
+    def _tabs(self) -> TabbedContent | None:
+        return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+
+    def _is_active_tab(self) -> bool:
+        tabs = self._tabs()
+        return tabs is None or tabs.active == "memory"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # focus can linger here while another tab is shown: keys then belong to that tab
+        if action in ("focus_search", "consolidate"):
+            return self._is_active_tab()
+        return True
+
+    def on_show(self) -> None:
+        if not self._is_active_tab():
+            return
+        focused = self.app.focused
+        if focused is None or self not in focused.ancestors:
+            self.query_one("#memory-results", DataTable).focus()
+
+    def _tab_changed(self, active: str) -> None:
+        focused = self.app.focused
+        if active != "memory" and focused is not None and self in focused.ancestors:
+            self._tabs().query_one(Tabs).focus(scroll_visible=False)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def refresh_data(self, changed: set[str] | None = None) -> None:
+        try:
+            if changed is None or changed & MEMORY_TABLES:
+                self._show_cards()
+                self._show_events()
+            if changed is None or "episodic_memory" in changed:
+                self._show_timeline()
+            if changed is None or "semantic_memory" in changed:
+                self._show_facts()
+            if self.query_text and changed is not None and "vector_memory" in changed:
+                self._run_search(self.query_text)
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+
+    def _show_cards(self) -> None:
+        for tier, text in card_texts(self.memory.stats(probe=False)).items():
+            self.query_one(f"#card-{tier}", Static).update(text)
+        self._show_working()
+
+    def _show_working(self) -> None:
+        table = self.query_one("#working-table", DataTable)
+        table.clear()
+        items = self.memory.working_set()
+        for i, item in enumerate(items):
+            table.add_row(clip(item["item"], 28), human_bytes(item["bytes"]), key=str(i))
+        stats = self.memory.working.stats()
+        self.query_one("#working-title", Label).update(
+            f"Working set · {stats['count']} · {human_bytes(stats['bytes'])}"
+        )
+
+    def _show_events(self) -> None:
+        events = self.memory.events(1)
+        self.query_one("#memory-events", Label).update(event_line(events[0] if events else None))
+
+    def _show_timeline(self) -> None:
+        table = self.query_one("#timeline-table", DataTable)
+        table.clear()
+        rows = self.memory.timeline(60)
+        for row in rows:
+            outcome = row["outcome"]
+            table.add_row(
+                row["created"][5:16],
+                clip(f"{row['session']}#{row['sequence']}", 14),
+                row["kind"],
+                Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
+                clip(row["text"], 200),
+                key=str(row["id"]),
             )
-            yield TablePanel(
-                "Semantic memory",
-                "semantic_memory",
-                ["kind", "subject", "statement", "confidence", "evidence_count"],
+        count = self.memory.episodic.count()
+        self.query_one("#timeline-title", Label).update(
+            f"Episodic timeline · {count} events" + (" · newest first" if count else "")
+        )
+
+    def _show_facts(self) -> None:
+        table = self.query_one("#facts-table", DataTable)
+        table.clear()
+        facts = self.memory.facts(100)
+        for fact in facts:
+            table.add_row(
+                f"{fact['confidence']:.2f}",
+                str(fact["evidence_count"]),
+                clip(fact["statement"], 300),
+                key=str(fact["id"]),
             )
+        self.query_one("#facts-title", Label).update(
+            f"Semantic facts · {self.memory.semantic.count()} · by importance"
+        )
+
+    # -- search --------------------------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        self.query_one("#memory-query", Input).focus()
+
+    @on(Input.Submitted, "#memory-query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+        self.query_one("#memory-results", DataTable).focus()
+
+    def key_escape(self) -> None:
+        if self.query_one("#memory-query", Input).has_focus:
+            self.query_one("#memory-results", DataTable).focus()
+
+    def search(self, query: str) -> None:
+        """Run a search and show it (also used by tests)."""
+        self.query_text = query.strip()
+        try:
+            self._run_search(self.query_text)
+            self._show_cards()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+
+    def _run_search(self, query: str) -> None:
+        table = self.query_one("#memory-results", DataTable)
+        table.clear()
+        title = self.query_one("#results-title", Label)
+        if not query:
+            self.hits = []
+            title.update(NO_QUERY)
+            return
+        self.hits = [h.as_dict() for h in self.memory.search(query, k=20)]
+        for rank, hit in enumerate(self.hits, 1):
+            table.add_row(
+                str(rank),
+                f"{hit['score']:.3f}",
+                clip(f"{hit['namespace']}/{hit['key']}", 28),
+                clip(hit["text"], 300),
+                key=str(hit["id"]),
+            )
+        title.update(f"Results for {clip(query, 50)!r} · {len(self.hits)} best by cosine")
+
+    # -- consolidation -------------------------------------------------------------------
+
+    def action_consolidate(self) -> None:
+        try:
+            report = self.memory.consolidate("manual").summary()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.refresh_data()
+        self.app.push_screen(ReportScreen(report_markdown(report)))
+
+    def _scheduled_consolidation(self) -> None:
+        try:
+            report = self.memory.consolidate_if_due()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if report is not None and report.moved:
+            self.notify(f"Scheduled consolidation moved {report.moved} item(s)")
