@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from workbench.cli.common import CliError, command_group, console, fmt, open_engine, print_json
 
@@ -57,8 +59,26 @@ def add(commands) -> None:
     p.add_argument("--bits", type=int, default=8)
     p.add_argument("--data", metavar="FILE", help="held-out data to measure accuracy on")
 
+    p = command("federate", "FedAvg across stores: each trains on its own data, weights averaged")
+    p.add_argument("--stores", required=True, metavar="A,B,C", help="workbench store files")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", metavar="ARCH.json", help="architecture + training")
+    source.add_argument(
+        "--catalog", metavar="NAME", help="a catalog model: each store's rows for its recipe"
+    )
+    p.add_argument(
+        "--data", metavar="A.csv,B.csv,C.csv", help="with --model: each store's own data file"
+    )
+    p.add_argument("--rounds", type=int, default=5, metavar="R", help="averaging rounds")
+    p.add_argument("--local-epochs", type=int, default=1, metavar="E", help="epochs per round")
+    p.add_argument("--name", help="registry name (default: the spec's name)")
+    p.add_argument("--backend", choices=("wasm", "numpy"), help="kernel backend")
+    p.add_argument("--label", default="label", metavar="COL", help="label column or key")
+
 
 def run(args: argparse.Namespace) -> int:
+    if args.neural_command == "federate":
+        return _federate(args)
     with open_engine(args) as engine:
         service = engine.neural
         command = args.neural_command
@@ -92,6 +112,75 @@ def run(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         _print_result(result, args.neural_command)
+    return 0
+
+
+def _federate(args: argparse.Namespace) -> int:
+    """Stores are opened one at a time, each only to read its own data and to register."""
+    import contextlib
+
+    from workbench import config
+    from workbench.engine import Engine
+    from workbench.neural import catalog as cat
+    from workbench.neural import federated
+
+    if getattr(args, "db", None) is not None:
+        raise CliError("federate works on --stores A,B,C, not --db")
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    data = [d.strip() for d in args.data.split(",") if d.strip()] if args.data else None
+    if args.catalog and data:
+        raise CliError("--catalog reads each store's own rows: drop --data")
+    if args.model and not data:
+        raise CliError("--model needs --data A,B,C: one data file per store")
+
+    @contextlib.contextmanager
+    def open_store(path):
+        with Engine(path) as engine, engine.guard():
+            yield engine
+
+    def on_round(report: dict) -> None:
+        if not args.json:
+            stores_acc = "  ".join(f"{c['global_val_accuracy']:.3f}" for c in report["clients"])
+            print(
+                f"round {report['round']:>3}  held-out accuracy {report['val_accuracy']:.3f}"
+                f"  per store {stores_acc}",
+                file=sys.stderr,
+            )
+
+    result = federated.run_federated(
+        stores,
+        cat.get(args.catalog).spec if args.catalog else args.model,
+        open_store,
+        rounds=args.rounds,
+        local_epochs=args.local_epochs,
+        data=data,
+        catalog=args.catalog,
+        backend=args.backend or config.kernel_backend(),
+        label_column=args.label,
+        name=args.name,
+        on_round=on_round,
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    out = console()
+    from rich.table import Table
+
+    table = Table(title=f"FedAvg: {result['name']}, {result['rounds']} rounds")
+    table.add_column("round", justify="right")
+    table.add_column("held-out acc (all)", justify="right")
+    for store in result["stores"]:
+        name = Path(store["store"]).name
+        table.add_column(f"{name} ({store['n_train']} + {store['n_held_out']} held out)")
+    for report in result["history"]:
+        table.add_row(
+            str(report["round"]),
+            f"{report['val_accuracy']:.4f}",
+            *(f"{c['global_val_accuracy']:.4f}" for c in report["clients"]),
+        )
+    out.print(table)
+    for reg in result["registered"]:
+        out.print(f"registered {reg['name']}@{reg['version']} in {reg['store']}")
     return 0
 
 
