@@ -256,13 +256,14 @@ class MemoryService:
             self._probe()
             latency = self.vector.latency()
             source = "probe"
-        e, s = m.EpisodicMemory, m.SemanticMemory
-        episodic_bytes = e.select(
-            peewee.fn.SUM(peewee.fn.LENGTH(e.text) + peewee.fn.LENGTH(e.context) + 48)
-        ).scalar()
-        semantic_bytes = s.select(
-            peewee.fn.SUM(peewee.fn.LENGTH(s.statement) + peewee.fn.LENGTH(s.subject) + 48)
-        ).scalar()
+        episodic_bytes = data_bytes(
+            m.EpisodicMemory, ("session", "kind", "text", "context", "outcome", "created"), 1
+        )
+        semantic_bytes = data_bytes(
+            m.SemanticMemory,
+            ("kind", "subject", "statement", "source", "created", "updated"),
+            2,
+        )
         return {
             "vector": {
                 **vector,
@@ -316,6 +317,16 @@ class MemoryService:
     def consolidate_if_due(self) -> ConsolidationReport | None:
         """The scheduled run (the UI calls this on a timer)."""
         return self.consolidate("schedule") if self.consolidation_due() else None
+
+
+def data_bytes(model: type[peewee.Model], text_columns: tuple[str, ...], numbers: int) -> int:
+    """Bytes of the stored values of a table: UTF-8 text and blobs, 8 per number."""
+    fields = [getattr(model, c) for c in text_columns]
+    size = peewee.fn.LENGTH(fields[0].cast("BLOB"))
+    for field in fields[1:]:
+        size = size + peewee.fn.LENGTH(field.cast("BLOB"))
+    total = model.select(peewee.fn.SUM(size), peewee.fn.COUNT(model.id)).tuples().first()
+    return int(total[0] or 0) + 8 * numbers * int(total[1] or 0)
 
 
 def text_key(text: str) -> str:

@@ -339,14 +339,24 @@ class VectorTier:
 
     # ------------------------------------------------------------------ numbers
     def footprint(self) -> dict[str, Any]:
-        """Embedding bytes in the store and in memory against plain float32."""
+        """Embedding bytes in the store and in memory against plain float32.
+
+        ``bytes`` is all stored data of the tier: UTF-8 text, blobs, 8 per number (row
+        timestamps aside)."""
         v = m.VectorMemory
         count, i8, f32, text = (
             v.select(
                 peewee.fn.COUNT(v.id),
                 peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_i8)),
                 peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_f32)),
-                peewee.fn.SUM(peewee.fn.LENGTH(v.text) + peewee.fn.LENGTH(v.metadata)),
+                peewee.fn.SUM(
+                    peewee.fn.LENGTH(v.namespace.cast("BLOB"))
+                    + peewee.fn.LENGTH(v.key.cast("BLOB"))
+                    + peewee.fn.LENGTH(v.text.cast("BLOB"))
+                    + peewee.fn.LENGTH(v.metadata.cast("BLOB"))
+                    + peewee.fn.LENGTH(v.embedder.cast("BLOB"))
+                    + 8  # dim
+                ),
             )
             .tuples()
             .first()
