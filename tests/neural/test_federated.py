@@ -3,8 +3,10 @@ store gets the model with only its own examples) and one-line errors that store 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -14,8 +16,14 @@ from tests.test_cli import assert_one_line_error, run_cli
 from workbench.engine import Engine
 from workbench.neural import load_dataset, parse_spec
 from workbench.neural.artifact import ModelArtifact
-from workbench.neural.federated import FederatedClient, average, merge_feature_spec
+from workbench.neural.federated import (
+    FederatedClient,
+    average,
+    merge_feature_spec,
+    run_federated,
+)
 from workbench.store import models as m
+from workbench.store.errors import StoreError
 
 SPEC = {
     "name": "fed-blobs",
@@ -153,34 +161,61 @@ def test_human_output_shows_rounds_and_registrations(tmp_path):
     assert f"registered fed-blobs@1 in {stores[1]}" in result.stdout
 
 
+TWO_CLASSES = {**SPEC, "architecture": {"layers": [{"type": "input", "size": 8},
+                                                  {"type": "output", "size": 2}]}}  # fmt: skip
+
+
+@contextlib.contextmanager
+def open_store(path):
+    with Engine(path) as engine:
+        yield engine
+
+
+@pytest.mark.parametrize(
+    ("stores", "data", "options", "fragment"),
+    [
+        ("{s0}", "{d0}", {}, "at least two stores"),
+        ("{s0},{s0}", "{d0},{d1}", {}, "is listed twice"),
+        ("{s0},{tmp}/nope.db", "{d0},{d1}", {}, "does not exist"),
+        ("{s0},{s1}", "{d0}", {}, "1 files for 2 stores"),
+        ("{s0},{s1}", "{d0},{tmp}/missing.csv", {}, "no such file"),
+        ("{s0},{s1}", "{d0},{tmp}/spec.json", {}, "spec.json: expected a list of records"),
+        ("{s0},{s1}", "{d0},{tmp}/nolabel.csv", {}, "row 0 has no label 'label'"),
+        ("{s0},{s1}", "{d0},{d1}", {"rounds": 0}, "--rounds must be >= 1"),
+        ("{s0},{s1}", "{d0},{d1}", {"local_epochs": 0}, "--local-epochs must be >= 1"),
+        ("{s0},{s1}", "{d0},{d1}", {"name": "bad name"}, "model name 'bad name'"),
+        ("{s0},{s1}", "{d0},{d1}", {"model": TWO_CLASSES}, "output layer has 2 units"),
+    ],
+)
+def test_bad_input_is_named_and_stores_nothing(tmp_path, stores, data, options, fragment):
+    paths, files = make_stores(tmp_path, n=2)
+    (tmp_path / "nolabel.csv").write_text("x0,x1\n" + "1,2\n" * 8)
+    values = {"s0": paths[0], "s1": paths[1], "d0": files[0], "d1": files[1], "tmp": tmp_path}
+    options = {"rounds": 1, "model": SPEC, **options}
+    with pytest.raises((ValueError, StoreError), match=re.escape(fragment)):
+        run_federated(
+            stores.format(**values).split(","), options.pop("model"), open_store,
+            data=data.format(**values).split(","), **options,
+        )  # fmt: skip
+    for store in paths:
+        with Engine(store):
+            assert m.NeuralModel.select().count() == 0
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["--stores", "{s0}", "--data", "{d0}"], "at least two stores"),
-        (["--stores", "{s0},{s0}", "--data", "{d0},{d1}"], "is listed twice"),
-        (["--stores", "{s0},{tmp}/nope.db", "--data", "{d0},{d1}"], "does not exist"),
-        (["--stores", "{s0},{s1}", "--data", "{d0}"], "1 files for 2 stores"),
-        (["--stores", "{s0},{s1}", "--data", "{d0},{tmp}/missing.csv"], "no such file"),
-        (["--stores", "{s0},{s1}", "--data", "{d0},{d1}", "--rounds", "0"], "--rounds"),
-        (["--stores", "{s0},{s1}", "--data", "{d0},{d1}", "--spec", "two"], "output layer"),
         (["--stores", "{s0},{s1}"], "--model needs --data"),
+        (["--stores", "{s0},{s1}", "--data", "{d0},{d1}", "--db", "{s0}"], "not --db"),
     ],
 )
-def test_bad_input_is_one_line_and_stores_nothing(tmp_path, args, fragment):
+def test_cli_bad_input_is_one_line(tmp_path, args, fragment):
     stores, files = make_stores(tmp_path, n=2)
-    spec = tmp_path / "spec.json"
-    if "--spec" in args:  # a spec whose output layer does not match the 3 classes
-        args = args[:-2]
-        two = {**SPEC, "architecture": {"layers": [{"type": "input", "size": 8},
-                                                   {"type": "output", "size": 2}]}}  # fmt: skip
-        spec.write_text(json.dumps(two))
-    values = {"s0": stores[0], "s1": stores[1], "d0": files[0], "d1": files[1], "tmp": tmp_path}
+    values = {"s0": stores[0], "s1": stores[1], "d0": files[0], "d1": files[1]}
     filled = [a.format(**values) for a in args]
-    result = run_cli("neural", "federate", "--model", str(spec), *filled)
+    result = run_cli("neural", "federate", "--model", str(tmp_path / "spec.json"), *filled)
     assert_one_line_error(result, fragment)
-    for store in stores:
-        with Engine(store):
-            assert m.NeuralModel.select().count() == 0
 
 
 def test_catalog_recipes_read_each_stores_own_rows(tmp_path):
