@@ -199,6 +199,12 @@ def main() -> None:
         steps = ", ".join(f"r{i + 1} {curve[i]:.3f}" for i in marks)
         print(f"          FedAvg held-out accuracy by round (seed 0): {steps}")
         print(f"          classes per store: {r['store_classes']}")
+        total = sum(len(c) for c in r["store_classes"])
+        untrainable = r["local_only_untrainable_stores"]
+        print(
+            f"          local only: {total - untrainable} of {total} stores could train the "
+            "10-class model alone (the others lack a class)"
+        )
 
 
 if __name__ == "__main__":
