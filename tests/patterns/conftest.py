@@ -60,10 +60,20 @@ def trained(trained_template, tmp_path, clock):
     shutil.rmtree(tmp_path / "store-learning", ignore_errors=True)
 
 
-@pytest.fixture
-def seeded(tmp_path, clock):
-    """A seeded store with nothing trained: the keyword fallback answers."""
-    engine = Engine(tmp_path / "store.db", clock=clock)
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("patterns-seeded") / "seeded.db"
+    engine = Engine(path, clock=lambda: START)
     engine.ensure_seeded()
+    engine.close()
+    return path
+
+
+@pytest.fixture
+def seeded(seeded_template, tmp_path, clock):
+    """A seeded store with nothing trained: the keyword fallback answers."""
+    path = tmp_path / "store.db"
+    copy_store(seeded_template, path)
+    engine = Engine(path, clock=clock)
     yield engine
     engine.close()

@@ -17,6 +17,8 @@ def add(commands) -> None:
     p.add_argument("--model", choices=MODELS, default=MODELS[0])
     p.add_argument("--force", action="store_true", help="ignore minimum entries and cooldown")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="batch limit")
+    p = command("rollback", "serve the version the current champion replaced")
+    p.add_argument("--model", choices=MODELS, default=MODELS[0])
     p = command("trigger", "train on the buffer if due, gate on held-out data, deploy or keep")
     p.add_argument("--model", choices=MODELS, default=MODELS[0])
     p.add_argument("--force", action="store_true", help="ignore threshold, window and cooldown")
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         with engine.guard():
             if command == "status":
                 result = service.learn_status()
+            elif command == "rollback":
+                result = service.rollback(args.model)
             elif command == "curriculum":
                 if args.limit is not None and args.limit < 1:
                     raise ValueError("--limit must be >= 1")
@@ -86,6 +90,8 @@ def format_result(command: str, result: dict) -> str:
 
 
 def _run_line(r: dict) -> str:
+    if r["status"] == "rolled_back":
+        return f"run {r['id']} {r['model']}: rolled back v{r['previous_version']} → v{r['version']}"
     gates = ", ".join(
         f"{g['name']} {g['value']:.3f} {g['op']} {g['threshold']:g} "
         + ("ok" if g["passed"] else "FAIL")

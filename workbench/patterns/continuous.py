@@ -720,6 +720,52 @@ class ContinuousLearning:
             run.model_version = version
             _finish_run(run, "deployed", metrics, self.clock())
 
+    def rollback(self, model: str = PATTERN_MODEL) -> dict[str, Any]:
+        """Serve the version the current champion replaced (recorded as a run)."""
+        pools(model)
+        champion = registry.alias_target(model, registry.CHAMPION)
+        if champion is None:
+            raise ValueError(f"{model} has no deployed version to roll back")
+        deployed = (
+            m.TrainingRun.select()
+            .where(
+                (m.TrainingRun.kind == RUN_KIND)
+                & (m.TrainingRun.model_name == model)
+                & (m.TrainingRun.status == "deployed")
+                & (m.TrainingRun.model_version == champion.version)
+            )
+            .order_by(m.TrainingRun.id.desc())
+            .first()
+        )
+        target = json.loads(deployed.metrics).get("previous_version") if deployed else None
+        if target is None:
+            earlier = (
+                m.NeuralModel.select()
+                .where(
+                    (m.NeuralModel.name == model)
+                    & (m.NeuralModel.version < champion.version)
+                    & (m.NeuralModel.status.in_(registry.FINAL_STATUSES))
+                )
+                .order_by(m.NeuralModel.version.desc())
+                .first()
+            )
+            target = earlier.version if earlier else None
+        if target is None:
+            raise ValueError(f"{model} v{champion.version} has no earlier version to roll back to")
+        now = self.clock()
+        with m.database_proxy.atomic():
+            registry.set_alias(model, registry.CHAMPION, int(target))
+            m.ModelAlias.delete().where(
+                (m.ModelAlias.name == model) & (m.ModelAlias.alias == ENSEMBLE_ALIAS)
+            ).execute()
+            run = m.TrainingRun.create(
+                model_name=model, kind=RUN_KIND, status="rolled_back",
+                model_version=int(target), started=now, finished=now,
+                config=json.dumps({"mode": "rollback"}),
+                metrics=json.dumps({"deployed": True, "previous_version": champion.version}),
+            )  # fmt: skip
+        return run_dict(run)
+
     # -- reading ---------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -781,9 +827,14 @@ def _sha256(path: Path) -> str:
 
 
 def last_run(model: str) -> m.TrainingRun | None:
+    """The newest training attempt (a rollback is not one: it starts no cooldown)."""
     return (
         m.TrainingRun.select()
-        .where((m.TrainingRun.kind == RUN_KIND) & (m.TrainingRun.model_name == model))
+        .where(
+            (m.TrainingRun.kind == RUN_KIND)
+            & (m.TrainingRun.model_name == model)
+            & (m.TrainingRun.status != "rolled_back")
+        )
         .order_by(m.TrainingRun.id.desc())
         .first()
     )

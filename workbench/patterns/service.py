@@ -82,18 +82,19 @@ class PatternsService:
         }
         if champion is None:
             return {**out, "status": "untrained", "version": None, "val_accuracy": None}
-        run = m.TrainingRun.get_or_none(m.TrainingRun.id == champion.training_run_id)
-        data = json.loads(run.config).get("data", "") if run else ""
-        own_split = str(data).endswith("-heldout.json")
+        tags = set(json.loads(champion.tags or "[]"))
+        _train, held = classifier.labelled_split()
         return {
             **out,
             "status": champion.status,
             "version": champion.version,
             "val_accuracy": champion.val_accuracy,
+            # patterns train and the continuous loop validate on the text-hash split;
+            # a catalog training (Models pane) on its own seeded 20% split
             "evaluated_on": (
-                f"held-out split (1 in {classifier.HELD_OUT_BUCKETS} operations by text hash)"
-                if own_split or run is None or run.kind == continuous.RUN_KIND
-                else "the training run's validation split"
+                f"{len(held)} held-out ops"
+                if tags & {"patterns", "continuous"}
+                else "its training run's validation split"
             ),
         }
 
@@ -429,6 +430,20 @@ class PatternsService:
     ) -> dict[str, Any]:
         self.sync()
         return self.loop.curriculum(model, force=force, limit=limit)
+
+    def rollback(self, model: str = continuous.PATTERN_MODEL) -> dict[str, Any]:
+        return self.loop.rollback(model)
+
+    def overview(self, learnings: int = 30, runs: int = 8) -> dict[str, Any]:
+        """Everything the Patterns pane shows, read-only (no buffering of executions)."""
+        return {
+            "classifier": self.classifier_status(),
+            "distribution": self.distribution(),
+            "failures": self.failures(),
+            "learnings_by_type": self.learnings_by_type(),
+            "learnings": self.learnings(limit=learnings),
+            "learning": {**self.loop.status(), "training_runs": continuous.runs(limit=runs)},
+        }
 
     def trigger(
         self,
