@@ -173,6 +173,21 @@ def test_gate_pass_deploys_atomically_and_marks_the_batch(trained):
         run["candidate_accuracy"], abs=1e-4
     )
     assert trained.patterns.classify("Audit the release checklist")["version"] == 2
+    # incremental: the candidate was warm-started from the champion it replaced
+    candidate = m.NeuralModel.get(name=MODEL, version=2)
+    config = json.loads(m.TrainingRun.get_by_id(candidate.training_run_id).config)
+    assert config["init_from"] == f"{MODEL}@1"
+    # and rolling back serves v1 again, recorded as a run that starts no cooldown
+    rolled = trained.patterns.rollback(MODEL)
+    assert (rolled["status"], rolled["version"], rolled["previous_version"]) == (
+        "rolled_back",
+        1,
+        2,
+    )
+    assert registry.alias_target(MODEL, "champion").version == 1
+    assert continuous.last_run(MODEL).id == run["id"]
+    with pytest.raises(ValueError, match="no earlier version to roll back to"):
+        trained.patterns.rollback(MODEL)
 
 
 def test_gate_failure_keeps_the_previous_version(trained):
