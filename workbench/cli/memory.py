@@ -17,7 +17,12 @@ def add(commands) -> None:
     command = command_group(commands, "memory", "four-tier agent memory")
 
     p = command("store", "store one entry in a tier")
-    p.add_argument("--tier", choices=("vector", "episodic", "semantic"), default="vector")
+    p.add_argument(
+        "--tier",
+        choices=("vector", "episodic", "semantic"),
+        default="vector",
+        help="default: vector",
+    )
     p.add_argument(
         "--namespace", metavar="NS", help="vector namespace | episodic session | fact or rule"
     )

@@ -19,14 +19,20 @@ WORD_CACHE = 200_000  # memoised words (a few hundred bytes each), cleared when 
 
 
 class Embedder(Protocol):
+    """Texts to L2-normalised float32 rows. ``expensive`` embedders get their f32 vectors
+    stored for the search re-rank; cheap ones are re-run on the candidates instead."""
+
     name: str
     dim: int
+    expensive: bool
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class HashingEmbedder:
     """Signed feature hashing of words (weight 1) and character trigrams (weight 0.5)."""
+
+    expensive = False  # ~0.05 ms a text: re-embedding candidates beats storing f32
 
     def __init__(self, dim: int = 384, ngram: int = 3) -> None:
         if dim <= 0 or ngram <= 0:

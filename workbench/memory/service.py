@@ -42,8 +42,9 @@ class MemoryService:
         self.db = db
         self.clock = clock
         self.embedder = embedder or HashingEmbedder()
-        keep_f32 = bool(getattr(self.embedder, "expensive", False))
-        self.vector = VectorTier(self.embedder, kernel_backend(backend), clock, keep_f32)
+        self.vector = VectorTier(
+            self.embedder, kernel_backend(backend), clock, keep_f32=self.embedder.expensive
+        )
         self.episodic = EpisodicTier(clock, capacity, max_age)
         self.semantic = SemanticTier(clock)
         self.working = WorkingMemory(working_bytes)

@@ -227,6 +227,7 @@ class VectorTier:
 
     def _load(self, namespace: str, shard: _Shard) -> None:
         """Rebuild a namespace's index from the int8 codes in the store."""
+        started = time.perf_counter()
         rows = list(
             m.VectorMemory.select(
                 m.VectorMemory.id, m.VectorMemory.embedding_i8, m.VectorMemory.scale
@@ -239,7 +240,6 @@ class VectorTier:
             .order_by(m.VectorMemory.id)
             .tuples()
         )
-        started = time.perf_counter()
         shard.dirty = False
         shard.ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         if not rows:
