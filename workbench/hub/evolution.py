@@ -43,6 +43,24 @@ def next_state(current: str, successes: int, failures: int) -> str:
     return current
 
 
+def state_note(state: str, successes: int, failures: int) -> str:
+    """Why an item is in its state and what would move it, in one sentence."""
+    uses = successes + failures
+    if state == "ARCHIVED":
+        return "archived: kept as a record; pruning deletes it after the stale period"
+    if uses < MIN_USES:
+        return (
+            f"{uses} of {MIN_USES} reported uses needed before usage can validate "
+            f"(≥ {VALIDATE_RATE:.0%} success) or deprecate (< {DEPRECATE_RATE:.0%}) it"
+        )
+    rate = successes / uses
+    if state == "VALIDATED":
+        return f"{rate:.0%} success over {uses} uses; deprecated below {DEPRECATE_RATE:.0%}"
+    if state == "DEPRECATED":
+        return f"{rate:.0%} success over {uses} uses; validated again at {VALIDATE_RATE:.0%}"
+    return f"{rate:.0%} success over {uses} uses: between the deprecate and validate rates"
+
+
 def _fail(where: str, text: str) -> None:
     raise ValueError(f"{where}: {text}")
 

@@ -22,6 +22,7 @@ from workbench.hub.evolution import (
     FORMAT_VERSION,
     iso,
     next_state,
+    state_note,
     validate_document,
 )
 from workbench.hub.relevance import bm25_scores, document_terms
@@ -309,6 +310,7 @@ class HubService:
             updated=iso(item.updated),
             last_used=iso(item.last_used),
             success_rate=item.success_count / uses if uses else None,
+            state_note=state_note(item.state, item.success_count, item.failure_count),
             versions=[
                 {
                     "version": v.version,
