@@ -48,13 +48,17 @@ def document_terms(title: str, content: str, tags: Sequence[str]) -> Counter[str
     return counts
 
 
-def bm25_scores(query: str, documents: Sequence[Counter[str]]) -> list[float]:
-    """BM25 score of every document for the query (0.0 where no query term occurs)."""
+def bm25_scores(
+    query: str, documents: Sequence[Counter[str]], lengths: Sequence[int] | None = None
+) -> list[float]:
+    """BM25 score of every document for the query (0.0 where no query term occurs);
+    `lengths` are the documents' term totals when the caller has them already."""
     query_terms = list(dict.fromkeys(terms(query)))
     n_docs = len(documents)
     if not query_terms or n_docs == 0:
         return [0.0] * n_docs
-    lengths = [sum(d.values()) for d in documents]
+    if lengths is None:
+        lengths = [sum(d.values()) for d in documents]
     avgdl = sum(lengths) / n_docs or 1.0
     idf = {}
     for term in query_terms:

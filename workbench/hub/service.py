@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -52,6 +53,7 @@ class HubService:
     def __init__(self, db: peewee.Database, clock: Callable[[], dt.datetime] = m.utcnow) -> None:
         self.db = db
         self.clock = clock
+        self._term_cache: dict[int, tuple[tuple[int, str], Counter, int]] = {}
 
     # -- channels and subscriptions ----------------------------------------------------
 
@@ -338,34 +340,64 @@ class HubService:
     ) -> list[dict]:
         """Items matching `text` by BM25 (see `relevance`), best first, after the filters.
         Returned items count a view each."""
-        query = m.KnowledgeItem.select(m.KnowledgeItem, m.Channel.name).join(m.Channel)
-        if channel is not None:
-            query = query.where(m.KnowledgeItem.channel == self._channel(channel))
-        if min_priority is not None:
-            query = query.where(m.KnowledgeItem.priority >= parse_priority(min_priority))
-        if not include_archived:
-            query = query.where(m.KnowledgeItem.state != "ARCHIVED")
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        item = m.KnowledgeItem
+        query = item.select(
+            item.id, item.version, item.tags, item.priority, item.useful_votes + item.applied_count,
+            item.uid,
+        )  # fmt: skip
+        if channel is not None:
+            query = query.where(item.channel == self._channel(channel))
+        if min_priority is not None:
+            query = query.where(item.priority >= parse_priority(min_priority))
+        if not include_archived:
+            query = query.where(item.state != "ARCHIVED")
+        # plain rows straight from the cursor: ints and text need no conversion, and peewee's
+        # per-value conversion would dominate a query over thousands of items
+        sql, params = query.sql()
+        rows = self.db.execute_sql(sql, params).fetchall()
         wanted_tag = tag.strip().lower() if tag else None
-        candidates = [i for i in query if wanted_tag is None or wanted_tag in json.loads(i.tags)]
-        documents = [document_terms(i.title, i.content, json.loads(i.tags)) for i in candidates]
-        scores = bm25_scores(text, documents)
+        if wanted_tag is not None:
+            rows = [r for r in rows if wanted_tag in json.loads(r[2])]
+        documents, lengths = self._documents(rows)
+        scores = bm25_scores(text, documents, lengths)
         ranked = sorted(
-            ((s, i) for s, i in zip(scores, candidates, strict=True) if s > 0),
-            key=lambda pair: (-pair[0], -pair[1].priority, -popularity(pair[1]), pair[1].uid),
+            ((score, row) for score, row in zip(scores, rows, strict=True) if score > 0),
+            key=lambda pair: (-pair[0], -pair[1][3], -pair[1][4], pair[1][5]),
         )[:limit]
-        if count_views and ranked:
-            m.KnowledgeItem.update(views=m.KnowledgeItem.views + 1).where(
-                m.KnowledgeItem.id.in_([i.id for _, i in ranked])
-            ).execute()
+        ids = [row[0] for _, row in ranked]
+        if count_views and ids:
+            item.update(views=item.views + 1).where(item.id.in_(ids)).execute()
+        found = {
+            i.id: i
+            for i in item.select(item, m.Channel.name).join(m.Channel).where(item.id.in_(ids))
+        }
         out = []
-        for score, item in ranked:
-            row = self._summary(item, item.channel.name)
-            row["views"] += int(count_views)
-            row["score"] = round(score, 4)
-            out.append(row)
+        for score, row in ranked:
+            summary = self._summary(found[row[0]], found[row[0]].channel.name)
+            summary["score"] = round(score, 4)
+            out.append(summary)
         return out
+
+    def _documents(self, rows: list[tuple]) -> tuple[list[Counter], list[int]]:
+        """Term counts and lengths of each (id, version, tags, ...) row, cached per item
+        version: title and content only change with a new version, tags with the row."""
+        cache = self._term_cache
+        missing = [r[0] for r in rows if cache.get(r[0], (None,))[0] != (r[1], r[2])]
+        item = m.KnowledgeItem
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            fetched = item.select(item.id, item.version, item.tags, item.title, item.content)
+            for id_, version, tags, title, content in fetched.where(item.id.in_(chunk)).tuples():
+                terms = document_terms(title, content, json.loads(tags))
+                cache[id_] = ((version, tags), terms, sum(terms.values()))
+        if len(cache) > 2 * max(len(rows), 1000):  # forget deleted items now and then
+            keep = {r[0] for r in rows}
+            for stale in [k for k in cache if k not in keep]:
+                del cache[stale]
+        entries = [cache[r[0]] for r in rows]
+        return [e[1] for e in entries], [e[2] for e in entries]
 
     # -- engagement and usage ----------------------------------------------------------
 
