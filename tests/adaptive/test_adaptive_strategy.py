@@ -132,3 +132,28 @@ def test_bad_outcomes_are_refused(fixture_engine, kwargs, message):
     with pytest.raises(ValueError, match="no strategy decision"):
         adaptive.record_outcome("st-missing", success=True, duration_s=1.0)
     assert adaptive.statistics()["outcomes"] == 0
+
+
+def test_sample_history_seeds_once_and_bad_lines_are_named(tmp_path):
+    from workbench.engine import Engine
+    from workbench.store.errors import StoreError
+
+    sample = tmp_path / "sample" / "adaptive"
+    sample.mkdir(parents=True)
+    (sample / "executions.jsonl").write_text(
+        '{"agent": "coder", "category": "api", "duration_s": 3.5, "iterations": 1, '
+        '"success": true, "errors": 0}\n'
+    )
+    outcome = (
+        '{"id": "sample-001", "description": "Rename a flag", "complexity": "SIMPLE", '
+        '"strategy": "single", "agents": ["coder"], "success": true, "duration_s": 30.0, '
+        '"iterations": 1, "errors": 0}\n'
+    )
+    (sample / "outcomes.jsonl").write_text(outcome)
+    with Engine(tmp_path / "w.db") as engine:
+        first = engine.seed(tmp_path / "sample")
+        assert (first["agent_executions"], first["adaptive_outcomes"]) == (1, 1)
+        assert engine.seed(tmp_path / "sample") == {}
+        (sample / "outcomes.jsonl").write_text(outcome.replace("SIMPLE", "EASY"))
+        with pytest.raises(StoreError, match=r"outcomes.jsonl:1: complexity must be one of"):
+            engine.seed(tmp_path / "sample")
