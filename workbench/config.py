@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from workbench.fsutil import atomic_write
 
@@ -18,22 +20,103 @@ DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_THEME = "workbench-dark"
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+# Local files that belong to a PostgreSQL store (checkpoints, learning batches) live here,
+# one folder per server and database, under the working directory's `.workbench/`.
+POSTGRES_LOCAL_DIR = Path(".workbench") / "postgres"
+
+
 @dataclass(frozen=True)
 class StoreLocation:
-    """Where the store is and whether the user chose it (a chosen path is never created)."""
+    """Where the store is and whether the user chose it (a chosen path is never created).
+
+    For a PostgreSQL store `url` is the connection URL and `path` a local directory that
+    stands for it: files kept next to a SQLite store (checkpoints, ...) go beside it.
+    """
 
     path: Path
     explicit: bool
+    url: str | None = None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url is not None
+
+    @property
+    def target(self) -> str:
+        """What reopens this store in another process: the file path or the URL."""
+        return self.url if self.url is not None else str(self.path)
+
+    @property
+    def label(self) -> str:
+        """How errors and the UI name the store: never with the password."""
+        return mask_url(self.url) if self.url is not None else str(self.path)
+
+    @property
+    def short_label(self) -> str:
+        """The header's name: the file name, or user@host:port/database."""
+        if self.url is None:
+            return self.path.name
+        parts = urlsplit(self.url)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{user}{parts.hostname or 'local'}{port}{parts.path or '/'}"
+
+
+def url_scheme(value: str) -> str | None:
+    """The scheme of `SCHEME://...`, or None for a plain path."""
+    scheme, sep, _rest = value.partition("://")
+    if sep and scheme and all(c.isalnum() or c in "+-." for c in scheme):
+        return scheme.lower()
+    return None
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by `***` (for errors, logs and the header)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def postgres_local_dir(url: str, cwd: Path) -> Path:
+    """The local folder standing for a PostgreSQL store (no password in its name)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ValueError(f"store URL has an invalid port: {mask_url(url)}") from None
+    host = parts.hostname or "local"
+    database = parts.path.lstrip("/") or "postgres"
+    name = f"{host}_{port}_{database}"
+    if parts.query:  # e.g. another schema in the same database: its own folder
+        name += "_" + hashlib.blake2b(parts.query.encode(), digest_size=4).hexdigest()
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return cwd / POSTGRES_LOCAL_DIR / safe
 
 
 def resolve_db(
     cli_db: str | None, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> StoreLocation:
-    """`--db PATH`, else `WORKBENCH_DB`, else `.workbench/workbench.db` in the working dir."""
+    """`--db PATH|URL`, else `WORKBENCH_DB`, else `.workbench/workbench.db` in the working dir.
+
+    A `postgresql://` (or `postgres://`) URL selects a PostgreSQL store; any other URL
+    scheme is refused rather than taken for a file name.
+    """
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
     chosen = cli_db or env.get("WORKBENCH_DB")
     if chosen:
+        scheme = url_scheme(chosen)
+        if scheme in POSTGRES_SCHEMES:
+            return StoreLocation(postgres_local_dir(chosen, cwd), explicit=True, url=chosen)
+        if scheme is not None:
+            raise ValueError(
+                f"unsupported store URL scheme {scheme!r}: use a file path or "
+                f"postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         path = Path(chosen).expanduser()
         return StoreLocation(path if path.is_absolute() else cwd / path, explicit=True)
     return StoreLocation(cwd / DEFAULT_DB_RELATIVE, explicit=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import peewee
@@ -19,7 +19,7 @@ from workbench.seed import seed_store
 from workbench.store import models as m
 from workbench.store.db import LATEST_VERSION, open_database, translate_errors
 from workbench.store.errors import StoreError
-from workbench.store.feed import ChangeFeed
+from workbench.store.feed import ChangeFeed, awatch_store, watch_store
 
 SEEDED_KEY = "seeded_at"
 CHANGE_LOG_KEEP = 50_000
@@ -40,11 +40,19 @@ class Engine:
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
         self.backend_name = config.kernel_backend(env)
+        # db_path: the SQLite file, or for a PostgreSQL URL a local directory standing for it
+        # (checkpoints and other files kept next to a store go beside it).
         self.db_path = location.path
+        self.store_target = location.target  # what reopens the store: path or URL
+        self.store_label = location.label  # for messages: the URL without its password
+        self.store_name = location.short_label  # for the header
         self.clock = clock
         if not location.explicit:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.db, applied = open_database(self.db_path, self.busy_timeout_ms, migrate_to)
+            self._make_dir(self.db_path.parent)
+        self.db, applied = open_database(location.target, self.busy_timeout_ms, migrate_to)
+        if location.is_postgres:
+            # A directory, so that anything opening it as a SQLite file fails loudly.
+            self._make_dir(self.db_path)
         self.created = 1 in applied
         self._neural = None
         self._pipeline = None
@@ -56,9 +64,16 @@ class Engine:
 
     # -- plumbing --------------------------------------------------------------------
 
+    @staticmethod
+    def _make_dir(path: Path) -> None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from None
+
     def guard(self) -> contextlib.AbstractContextManager[None]:
         """Translate database failures of an operation into one-line StoreErrors."""
-        return translate_errors(str(self.db_path), self.busy_timeout_ms)
+        return translate_errors(self.store_label, self.busy_timeout_ms)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -200,6 +215,14 @@ class Engine:
     def poll_changes(self, feed: ChangeFeed) -> set[str]:
         with self.guard():
             return feed.poll()
+
+    def watch_changes(self, feed: ChangeFeed, stop_event=None) -> Iterator[set[str]]:
+        """Blocking: the tables changed by each commit, from any process, on either backend."""
+        return watch_store(self.store_target, feed, self.busy_timeout_ms, stop_event)
+
+    def awatch_changes(self, feed: ChangeFeed, stop_event=None) -> AsyncIterator[set[str]]:
+        """Async twin of `watch_changes` (the UI's watcher worker)."""
+        return awatch_store(self.store_target, feed, self.busy_timeout_ms, stop_event)
 
     def prune_change_log(self, keep: int = CHANGE_LOG_KEEP) -> int:
         """Drop all but the newest `keep` change_log rows; feeds only read forward."""

@@ -2,7 +2,8 @@
 
 SQLite is opened in WAL mode with a busy timeout and foreign keys on. Every check that can
 refuse a path runs before SQLite is allowed to write to it, so a file that is not ours is
-left byte-identical.
+left byte-identical. A `postgresql://` URL opens a PostgreSQL store instead (see
+`postgres.py`): the same migrations, translated, and the same one-line errors.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import peewee
 
+from workbench.config import POSTGRES_SCHEMES, mask_url, url_scheme
+from workbench.store import postgres
 from workbench.store.errors import StoreError, StoreLockedError
 from workbench.store.models import DOMAIN_TABLES, SchemaVersion, database_proxy, utcnow
 
@@ -55,21 +58,26 @@ def check_sqlite_path(path: Path) -> None:
 
 @contextlib.contextmanager
 def translate_errors(where: str, busy_timeout_ms: int) -> Iterator[None]:
-    """Turn sqlite/peewee failures into one-line StoreErrors."""
+    """Turn sqlite/PostgreSQL/peewee failures into one-line StoreErrors."""
     try:
         yield
     except StoreError:
         raise
-    except (peewee.OperationalError, sqlite3.OperationalError) as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise StoreLockedError(
-                f"database is locked by another process (waited {busy_timeout_ms / 1000:g} s): "
-                f"{where}"
-            ) from None
-        raise StoreError(f"database error on {where}: {text}") from None
-    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-        raise StoreError(f"database error on {where}: {exc}") from None
+    except (peewee.PeeweeException, sqlite3.Error) as exc:
+        pg_error = postgres.translate_pg_error(exc, where, busy_timeout_ms)
+        if pg_error is not None:
+            raise pg_error from None
+        if isinstance(exc, peewee.OperationalError | sqlite3.OperationalError):
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreLockedError(
+                    f"database is locked by another process "
+                    f"(waited {busy_timeout_ms / 1000:g} s): {where}"
+                ) from None
+            raise StoreError(f"database error on {where}: {text}") from None
+        if isinstance(exc, peewee.DatabaseError | sqlite3.DatabaseError):
+            raise StoreError(f"database error on {where}: {exc}") from None
+        raise
 
 
 def check_is_workbench_store(path: Path, busy_timeout_ms: int) -> None:
@@ -107,13 +115,21 @@ def connect_sqlite(path: Path, busy_timeout_ms: int) -> peewee.SqliteDatabase:
     )
 
 
+def store_label(db: peewee.Database) -> str:
+    return getattr(db, "label", None) or str(db.database)
+
+
+def table_names(db: peewee.Database) -> set[str]:
+    return postgres.table_names(db) if postgres.is_postgres(db) else set(db.get_tables())
+
+
 def current_version(db: peewee.Database) -> int | None:
     """The schema version, or None for an empty database. Refuses foreign databases."""
-    tables = set(db.get_tables())
+    tables = table_names(db)
     if "schema_version" not in tables:
         if tables:
             raise StoreError(
-                f"not a workbench store (it has tables but no schema_version): {db.database}"
+                f"not a workbench store (it has tables but no schema_version): {store_label(db)}"
             )
         return None
     row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
@@ -133,8 +149,13 @@ def trigger_sql(table: str) -> list[str]:
 
 
 def missing_triggers(db: peewee.Database) -> list[str]:
-    have = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
-    tables = set(db.get_tables())
+    if postgres.is_postgres(db):
+        have = {name for _table, name in postgres.trigger_names(db)}
+    else:
+        have = {
+            row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+    tables = table_names(db)
     return [
         t
         for t in DOMAIN_TABLES
@@ -145,26 +166,39 @@ def missing_triggers(db: peewee.Database) -> list[str]:
 def migrate(db: peewee.Database, target: int | None = None) -> list[int]:
     """Apply every migration above the current version (up to `target`); return those run."""
     target = LATEST_VERSION if target is None else target
+    on_postgres = postgres.is_postgres(db)
     version = current_version(db) or 0
     if version > LATEST_VERSION:
         raise StoreError(
             f"store schema v{version} is newer than this workbench understands "
-            f"(v{LATEST_VERSION}): {db.database}"
+            f"(v{LATEST_VERSION}): {store_label(db)}"
         )
     applied = []
-    for number, _name, sql in migrations():
+    for number, name, sql in migrations():
         if number <= version or number > target:
             continue
         with db.atomic():
-            for statement in split_sql(sql):
+            if on_postgres:
+                # Another process may have migrated while we waited for the lock.
+                postgres.lock_migrations(db)
+                version = current_version(db) or 0
+                if number <= version:
+                    continue
+            for index, statement in enumerate(split_sql(sql), 1):
+                if on_postgres:
+                    statement = postgres.translate_statement(statement, f"{name} statement {index}")
                 db.execute_sql(statement)
             SchemaVersion.create(version=number, applied_at=utcnow())
         applied.append(number)
     stale = missing_triggers(db)
     if stale:
         with db.atomic():
+            if on_postgres:
+                postgres.lock_migrations(db)
+                stale = missing_triggers(db)
+                db.execute_sql(postgres.trigger_function_sql())
             for table in stale:
-                for statement in trigger_sql(table):
+                for statement in postgres.trigger_sql(table) if on_postgres else trigger_sql(table):
                     db.execute_sql(statement)
     return applied
 
@@ -175,10 +209,20 @@ def split_sql(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def open_database(path: Path, busy_timeout_ms: int, migrate_to: int | None = None) -> tuple:
-    """Open, check and migrate a SQLite store; bind the models. Returns (db, applied)."""
-    db = connect_sqlite(path, busy_timeout_ms)
-    with translate_errors(str(path), busy_timeout_ms):
+def is_postgres_target(target: str | Path) -> bool:
+    return isinstance(target, str) and url_scheme(target) in POSTGRES_SCHEMES
+
+
+def open_database(target: str | Path, busy_timeout_ms: int, migrate_to: int | None = None) -> tuple:
+    """Open, check and migrate a store (a SQLite path or a postgresql:// URL); bind the
+    models. Returns (db, applied)."""
+    if is_postgres_target(target):
+        where = mask_url(str(target))
+        db = postgres.connect_postgres(str(target), busy_timeout_ms)
+    else:
+        where = str(target)
+        db = connect_sqlite(Path(target), busy_timeout_ms)
+    with translate_errors(where, busy_timeout_ms):
         db.connect(reuse_if_open=True)
         database_proxy.initialize(db)
         applied = migrate(db, migrate_to)

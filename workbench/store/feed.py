@@ -3,6 +3,7 @@
 Triggers append to `change_log`; a watcher on the database file and its `-wal` wakes up
 when another connection commits, reads the new `change_log` rows and reports which tables
 changed. Any process writing the store (a headless run, an agent) is seen the same way.
+On PostgreSQL the wake-up is a NOTIFY instead of a file event (`watch_store` picks).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import peewee
 import watchfiles
 
+from workbench.store.db import is_postgres_target
 from workbench.store.models import ChangeLog
 
 # Measured (benchmarks/change_feed_latency.py): step 2 ms gives ~3 ms p50 from commit to
@@ -91,3 +93,32 @@ async def awatch_tables(
         tables = feed.poll()
         if tables:
             yield tables
+
+
+def watch_store(
+    target: str | Path,
+    feed: ChangeFeed,
+    busy_timeout_ms: int,
+    stop_event: threading.Event | None = None,
+) -> Iterator[set[str]]:
+    """`watch_tables` for any store: file events for SQLite, LISTEN for PostgreSQL."""
+    if is_postgres_target(target):
+        from workbench.store.postgres import watch_notifications
+
+        yield from watch_notifications(str(target), feed, busy_timeout_ms, stop_event)
+    else:
+        yield from watch_tables(Path(target), feed, stop_event)
+
+
+async def awatch_store(
+    target: str | Path, feed: ChangeFeed, busy_timeout_ms: int, stop_event=None
+) -> AsyncIterator[set[str]]:
+    """Async twin of `watch_store`: the UI follows either backend through this one call."""
+    if is_postgres_target(target):
+        from workbench.store.postgres import awatch_notifications
+
+        source = awatch_notifications(str(target), feed, busy_timeout_ms, stop_event)
+    else:
+        source = awatch_tables(Path(target), feed, stop_event)
+    async for tables in source:
+        yield tables

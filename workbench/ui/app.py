@@ -12,7 +12,6 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench import config
 from workbench.engine import Engine
-from workbench.store.feed import awatch_tables
 from workbench.ui.commands import WorkbenchCommands
 from workbench.ui.hub import HubPane
 from workbench.ui.memory import MemoryPane
@@ -103,7 +102,7 @@ class WorkbenchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.engine.db_path.name} · kernels: {self.engine.backend_name}"
+        self.sub_title = f"{self.engine.store_name} · kernels: {self.engine.backend_name}"
         for error in self.theme_errors:
             self.notify(f"theme not loaded: {error}", severity="warning")
         if self.requested_theme is None:
@@ -122,7 +121,7 @@ class WorkbenchApp(App[None]):
     @work(exclusive=True, group="change-feed", exit_on_error=False)
     async def follow_store(self) -> None:
         feed = self.engine.change_feed()
-        async for tables in awatch_tables(self.engine.db_path, feed):
+        async for tables in self.engine.awatch_changes(feed):
             self.post_message(StoreChanged(tables))
 
     @on(StoreChanged)
