@@ -1,9 +1,20 @@
-"""Shared fixtures: isolated config, throwaway stores and a frozen-clock fixture store."""
+"""Shared fixtures: isolated config, throwaway stores and a frozen-clock fixture store.
+
+With `WORKBENCH_TEST_PG` set to a `postgresql://` URL (a database tests may create schemas
+in; `.ci/run` starts one), the `engine` and `fixture_engine` fixtures run every test that
+uses them twice: on SQLite (`[sqlite]`) and on a throwaway PostgreSQL schema
+(`[postgres]`). Without it they are SQLite only and keep their plain test ids.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -24,21 +35,87 @@ def isolated_env(tmp_path_factory, monkeypatch):
     return config_dir / "config.json"
 
 
+PG_ENV = "WORKBENCH_TEST_PG"
+PG_SKIP_REASON = (
+    f"{PG_ENV} is not set (a postgresql:// URL of a database tests may create schemas in; "
+    ".ci/run starts a throwaway server)"
+)
+
+
+def pg_server_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def _backend_params() -> dict:
+    return {"params": ["sqlite", "postgres"]} if pg_server_url() else {}
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` whose connections use `schema` (libpq `options=-csearch_path=...`)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextlib.contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A store URL on a fresh, empty schema of the test server; dropped afterwards."""
+    import psycopg2
+
+    server = pg_server_url()
+    if server is None:
+        pytest.skip(PG_SKIP_REASON)
+    schema = f"wbtest_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE SCHEMA "{schema}"')
+        yield with_search_path(server, schema)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.close()
+
+
+@contextlib.contextmanager
+def store_target(backend: str, tmp_path: Path, name: str) -> Iterator[str | Path]:
+    """Where a test store lives: a file under tmp_path, or a throwaway PostgreSQL schema."""
+    if backend == "postgres":
+        with postgres_schema_url() as url:
+            yield url
+    else:
+        yield tmp_path / name
+
+
+@pytest.fixture(**_backend_params())
+def engine(request, tmp_path):
+    backend = getattr(request, "param", "sqlite")
+    with store_target(backend, tmp_path, "store.db") as target:
+        eng = Engine(target, cwd=tmp_path)
+        yield eng
+        eng.close()
+
+
 @pytest.fixture
-def engine(tmp_path):
+def sqlite_engine(tmp_path):
+    """For tests of SQLite specifics (pragmas, sqlite_master, the file on disk)."""
     eng = Engine(tmp_path / "store.db")
     yield eng
     eng.close()
 
 
-def make_fixture_store(path: Path) -> Engine:
-    eng = Engine(path, clock=lambda: FROZEN_NOW)
+def make_fixture_store(path: Path | str, cwd: Path | None = None) -> Engine:
+    eng = Engine(path, clock=lambda: FROZEN_NOW, cwd=cwd)
     eng.seed(FIXTURE_SEED)
     return eng
 
 
-@pytest.fixture
-def fixture_engine(tmp_path):
-    eng = make_fixture_store(tmp_path / "fixture.db")
-    yield eng
-    eng.close()
+@pytest.fixture(**_backend_params())
+def fixture_engine(request, tmp_path):
+    backend = getattr(request, "param", "sqlite")
+    with store_target(backend, tmp_path, "fixture.db") as target:
+        eng = make_fixture_store(target, cwd=tmp_path)
+        yield eng
+        eng.close()

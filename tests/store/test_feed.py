@@ -1,4 +1,4 @@
-"""The change feed sees commits made by other processes."""
+"""The change feed sees commits made by other processes (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import threading
 
 from workbench.store import models as m
-from workbench.store.feed import ChangeFeed, watch_tables
+from workbench.store.feed import ChangeFeed
 
 WRITER = """
 import sys
@@ -32,7 +32,7 @@ def test_feed_from_the_start_sees_history(engine):
     assert ChangeFeed(start_at_end=False).poll() == {"channels"}
 
 
-def test_watcher_sees_a_write_from_another_process(engine):
+def test_watcher_sees_a_write_from_another_process(engine, tmp_path):
     feed = engine.change_feed()
     stop = threading.Event()
     seen: list[set[str]] = []
@@ -41,7 +41,7 @@ def test_watcher_sees_a_write_from_another_process(engine):
     def watch():
         # Own connection in this thread (peewee connections are per thread).
         ready.set()
-        for tables in watch_tables(engine.db_path, feed, stop_event=stop):
+        for tables in engine.watch_changes(feed, stop_event=stop):
             seen.append(tables)
             stop.set()
 
@@ -50,7 +50,9 @@ def test_watcher_sees_a_write_from_another_process(engine):
     ready.wait()
     # Give the inotify watch a moment to be registered before writing.
     stop.wait(0.3)
-    subprocess.run([sys.executable, "-c", WRITER, str(engine.db_path)], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", WRITER, engine.store_target], check=True, timeout=60, cwd=tmp_path
+    )
     thread.join(timeout=15)
     stop.set()
     assert seen and "channels" in seen[0]

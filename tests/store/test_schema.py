@@ -30,13 +30,14 @@ def test_every_design_table_exists_after_init(engine):
     assert {"schema_version", "store_meta", "tasks", "labelled_operations"} <= tables
 
 
-def test_models_match_the_migrated_schema(engine):
+def test_models_match_the_migrated_schema(sqlite_engine):
     for model in m.ALL_MODELS:
         expected = {f.column_name for f in model._meta.sorted_fields}
-        assert columns(engine.db_path, model._meta.table_name) == expected, model.__name__
+        assert columns(sqlite_engine.db_path, model._meta.table_name) == expected, model.__name__
 
 
-def test_pragmas_wal_foreign_keys_busy_timeout(engine):
+def test_pragmas_wal_foreign_keys_busy_timeout(sqlite_engine):
+    engine = sqlite_engine
     assert engine.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert engine.db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert engine.db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == engine.busy_timeout_ms
@@ -48,10 +49,10 @@ def test_schema_version_is_latest(engine):
 
 
 @pytest.mark.parametrize("table", m.DOMAIN_TABLES)
-def test_every_domain_table_has_change_triggers(engine, table):
+def test_every_domain_table_has_change_triggers(sqlite_engine, table):
     names = {
         r[0]
-        for r in engine.db.execute_sql(
+        for r in sqlite_engine.db.execute_sql(
             "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=?", (table,)
         )
     }
