@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import sys
 import threading
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +24,7 @@ from workbench.engine import Engine
 from workbench.store import models as m
 from workbench.store import postgres
 from workbench.store.db import LATEST_VERSION, migrations, split_sql
+from workbench.store.dialect import byte_length
 from workbench.store.errors import StoreError, StoreLockedError
 
 needs_pg = pytest.mark.skipif(pg_server_url() is None, reason=PG_SKIP_REASON)
@@ -328,3 +330,38 @@ async def test_ui_header_names_the_server_without_the_password(pg_url, tmp_path)
             assert app.sub_title.startswith(engine.store_name)
             assert "@127.0.0.1" in app.sub_title or "@" in app.sub_title
             assert not password or password not in app.sub_title
+
+
+OPENER = """
+import sys
+from pathlib import Path
+from workbench.engine import Engine
+with Engine(sys.argv[1], cwd=Path(sys.argv[2])) as e:
+    print(",".join(map(str, e.applied_migrations)))
+"""
+
+
+@needs_pg
+def test_processes_opening_a_new_store_at_once_apply_each_migration_once(pg_url, tmp_path):
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, pg_url, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60) for p in openers]
+    assert [p.returncode for p in openers] == [0, 0], outputs
+    applied = [int(n) for out, _err in outputs for n in out.split(",") if n.strip()]
+    assert sorted(applied) == [n for n, _, _ in migrations()]  # each exactly once
+
+
+def test_byte_length_counts_utf8_bytes_and_blob_bytes_on_either_backend(engine):
+    m.VectorMemory.create(
+        namespace="n", key="k", text="naïve €", embedding_i8=b"\x00\x01\x02", scale=1.0, dim=3
+    )
+    v = m.VectorMemory
+    text, blob = v.select(byte_length(v.text), byte_length(v.embedding_i8)).tuples().get()
+    assert (text, blob) == (len("naïve €".encode()), 3)
