@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from tests.pipeline.test_pipeline_run import bundled
-from tests.pipeline.test_pipeline_sandbox import group_alive, make_task
+from tests.pipeline.test_pipeline_sandbox import group_alive, make_task, running
 from tests.test_cli import assert_one_line_error, run_cli
 from workbench.pipeline.dask_executor import (
     DaskExecutor,
@@ -120,9 +120,15 @@ def test_a_worker_killed_mid_task_neither_loses_nor_duplicates(engine, tmp_path,
     )
     killer.join(timeout=30)
     assert killed, "the killer thread did not find a running sandbox"
-    for pid in killed["sandboxes"]:  # the dead worker's orphaned sandbox
+    # the dead worker's sandbox died with it (PR_SET_PDEATHSIG in the launcher)
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in killed["sandboxes"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphans = [pid for pid in killed["sandboxes"] if running(pid)]
+    for pid in orphans:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+    assert orphans == []
     assert result["status"] == "completed"
     rows = _rows(result["run_id"])
     expected = {(t, s, 1) for t in ("sleepy", "quick") for s in ("balanced", "conservative")}

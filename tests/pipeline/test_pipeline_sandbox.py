@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
 
 import pytest
 
-from workbench.pipeline.sandbox import ProcessRegistry, run_sandboxed
+from workbench.pipeline.sandbox import ProcessRegistry, limited, run_sandboxed
 from workbench.pipeline.tasks import load_task
 
 
@@ -161,3 +164,36 @@ def test_limits_are_in_force_inside_the_sandbox(tmp_path):
     )
     result = sandbox(task, memory_bytes=256 << 20)
     assert (result.status, result.tests_passed) == ("passed", 1), result.log_excerpt
+
+
+def test_sandbox_dies_with_the_process_that_started_it():
+    """A killed worker (a Dask worker, say) leaves no sandbox running on its own."""
+    sandboxed = limited([sys.executable, "-c", "import time; time.sleep(60)"], 60, 1 << 30)
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys\n"
+         f"p = subprocess.Popen({sandboxed!r})\n"
+         "print(p.pid, flush=True)\n"
+         "p.wait()\n"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    pid = int(starter.stdout.readline())
+    time.sleep(0.3)  # let the launcher reach exec
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 5
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = running(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a reaper."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

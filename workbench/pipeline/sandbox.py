@@ -108,9 +108,18 @@ def scrubbed_env(home: Path) -> dict[str, str]:
 
 # Limits are set by a tiny launcher that then execs the real command, not by a
 # preexec_fn: code between fork and exec in a process with threads (the worker pool) can
-# deadlock. argv: cpu_s, as_bytes, fsize_bytes, nproc, then the command.
+# deadlock. argv: cpu_s, as_bytes, fsize_bytes, nproc, then the command. The sandbox dies
+# with its parent, so a killed worker leaves no orphan behind.
 LAUNCHER = """
 import os, resource, sys
+parent = os.getppid()
+try:  # Linux: die with the process that started us (a killed Dask worker, say)
+    import ctypes
+    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+except (OSError, AttributeError):
+    pass
+if os.getppid() != parent:
+    sys.exit(137)
 cpu, mem, fsize, nproc = (int(v) for v in sys.argv[1:5])
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
