@@ -93,7 +93,8 @@ def postgres_local_dir(url: str, cwd: Path) -> Path:
     name = f"{host}_{port}_{database}"
     if parts.query:  # e.g. another schema in the same database: its own folder
         name += "_" + hashlib.blake2b(parts.query.encode(), digest_size=4).hexdigest()
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    # no dots: side folders are named from the stem (`<name>-checkpoints`)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     return cwd / POSTGRES_LOCAL_DIR / safe
 
 

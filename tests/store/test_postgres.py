@@ -8,6 +8,7 @@ runs on PostgreSQL when the server is configured (see tests/conftest.py).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_a_postgres_url_selects_postgres_and_is_masked(tmp_path):
     assert location.is_postgres and location.target == url
     assert location.label == "postgresql://alice:***@db.example:6543/agents"
     assert location.short_label == "alice@db.example:6543/agents"
-    assert location.path == tmp_path / ".workbench" / "postgres" / "db.example_6543_agents"
+    assert location.path == tmp_path / ".workbench" / "postgres" / "db_example_6543_agents"
     from_env = config.resolve_db(None, env={"WORKBENCH_DB": url}, cwd=tmp_path)
     assert from_env.target == url
 
@@ -359,9 +360,11 @@ def test_processes_opening_a_new_store_at_once_apply_each_migration_once(pg_url,
 
 
 def test_byte_length_counts_utf8_bytes_and_blob_bytes_on_either_backend(engine):
+    created = dt.datetime(2026, 1, 15, 9, 30, 0)
     m.VectorMemory.create(
-        namespace="n", key="k", text="naïve €", embedding_i8=b"\x00\x01\x02", scale=1.0, dim=3
-    )
+        namespace="n", key="k", text="naïve €", embedding_i8=b"\x00\x01\x02", scale=1.0, dim=3,
+        created=created,
+    )  # fmt: skip
     v = m.VectorMemory
-    text, blob = v.select(byte_length(v.text), byte_length(v.embedding_i8)).tuples().get()
-    assert (text, blob) == (len("naïve €".encode()), 3)
+    sizes = v.select(byte_length(v.text), byte_length(v.embedding_i8), byte_length(v.created))
+    assert sizes.tuples().get() == (len("naïve €".encode()), 3, len(str(created)))

@@ -14,7 +14,10 @@ from workbench.store.postgres import is_postgres
 
 
 def byte_length(expr: peewee.Node) -> peewee.Node:
-    """Stored size in bytes of a text (UTF-8) or blob expression, on either backend."""
-    if is_postgres(database_proxy.obj):
-        return peewee.fn.OCTET_LENGTH(expr).coerce(False)
-    return peewee.fn.LENGTH(expr.cast("BLOB")).coerce(False)
+    """Stored size in bytes of a column on either backend: a blob's bytes, any other value's
+    UTF-8 text (what `LENGTH(CAST(x AS BLOB))` gives on SQLite)."""
+    if not is_postgres(database_proxy.obj):
+        return peewee.fn.LENGTH(expr.cast("BLOB")).coerce(False)
+    if not isinstance(expr, peewee.BlobField):
+        expr = expr.cast("TEXT")
+    return peewee.fn.OCTET_LENGTH(expr).coerce(False)
