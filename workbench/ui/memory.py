@@ -24,6 +24,8 @@ from workbench.ui.screens.model_dialogs import ReportScreen
 MEMORY_TABLES = frozenset({"vector_memory", "episodic_memory", "semantic_memory", "memory_events"})
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 SCHEDULE_CHECK_S = 60.0
+# Fixed text columns (scroll right for more): auto widths settle only after a repaint.
+TEXT_WIDTH = 160
 NO_QUERY = "Results · press / and type a query"
 OUTCOME_STYLE = {"success": "green", "failure": "red", "neutral": "dim"}
 
@@ -180,7 +182,7 @@ class MemoryPane(Pane):
                 results.add_column("#", key="rank", width=3)
                 results.add_column("score", key="score", width=6)
                 results.add_column("entry", key="entry", width=28)
-                results.add_column("text", key="text")
+                results.add_column("text", key="text", width=TEXT_WIDTH)
                 yield results
             with Vertical(id="memory-working"):
                 yield Label("Working set", id="working-title", classes="panel-title")
@@ -194,14 +196,14 @@ class MemoryPane(Pane):
                 timeline = DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
                 for col, width in (("time", 11), ("episode", 14), ("kind", 11), ("outcome", 7)):
                     timeline.add_column(col, key=col, width=width)
-                timeline.add_column("text", key="text")
+                timeline.add_column("text", key="text", width=TEXT_WIDTH)
                 yield timeline
             with Vertical(id="memory-facts"):
                 yield Label("Semantic facts", id="facts-title", classes="panel-title")
                 facts = DataTable(id="facts-table", cursor_type="row", zebra_stripes=True)
                 facts.add_column("conf", key="conf", width=4)
                 facts.add_column("ev", key="ev", width=3)
-                facts.add_column("statement", key="statement")
+                facts.add_column("statement", key="statement", width=TEXT_WIDTH)
                 yield facts
         yield Label("", id="memory-events")
 
@@ -290,7 +292,7 @@ class MemoryPane(Pane):
                 clip(f"{row['session']}#{row['sequence']}", 14),
                 row["kind"],
                 Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
-                clip(row["text"], 200),
+                clip(row["text"], TEXT_WIDTH),
                 key=str(row["id"]),
             )
         count = self.memory.episodic.count()
@@ -306,7 +308,7 @@ class MemoryPane(Pane):
             table.add_row(
                 f"{fact['confidence']:.2f}",
                 str(fact["evidence_count"]),
-                clip(fact["statement"], 300),
+                clip(fact["statement"], TEXT_WIDTH),
                 key=str(fact["id"]),
             )
         self.query_one("#facts-title", Label).update(
@@ -350,7 +352,7 @@ class MemoryPane(Pane):
                 str(rank),
                 f"{hit['score']:.3f}",
                 clip(f"{hit['namespace']}/{hit['key']}", 28),
-                clip(hit["text"], 300),
+                clip(hit["text"], TEXT_WIDTH),
                 key=str(hit["id"]),
             )
         title.update(f"Results for {clip(query, 50)!r} · {len(self.hits)} best by cosine")
