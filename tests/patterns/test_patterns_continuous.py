@@ -68,6 +68,17 @@ def test_threshold(trained):
     assert not m.TrainingRun.select().where(m.TrainingRun.kind == "continuous").exists()
 
 
+def test_held_out_examples_never_become_training_experience(trained):
+    _train, held = classifier.labelled_split()
+    r = held[0]
+    continuous.add_entry(MODEL, "outcome", {"operation": r["operation"]}, {}, "gold",
+                         r["label"], "h:1", trained.clock())  # fmt: skip
+    entry = m.ExperienceBuffer.get(source_ref="h:1")
+    assert (entry.quality, entry.label) == ("neutral", None)
+    assert json.loads(entry.output) == {"held_out": True}
+    assert trained.patterns.loop.conditions(MODEL)["untrained"] == 0
+
+
 def test_neutral_and_uncorrected_entries_do_not_count(trained):
     continuous.add_entry(
         MODEL, "prediction", {"operation": "a"}, {}, "neutral", None, "n:1", trained.clock()

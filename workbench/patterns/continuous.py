@@ -163,9 +163,14 @@ def add_entry(
     source_ref: str | None,
     now: dt.datetime,
 ) -> bool:
-    """Append one experience; a source_ref already buffered is ignored (returns False)."""
+    """Append one experience; a source_ref already buffered is ignored (returns False).
+    An experience that is a held-out example is kept neutral: training on it would
+    inflate the accuracy the gates measure."""
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {', '.join(QUALITIES)}")
+    if held_out_example(model, input):
+        quality, label = "neutral", None
+        output = {**output, "held_out": True}
     inserted = (
         m.ExperienceBuffer.insert(
             target_model=model,
@@ -182,6 +187,18 @@ def add_entry(
         .execute()
     )
     return bool(inserted)
+
+
+def held_out_example(model: str, input: Mapping[str, Any]) -> bool:
+    """Is this input part of the model's held-out split (see `pools`)?"""
+    if model == PATTERN_MODEL:
+        text = str(input.get("operation", ""))
+        return classifier.is_held_out(text) and (
+            m.LabelledOperation.select().where(m.LabelledOperation.text == text).exists()
+        )
+    if model == STRATEGY_MODEL:
+        return classifier.is_held_out(str(input.get("task", "")))
+    return False
 
 
 def execution_quality(status: str, lint_ok: bool, score: float) -> str:
