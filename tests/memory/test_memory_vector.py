@@ -176,3 +176,13 @@ def test_numpy_backend_gives_the_same_results(tmp_path):
             eng.memory.vector.put_many(("g", f"k{i}", t, {}) for i, t in enumerate(texts))
             found.append([h.key for h in eng.memory.search(texts[7], k=5)])
     assert found[0] == found[1] and found[0][0] == "k7"
+
+
+def test_index_recovers_when_change_log_rows_it_never_read_were_pruned(memory, engine):
+    memory.store("vector", "first entry about queues", namespace="m", key="a")
+    memory.store("vector", "other entry about queues", namespace="n", key="b")
+    assert len(memory.search("queues", k=10)) == 2  # both namespaces indexed
+    memory.vector.put_many([("m", f"k{i}", f"bulk entry {i} about queues", {}) for i in range(5)])
+    memory.store("vector", "last entry about queues", namespace="n", key="c")
+    engine.prune_change_log(keep=1)  # only the row for n/c is left to read
+    assert len(memory.search("queues", namespace="m", k=10)) == 6
