@@ -344,7 +344,7 @@ class BestStrategyTeacher:
             return None, {"error": f"task {name!r} is not in the task bank"}
         try:
             task = load_task(row.path)
-            source = StrategyRegistry(entry_points=False).apply(self.strategy, task.source())
+            source = StrategyRegistry().apply(self.strategy, task.source())
         except (ValueError, OSError) as exc:
             return None, {"error": f"cannot load {name}: {exc}"}
         result = run_sandboxed(task, self.strategy, source)

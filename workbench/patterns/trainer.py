@@ -52,7 +52,7 @@ def train_from_request(request: dict) -> dict:
             description=request.get("description", ""),
             tags=["continuous"],
         )
-        return {**summary, "status": summary["status"]}
+        return summary
     finally:
         db.close()
 
