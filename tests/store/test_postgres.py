@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
@@ -368,3 +369,59 @@ def test_byte_length_counts_utf8_bytes_and_blob_bytes_on_either_backend(engine):
     v = m.VectorMemory
     sizes = v.select(byte_length(v.text), byte_length(v.embedding_i8), byte_length(v.created))
     assert sizes.tuples().get() == (len("naïve €".encode()), 3, len(str(created)))
+
+
+def terminate(url: str, where: str) -> int:
+    """Kill the server backends matching `where` (as a restart would); how many."""
+    import psycopg2
+
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            f"WHERE pid <> pg_backend_pid() AND datname = current_database() AND {where}"
+        )
+        (killed,) = cur.fetchone()
+    admin.close()
+    return killed
+
+
+@needs_pg
+def test_a_dropped_connection_fails_one_statement_then_reconnects(pg_url, tmp_path):
+    with Engine(pg_url, cwd=tmp_path) as engine:
+        (pid,) = engine.db.execute_sql("SELECT pg_backend_pid()").fetchone()
+        assert terminate(pg_url, f"pid = {pid}") == 1
+        with pytest.raises(StoreError, match="connection") as info:
+            engine.count("channels")
+        assert "\n" not in str(info.value)
+        m.Channel.create(name="after the restart")
+        assert engine.count("channels") == 1
+
+
+@needs_pg
+def test_the_feed_listens_again_after_its_connection_drops(pg_url, tmp_path):
+    import psycopg2
+
+    with Engine(pg_url, cwd=tmp_path) as engine:
+        feed = engine.change_feed()
+        stop = threading.Event()
+        seen: list[set[str]] = []
+
+        def watch() -> None:
+            for tables in engine.watch_changes(feed, stop_event=stop):
+                seen.append(tables)
+                stop.set()
+
+        thread = threading.Thread(target=watch, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not terminate(pg_url, "query LIKE 'LISTEN%'") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        conn = psycopg2.connect(pg_url)  # committed while nobody listens
+        with conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO channels (name, description, created) VALUES ('x', '', now())")
+        conn.close()
+        thread.join(timeout=15)
+        stop.set()
+    assert seen == [{"channels"}]

@@ -19,6 +19,7 @@ import asyncio
 import re
 import select
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,6 +34,9 @@ TRIGGER_FUNCTION = "wb_log_change"
 DEFAULT_CONNECT_TIMEOUT_S = 10
 # How often a blocked LISTEN wait looks at its stop event.
 STOP_CHECK_S = 0.2
+# Reopening a lost LISTEN connection: first retry after this, doubling up to the max.
+RECONNECT_MIN_S = 0.2
+RECONNECT_MAX_S = 5.0
 EXTRA_HINT = "install the 'postgres' extra: pip install 'workbench[postgres]'"
 
 # SQLSTATE codes that mean "another transaction held what we needed for too long".
@@ -60,6 +64,15 @@ class PostgresStore(peewee.PostgresqlDatabase):
         conn = super()._connect()
         register_bytes(conn)
         return conn
+
+    def cursor(self, *args: Any, **kwargs: Any):
+        # A connection the server dropped fails its statement once (one-line error); the
+        # next statement outside a transaction opens a new one instead of failing forever.
+        # Never retried silently: the failed statement may or may not have committed.
+        conn = self._state.conn
+        if conn is not None and conn.closed and not self.in_transaction():
+            self._state.reset()
+        return super().cursor(*args, **kwargs)
 
 
 def register_bytes(conn: Any) -> None:
@@ -310,33 +323,76 @@ def domain_tables_without_id() -> list[str]:
 
 
 class Listener:
-    """Its own autocommit connection LISTENing on the change channel."""
+    """Its own autocommit connection LISTENing on the change channel.
+
+    A lost connection (server restart, failover, idle kill) is reopened with backoff; the
+    caller then polls the feed, whose cursor over change_log catches up on whatever was
+    committed meanwhile, so nothing is missed."""
 
     def __init__(self, url: str, busy_timeout_ms: int) -> None:
+        self.url = url
+        self.busy_timeout_ms = busy_timeout_ms
+        self.conn = None
+        self.retry_at = 0.0
+        self.backoff_s = RECONNECT_MIN_S
+        self.connect()
+
+    def connect(self) -> None:
         psycopg2 = require_driver()
-        params = connect_params(url, busy_timeout_ms)
+        params = connect_params(self.url, self.busy_timeout_ms)
         params["dbname"] = params.pop("database")
-        label = mask_url(url)
         try:
-            self.conn = psycopg2.connect(**params)
-            self.conn.autocommit = True
-            with self.conn.cursor() as cursor:
+            conn = psycopg2.connect(**params)
+            conn.autocommit = True
+            with conn.cursor() as cursor:
                 cursor.execute(f'LISTEN "{CHANNEL}"')
         except psycopg2.Error as exc:
-            raise translate_pg_error(exc, label, busy_timeout_ms) from None
+            raise translate_pg_error(exc, mask_url(self.url), self.busy_timeout_ms) from None
+        self.conn = conn
+        self.backoff_s = RECONNECT_MIN_S
+
+    def reconnect(self) -> bool:
+        """One attempt, if its backoff has passed; True once listening again."""
+        if time.monotonic() < self.retry_at:
+            return False
+        try:
+            self.connect()
+        except StoreError:
+            self.retry_at = time.monotonic() + self.backoff_s
+            self.backoff_s = min(self.backoff_s * 2, RECONNECT_MAX_S)
+            return False
+        return True
 
     def fileno(self) -> int:
         return self.conn.fileno()
 
     def drain(self) -> bool:
-        """Read what the server sent; True if any change was notified."""
-        self.conn.poll()
+        """Read what the server sent; True if any change was notified. A dead connection
+        is dropped (`conn` becomes None) for `reconnect`."""
+        import psycopg2
+
+        try:
+            self.conn.poll()
+        except psycopg2.Error:
+            self.close()
+            self.retry_at = time.monotonic()
+            return False
         seen = bool(self.conn.notifies)
         self.conn.notifies.clear()
         return seen
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _poll(feed) -> set[str] | None:
+    """The feed's new tables, or None when the store's own connection failed (retried)."""
+    try:
+        return feed.poll()
+    except (peewee.OperationalError, peewee.InterfaceError):
+        return None
 
 
 def watch_notifications(
@@ -344,16 +400,22 @@ def watch_notifications(
 ) -> Iterator[set[str]]:
     """Blocking: yield the set of changed tables after each notified commit."""
     listener = Listener(url, busy_timeout_ms)
+    pending = True  # commits between the feed's cursor and LISTEN
     try:
-        tables = feed.poll()  # commits between the feed's cursor and LISTEN
-        if tables:
-            yield tables
         while stop_event is None or not stop_event.is_set():
-            ready, _, _ = select.select([listener], [], [], STOP_CHECK_S)
-            if ready and listener.drain():
-                tables = feed.poll()
+            if pending:
+                tables = _poll(feed)
+                pending = tables is None
                 if tables:
                     yield tables
+            if listener.conn is None:
+                pending = listener.reconnect() or pending
+                if listener.conn is None:
+                    time.sleep(STOP_CHECK_S)
+                continue
+            ready, _, _ = select.select([listener], [], [], STOP_CHECK_S)
+            if (ready and listener.drain()) or listener.conn is None:
+                pending = True  # notified, or the connection dropped: catch up
     finally:
         listener.close()
 
@@ -365,21 +427,44 @@ async def awatch_notifications(
     listener = Listener(url, busy_timeout_ms)
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
-    loop.add_reader(listener.fileno(), wake.set)
+    watched: list[int] = []
+
+    def follow_connection() -> None:
+        for fd in watched:
+            loop.remove_reader(fd)
+        watched.clear()
+        if listener.conn is not None:
+            watched.append(listener.fileno())
+            loop.add_reader(watched[0], wake.set)
+
+    follow_connection()
+    pending = True
     try:
-        tables = feed.poll()
-        if tables:
-            yield tables
         while stop_event is None or not stop_event.is_set():
+            if pending:
+                tables = _poll(feed)
+                pending = tables is None
+                if tables:
+                    yield tables
+            if listener.conn is None:
+                # connecting blocks for up to the connect timeout: not on the event loop
+                if await asyncio.to_thread(listener.reconnect):
+                    follow_connection()
+                    pending = True
+                else:
+                    await asyncio.sleep(STOP_CHECK_S)
+                continue
             try:
                 await asyncio.wait_for(wake.wait(), STOP_CHECK_S)
             except TimeoutError:
                 continue
             wake.clear()
             if listener.drain():
-                tables = feed.poll()
-                if tables:
-                    yield tables
+                pending = True
+            elif listener.conn is None:
+                follow_connection()
+                pending = True
     finally:
-        loop.remove_reader(listener.fileno())
+        for fd in watched:
+            loop.remove_reader(fd)
         listener.close()
