@@ -249,6 +249,28 @@ def test_killing_the_training_process_leaves_no_half_deployed_model(trained):
     assert trained.patterns.classify("Audit the release checklist")["version"] == 1
 
 
+def test_a_run_left_running_by_a_dead_trainer_is_closed_before_the_next(trained):
+    import subprocess
+    import sys
+
+    lenient(trained, threshold=1)
+    fill_gold(trained, 2)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = m.TrainingRun.create(model_name=MODEL, kind="continuous", status="running",
+                                 config=json.dumps({"pid": gone.pid}))  # fmt: skip
+    m.TrainingRun.create(model_name=MODEL, kind="continuous", status="running",
+                         config=json.dumps({"pid": os.getpid()}))  # fmt: skip
+    with pytest.raises(ValueError, match=r"is still going \(pid"):
+        trained.patterns.trigger(MODEL, force=True)
+    m.TrainingRun.delete().where(m.TrainingRun.status == "running",
+                                 m.TrainingRun.id != stale.id).execute()  # fmt: skip
+    run = trained.patterns.trigger(MODEL, force=True)
+    assert run["deployed"] is True
+    closed = m.TrainingRun.get_by_id(stale.id)
+    assert closed.status == "failed" and "training process is gone" in closed.metrics
+
+
 def test_trigger_needs_experience_and_a_champion(seeded):
     with pytest.raises(ValueError, match="no trainable experience"):
         seeded.patterns.trigger(MODEL, force=True)

@@ -560,9 +560,10 @@ class ContinuousLearning:
             hint = (
                 "`workbench patterns train`"
                 if model == PATTERN_MODEL
-                else (f"`workbench neural train {model}`")
+                else (f"`workbench neural train --catalog {model}`")
             )
             raise ValueError(f"{model} has no deployed version to improve: train it first ({hint})")
+        self._settle_running(model)
         started = self.clock()
         run = m.TrainingRun.create(
             model_name=model,
@@ -570,7 +571,13 @@ class ContinuousLearning:
             status="running",
             started=started,
             config=json.dumps(
-                {"mode": cfg.mode, "forced": force, "conditions": state, "config": asdict(cfg)},
+                {
+                    "mode": cfg.mode,
+                    "forced": force,
+                    "conditions": state,
+                    "config": asdict(cfg),
+                    "champion_version": champion.version,
+                },
                 sort_keys=True,
                 default=str,
             ),
@@ -672,6 +679,24 @@ class ContinuousLearning:
                 "elapsed_s": elapsed,
             }
         return {**result, "exit_code": code, "elapsed_s": elapsed}
+
+    def _settle_running(self, model: str) -> None:
+        """One training at a time: refuse while a trainer lives; a run whose trainer is
+        gone (its parent exited mid-run) is closed as failed, its version interrupted."""
+        for run in m.TrainingRun.select().where(
+            (m.TrainingRun.kind == RUN_KIND)
+            & (m.TrainingRun.model_name == model)
+            & (m.TrainingRun.status == "running")
+        ):
+            config = json.loads(run.config or "{}")
+            pid = config.get("pid")
+            if isinstance(pid, int) and _alive(pid):
+                raise ValueError(f"{model}: training run {run.id} is still going (pid {pid})")
+            previous = config.get("champion_version")
+            reason = "its training process is gone (the run was left unfinished)"
+            champion = registry.alias_target(model, registry.CHAMPION)
+            self._abandon_orphans(model, previous or (champion.version if champion else 0), reason)
+            _finish_run(run, "failed", {"deployed": False, "error": reason}, self.clock())
 
     @staticmethod
     def _abandon_orphans(model: str, after_version: int, reason: str) -> None:
@@ -829,6 +854,16 @@ def _finish_run(run: m.TrainingRun, status: str, metrics: Mapping, now: dt.datet
     run.metrics = json.dumps(dict(metrics), sort_keys=True, default=str)
     run.finished = now
     run.save()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _exit_text(code: int | None) -> str:
