@@ -143,7 +143,11 @@ class Engine:
             from workbench.patterns.service import PatternsService
 
             self._patterns = PatternsService(
-                self.db_path, self.neural, clock=self.clock, busy_timeout_ms=self.busy_timeout_ms
+                self.db_path,
+                self.neural,
+                clock=self.clock,
+                busy_timeout_ms=self.busy_timeout_ms,
+                store_target=self.store_target,
             )
         return self._patterns
 

@@ -57,6 +57,7 @@ WEAK_CONFIDENCE = 0.5  # below this a prediction needs improvement
 TEACHER_DIM = 2048
 TEACHER_MIN_MARGIN = 0.01  # the teacher's cosine margin needed to accept a correction
 EXPERIENCE_SHARE = 0.7
+STORE_ENV = "WORKBENCH_DB"  # how the trainer process learns which store to open
 
 
 @dataclass
@@ -382,6 +383,7 @@ class ContinuousLearning:
     clock: Callable[[], dt.datetime] = m.utcnow
     config: LearningConfig = field(default_factory=LearningConfig)
     busy_timeout_ms: int = 5000
+    store_target: str | Path | None = None  # SQLite path or PostgreSQL URL; else db_path
 
     @property
     def work_dir(self) -> Path:
@@ -624,7 +626,6 @@ class ContinuousLearning:
             spec["training"]["early_stopping"]["patience"] = cfg.patience
         result_path = out_dir / "result.json"
         request = {
-            "db": str(self.db_path),
             "busy_timeout_ms": self.busy_timeout_ms,
             "model": model,
             "spec": spec,
@@ -641,7 +642,10 @@ class ContinuousLearning:
         request_path = out_dir / "request.json"
         with atomic_write(request_path, "w", encoding="utf-8") as fh:
             json.dump(request, fh, indent=1, sort_keys=True)
-        env = {k: v for k, v in os.environ.items() if k != "WORKBENCH_DB"}
+        # the store reaches the trainer through its environment, never the request file
+        # (a PostgreSQL URL may carry a password)
+        target = self.store_target if self.store_target is not None else self.db_path
+        env = {**os.environ, STORE_ENV: str(target)}
         t0 = time.monotonic()
         with open(out_dir / "trainer.log", "wb") as log:
             proc = subprocess.Popen(

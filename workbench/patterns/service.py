@@ -62,13 +62,15 @@ class PatternsService:
         neural: Any,
         clock: Callable[[], dt.datetime] = m.utcnow,
         busy_timeout_ms: int = 5000,
+        store_target: str | Path | None = None,
     ) -> None:
         self.neural = neural
         self.clock = clock
         self.engine = LearningEngine(clock)
         self.loop = continuous.ContinuousLearning(
-            db_path, neural, clock=clock, busy_timeout_ms=busy_timeout_ms
-        )
+            db_path, neural, clock=clock, busy_timeout_ms=busy_timeout_ms,
+            store_target=store_target,
+        )  # fmt: skip
 
     # -- the classifier --------------------------------------------------------------
 

@@ -1,16 +1,18 @@
 """The training process of continuous learning: `python -m workbench.patterns.trainer REQ`.
 
-It reads the request file (JSON written by `ContinuousLearning.trigger`), trains the
-requested model on the batch through the neural package (a new registry version, history
-streamed per epoch; warm-started from the champion unless the mode is `fresh`) and writes
-the result file atomically. It never moves an alias: deploying is the parent's decision,
-taken after the quality gates. Killed half-way, it leaves a version in `training` that
-the parent marks `interrupted`.
+It opens the store named by WORKBENCH_DB (set by the parent: a SQLite path or a
+PostgreSQL URL, kept out of files), reads the request file (JSON written by
+`ContinuousLearning.trigger`), trains the requested model on the batch through the neural
+package (a new registry version, history streamed per epoch; warm-started from the
+champion unless the mode is `fresh`) and writes the result file atomically. It never moves
+an alias: deploying is the parent's decision, taken after the quality gates. Killed
+half-way, it leaves a version in `training` that the parent marks `interrupted`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +34,10 @@ def train_from_request(request: dict) -> dict:
     from workbench.neural.service import NeuralService
     from workbench.store.db import open_database
 
-    db, _applied = open_database(Path(request["db"]), int(request["busy_timeout_ms"]))
+    target = os.environ.get("WORKBENCH_DB")
+    if not target:
+        raise ValueError("WORKBENCH_DB names no store for the trainer")
+    db, _applied = open_database(target, int(request["busy_timeout_ms"]))
     try:
         batch = [
             {k: v for k, v in r.items() if k not in ("origin", "entry")}
