@@ -124,8 +124,7 @@ async def test_pane_updates_when_another_process_writes(make_app):
     messages = []
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
         await pilot.press("6")
-        panel = app.query_one("#hub-pane TablePanel", TablePanel)
-        table = panel.query_one(DataTable)
+        table = app.query_one("#hub-pane #hub-items", DataTable)
         assert table.row_count == 3
         await pilot.pause(0.3)  # let the watcher register before the write
         subprocess.run(
@@ -136,5 +135,6 @@ async def test_pane_updates_when_another_process_writes(make_app):
             if table.row_count == 4:
                 break
         assert table.row_count == 4
-        assert "Written by another process" in [str(c) for c in table.get_row_at(0)]
+        titles = [str(table.get_row_at(row)[2]) for row in range(table.row_count)]
+        assert "Written by another process" in titles
         assert any(isinstance(m, StoreChanged) and "knowledge_items" in m.tables for m in messages)
