@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from workbench.hub.evolution import (
     state_note,
     validate_document,
 )
-from workbench.hub.relevance import bm25_scores, document_terms
+from workbench.hub.relevance import TermIndex, document_terms
 from workbench.store import models as m
 
 CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -53,7 +52,7 @@ class HubService:
     def __init__(self, db: peewee.Database, clock: Callable[[], dt.datetime] = m.utcnow) -> None:
         self.db = db
         self.clock = clock
-        self._term_cache: dict[int, tuple[tuple[int, str], Counter, int]] = {}
+        self._index = TermIndex()
 
     # -- channels and subscriptions ----------------------------------------------------
 
@@ -360,10 +359,11 @@ class HubService:
         wanted_tag = tag.strip().lower() if tag else None
         if wanted_tag is not None:
             rows = [r for r in rows if wanted_tag in json.loads(r[2])]
-        documents, lengths = self._documents(rows)
-        scores = bm25_scores(text, documents, lengths)
+        self._index_rows(rows)
+        scores = self._index.scores(text, [r[0] for r in rows])
+        by_id = {r[0]: r for r in rows}
         ranked = sorted(
-            ((score, row) for score, row in zip(scores, rows, strict=True) if score > 0),
+            ((score, by_id[doc_id]) for doc_id, score in scores.items() if score > 0),
             key=lambda pair: (-pair[0], -pair[1][3], -pair[1][4], pair[1][5]),
         )[:limit]
         ids = [row[0] for _, row in ranked]
@@ -380,24 +380,21 @@ class HubService:
             out.append(summary)
         return out
 
-    def _documents(self, rows: list[tuple]) -> tuple[list[Counter], list[int]]:
-        """Term counts and lengths of each (id, version, tags, ...) row, cached per item
-        version: title and content only change with a new version, tags with the row."""
-        cache = self._term_cache
-        missing = [r[0] for r in rows if cache.get(r[0], (None,))[0] != (r[1], r[2])]
+    def _index_rows(self, rows: list[tuple]) -> None:
+        """Bring the term index up to date for (id, version, tags, ...) rows: title and
+        content only change with a new version, tags with the row itself."""
+        index = self._index
+        missing = [r[0] for r in rows if not index.has(r[0], (r[1], r[2]))]
         item = m.KnowledgeItem
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             fetched = item.select(item.id, item.version, item.tags, item.title, item.content)
             for id_, version, tags, title, content in fetched.where(item.id.in_(chunk)).tuples():
-                terms = document_terms(title, content, json.loads(tags))
-                cache[id_] = ((version, tags), terms, sum(terms.values()))
-        if len(cache) > 2 * max(len(rows), 1000):  # forget deleted items now and then
-            keep = {r[0] for r in rows}
-            for stale in [k for k in cache if k not in keep]:
-                del cache[stale]
-        entries = [cache[r[0]] for r in rows]
-        return [e[1] for e in entries], [e[2] for e in entries]
+                index.put(id_, (version, tags), document_terms(title, content, json.loads(tags)))
+        if len(index.docs) > 2 * max(len(rows), 1000):  # forget deleted items now and then
+            living = {doc_id for (doc_id,) in item.select(item.id).tuples()}
+            for stale in [d for d in index.docs if d not in living]:
+                index.remove(stale)
 
     # -- engagement and usage ----------------------------------------------------------
 
