@@ -53,6 +53,7 @@ class HubService:
         self.db = db
         self.clock = clock
         self._index = TermIndex()
+        self._index_limit = 2000
 
     # -- channels and subscriptions ----------------------------------------------------
 
@@ -391,10 +392,11 @@ class HubService:
             fetched = item.select(item.id, item.version, item.tags, item.title, item.content)
             for id_, version, tags, title, content in fetched.where(item.id.in_(chunk)).tuples():
                 index.put(id_, (version, tags), document_terms(title, content, json.loads(tags)))
-        if len(index.docs) > 2 * max(len(rows), 1000):  # forget deleted items now and then
+        if len(index.docs) > self._index_limit:  # forget deleted items once it has doubled
             living = {doc_id for (doc_id,) in item.select(item.id).tuples()}
             for stale in [d for d in index.docs if d not in living]:
                 index.remove(stale)
+            self._index_limit = 2 * max(len(index.docs), 1000)
 
     # -- engagement and usage ----------------------------------------------------------
 
