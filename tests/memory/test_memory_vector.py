@@ -120,7 +120,7 @@ def test_a_write_from_another_process_is_searchable_without_restart(memory, engi
     ]
     text = "bloom filter false positives grow with the fill ratio"
     subprocess.run(
-        [sys.executable, "-c", WRITER, str(engine.db_path), text], check=True, timeout=60
+        [sys.executable, "-c", WRITER, str(engine.store_target), text], check=True, timeout=60
     )
     hits = memory.search("bloom filter false positives", namespace="notes")
     assert hits[0].key == "from-elsewhere" and hits[0].text == text

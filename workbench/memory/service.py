@@ -19,6 +19,7 @@ from workbench.memory.semantic import SemanticTier
 from workbench.memory.vector import Hit, VectorTier, check_entry
 from workbench.memory.working import DEFAULT_MAX_BYTES, WorkingMemory
 from workbench.store import models as m
+from workbench.store.dialect import byte_length
 
 TIERS = ("vector", "episodic", "semantic")
 PROBE_QUERIES = 20
@@ -323,9 +324,9 @@ class MemoryService:
 def data_bytes(model: type[peewee.Model], text_columns: tuple[str, ...], numbers: int) -> int:
     """Bytes of the stored values of a table: UTF-8 text and blobs, 8 per number."""
     fields = [getattr(model, c) for c in text_columns]
-    size = peewee.fn.LENGTH(fields[0].cast("BLOB"))
+    size = byte_length(fields[0])
     for field in fields[1:]:
-        size = size + peewee.fn.LENGTH(field.cast("BLOB"))
+        size = size + byte_length(field)
     total = model.select(peewee.fn.SUM(size), peewee.fn.COUNT(model.id)).tuples().first()
     return int(total[0] or 0) + 8 * numbers * int(total[1] or 0)
 

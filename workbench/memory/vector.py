@@ -22,6 +22,7 @@ import peewee
 from workbench.kernels import Backend, SearchIndex
 from workbench.memory.embedder import Embedder
 from workbench.store import models as m
+from workbench.store.dialect import byte_length
 
 TABLE = "vector_memory"
 RERANK_MIN = 40  # candidates re-scored in f32 per search (at least 4 × k)
@@ -347,14 +348,14 @@ class VectorTier:
         count, i8, f32, text = (
             v.select(
                 peewee.fn.COUNT(v.id),
-                peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_i8)),
-                peewee.fn.SUM(peewee.fn.LENGTH(v.embedding_f32)),
+                peewee.fn.SUM(byte_length(v.embedding_i8)),
+                peewee.fn.SUM(byte_length(v.embedding_f32)),
                 peewee.fn.SUM(
-                    peewee.fn.LENGTH(v.namespace.cast("BLOB"))
-                    + peewee.fn.LENGTH(v.key.cast("BLOB"))
-                    + peewee.fn.LENGTH(v.text.cast("BLOB"))
-                    + peewee.fn.LENGTH(v.metadata.cast("BLOB"))
-                    + peewee.fn.LENGTH(v.embedder.cast("BLOB"))
+                    byte_length(v.namespace)
+                    + byte_length(v.key)
+                    + byte_length(v.text)
+                    + byte_length(v.metadata)
+                    + byte_length(v.embedder)
                     + 8  # dim
                 ),
             )
