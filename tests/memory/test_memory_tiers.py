@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from tests.conftest import _backend_params, store_target
 from workbench.engine import Engine
 from workbench.memory.consolidation import ConsolidationPolicy
 from workbench.memory.service import MemoryService
@@ -28,9 +29,13 @@ def clock():
     return Clock()
 
 
-@pytest.fixture
-def eng(tmp_path, clock):
-    with Engine(tmp_path / "tiers.db", clock=clock) as engine:
+@pytest.fixture(**_backend_params())
+def eng(request, tmp_path, clock):
+    backend = getattr(request, "param", "sqlite")
+    with (
+        store_target(backend, tmp_path, "tiers.db") as target,
+        Engine(target, clock=clock, cwd=tmp_path) as engine,
+    ):
         yield engine
 
 
