@@ -316,11 +316,6 @@ def test_cli_init_and_stats_on_postgres(pg_url, tmp_path):
 
 
 @needs_pg
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Memory pane's footprint query casts to BLOB, SQLite-only "
-    "(workbench/memory/vector.py footprint); reported to the memory owner",
-)
 async def test_ui_header_names_the_server_without_the_password(pg_url, tmp_path):
     from workbench.ui.app import WorkbenchApp
 

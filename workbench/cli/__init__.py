@@ -66,7 +66,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         added = engine.seed()
         result = {
-            "db": str(engine.db_path),
+            "db": engine.store_label,
             "schema_version": engine.schema_version,
             "created": engine.created,
             "added": added,
@@ -88,7 +88,7 @@ def cmd_store_stats(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         counts = engine.stats()
         result = {
-            "db": str(engine.db_path),
+            "db": engine.store_label,
             "schema_version": engine.schema_version,
             "tables": counts,
         }

@@ -16,9 +16,10 @@ class CliError(Exception):
 def add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
     parser.add_argument(
         "--db",
-        metavar="PATH",
+        metavar="PATH|URL",
         default=None if top else argparse.SUPPRESS,
-        help="store location (default: $WORKBENCH_DB, else .workbench/workbench.db)",
+        help="store: a SQLite file or postgresql://USER@HOST:PORT/DB "
+        "(default: $WORKBENCH_DB, else .workbench/workbench.db)",
     )
 
 
