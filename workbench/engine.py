@@ -16,6 +16,7 @@ import peewee
 
 from workbench import config
 from workbench.seed import seed_store
+from workbench.store import leases
 from workbench.store import models as m
 from workbench.store.db import LATEST_VERSION, open_database, translate_errors
 from workbench.store.errors import StoreError
@@ -54,6 +55,11 @@ class Engine:
             # A directory, so that anything opening it as a SQLite file fails loudly.
             self._make_dir(self.db_path)
         self.created = 1 in applied
+        # Work a killed process left `running` is marked interrupted (see store/leases.py).
+        self.interrupted: dict[str, list[int]] = {}
+        if migrate_to is None or migrate_to >= leases.SCHEMA_VERSION:
+            with self.guard():
+                self.interrupted = leases.reap(clock)
         self._neural = None
         self._pipeline = None
         self._patterns = None
@@ -148,6 +154,7 @@ class Engine:
                 clock=self.clock,
                 busy_timeout_ms=self.busy_timeout_ms,
                 store_target=self.store_target,
+                memory=self.memory,
             )
         return self._patterns
 

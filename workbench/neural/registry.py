@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from workbench.store import leases
 from workbench.store import models as m
 from workbench.store.errors import StoreError
 
@@ -83,6 +84,7 @@ def start_version(
             config=json.dumps(run_config or {}, sort_keys=True, default=str),
             data_hash=data_hash,
         )
+        leases.claim("training_runs", run.id)
         model = m.NeuralModel.create(
             name=name,
             category=category,

@@ -23,6 +23,7 @@ from workbench.neural.predict import ModelCache, ensemble, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec
 from workbench.neural.train import EpochRecord, train
+from workbench.store import leases
 from workbench.store import models as m
 
 RESUMABLE = ("training", "interrupted", "cancelled")
@@ -142,6 +143,7 @@ class NeuralService:
             m.TrainingRun.update(status="running").where(
                 m.TrainingRun.id == row.training_run_id
             ).execute()
+            leases.claim("training_runs", row.training_run_id)
         return row
 
     def checkpoint_dir(self, name: str, version: int) -> Path:

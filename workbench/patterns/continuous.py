@@ -42,6 +42,7 @@ from workbench.neural import registry
 from workbench.neural.catalog import exec_leader
 from workbench.neural.catalog import get as catalog_entry
 from workbench.patterns import classifier
+from workbench.store import leases
 from workbench.store import models as m
 
 QUALITIES = ("gold", "needs_improvement", "neutral")
@@ -426,9 +427,11 @@ class ContinuousLearning:
             return {"model": model, "status": "skipped", "reasons": [
                 f"teacher {teacher.name} ({teacher_acc:.3f} held-out) is not stronger than "
                 f"the champion ({student_acc:.3f})"]}  # fmt: skip
-        run = m.CurriculumRun.create(
-            teacher=teacher.name, target_model=model, status="running", started=now
-        )
+        with m.database_proxy.atomic():
+            run = m.CurriculumRun.create(
+                teacher=teacher.name, target_model=model, status="running", started=now
+            )
+            leases.claim("curriculum_runs", run.id)
         results = []
         corrected = 0
         entries = list(pending.limit(limit or cfg.curriculum_batch))

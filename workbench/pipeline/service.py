@@ -22,6 +22,7 @@ from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
 from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
 from workbench.pipeline.tasks import TaskSpec, load_tasks
+from workbench.store import leases
 from workbench.store import models as m
 
 CURRICULUM_UP = 0.8
@@ -124,6 +125,7 @@ class PipelineService:
                 config=json.dumps(config),
                 started=self.clock(),
             )
+            leases.claim("pipeline_runs", run.id)
         emit({"type": "run_started", "run_id": run.id, "iterations": iterations,
               "strategies": strategies})  # fmt: skip
         own_executor = executor is None

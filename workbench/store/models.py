@@ -519,7 +519,25 @@ class AgentExecution(BaseModel):
         indexes = ((("agent", "category"), False),)
 
 
-BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog]
+# --- leases (owners of running work) ----------------------------------------------------
+
+
+class WorkLease(BaseModel):
+    """The process that owns a running row; see `store/leases.py`."""
+
+    table_name = TextField()
+    row_id = IntegerField()
+    host = TextField()
+    pid = IntegerField()
+    proc_start = TextField()
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "work_leases"
+        indexes = ((("table_name", "row_id"), True),)
+
+
+BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog, WorkLease]
 DOMAIN_MODELS = [
     NeuralModel,
     ModelAlias,

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
 
-STATUS_STYLE = {"running": "bold", "failed": "red", "cancelled": "yellow"}
+STATUS_STYLE = {"running": "bold", "failed": "red", "cancelled": "yellow", "interrupted": "magenta"}
 COLUMNS = {
     "full": (("mark", "✓", 1), ("id", "run", 3), ("status", "status", 9), ("mode", "mode", 10),
              ("iters", "iters", 5), ("passed", "passed", 6), ("started", "started", 11)),
