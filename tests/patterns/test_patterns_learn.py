@@ -40,12 +40,38 @@ def test_similar_patterns_come_from_stored_operations(seeded):
     p.learn({"text": "Review the database migration for locking risks"}, {"success": True})
     p.learn({"text": "Brainstorm names for the new theme"}, {"success": True})
     result = p.analyze({"text": "Review the schema migration for risks"})
-    assert result["similar_backend"] == "hashing-cosine"
+    assert result["similar_backend"] == "vector-memory"
     top = result["similar"][0]
     assert top["operation"] == "Review the database migration for locking risks"
     assert top["similarity"] > 0.3
     scores = [s["similarity"] for s in result["similar"]]
     assert scores == sorted(scores, reverse=True)
+    # the learned operations live in the vector tier, searchable like any memory
+    hits = seeded.memory.search("database migration locking", namespace="patterns", k=1)
+    assert hits[0].text == "Review the database migration for locking risks"
+    assert hits[0].key == f"pattern_memory:{top['id']}"
+
+
+def test_the_fallback_ranks_like_the_vector_tier(seeded):
+    """Without a memory tier the documented fallback answers, with the same ranking."""
+    p = seeded.patterns
+    for text in (
+        "Review the database migration for locking risks",
+        "Brainstorm names for the new theme",
+        "Profile the slow review query",
+    ):
+        p.learn({"text": text}, {"success": True})  # fmt: skip
+    query = "Review the schema migration for risks"
+    via_memory = p.similar(query)
+    memory, p.memory = p.memory, None
+    try:
+        assert p.similar_backend == "hashing-cosine"
+        fallback = p.similar(query)
+    finally:
+        p.memory = memory
+    assert [s["id"] for s in fallback] == [s["id"] for s in via_memory]
+    for a, b in zip(fallback, via_memory, strict=True):
+        assert abs(a["similarity"] - b["similarity"]) < 1e-3
 
 
 def test_recommendations_are_derived_from_stored_outcomes(seeded):

@@ -63,8 +63,11 @@ class PatternsService:
         clock: Callable[[], dt.datetime] = m.utcnow,
         busy_timeout_ms: int = 5000,
         store_target: str | Path | None = None,
+        memory: Any = None,
     ) -> None:
         self.neural = neural
+        # the vector memory tier (workbench.memory.MemoryService) answers `similar` when given
+        self.memory = memory
         self.clock = clock
         self.engine = LearningEngine(clock)
         self.loop = continuous.ContinuousLearning(
@@ -179,7 +182,7 @@ class PatternsService:
         return {
             **result,
             "similar": similar,
-            "similar_backend": similarity.BACKEND,
+            "similar_backend": self.similar_backend,
             "recommendations": self.recommendations(result, similar),
         }
 
@@ -263,14 +266,17 @@ class PatternsService:
             "memory": pattern_dict(row),
             "learnings": learned,
             "similar": similar,
-            "similar_backend": similarity.BACKEND,
+            "similar_backend": self.similar_backend,
             "recommendations": self.recommendations({**result, "pattern": pattern}, similar),
         }
 
     def similar(
         self, text: str, limit: int = SIMILAR_LIMIT, exclude: int | None = None
     ) -> list[dict[str, Any]]:
-        """Learned operations most like `text` (see similarity.py for the backend)."""
+        """Learned operations most like `text`: a vector-memory search in the `patterns`
+        namespace, or the documented fallback (similarity.py) without a memory tier."""
+        if self.memory is not None:
+            return self._similar_in_memory(text, limit, exclude)
         rows = [r for r in m.PatternMemory.select().order_by(m.PatternMemory.id) if r.id != exclude]
         texts = [json.loads(r.data or "{}").get("operation", "") for r in rows]
         out = []
@@ -279,6 +285,41 @@ class PatternsService:
                 break
             out.append({**pattern_dict(rows[index]), "similarity": round(score, 4)})
         return out
+
+    @property
+    def similar_backend(self) -> str:
+        return similarity.MEMORY_BACKEND if self.memory is not None else similarity.BACKEND
+
+    def _similar_in_memory(self, text: str, limit: int, exclude: int | None) -> list[dict]:
+        self._index_operations()
+        hits = self.memory.search(text, namespace=similarity.NAMESPACE, k=limit + 1)
+        ids = [similarity.row_id(h.key) for h in hits]
+        rows = {r.id: r for r in m.PatternMemory.select().where(m.PatternMemory.id.in_(ids))}
+        out = []
+        for hit, row_id in zip(hits, ids, strict=True):
+            if row_id == exclude or row_id not in rows:
+                continue
+            if hit.score < SIMILAR_MIN or len(out) == limit:
+                break
+            out.append({**pattern_dict(rows[row_id]), "similarity": round(hit.score, 4)})
+        return out
+
+    def _index_operations(self) -> None:
+        """Put every learned operation the vector tier lacks into it (one transaction)."""
+        known = {
+            k
+            for (k,) in m.VectorMemory.select(m.VectorMemory.key)
+            .where(m.VectorMemory.namespace == similarity.NAMESPACE)
+            .tuples()
+        }
+        missing = []
+        for row in m.PatternMemory.select().order_by(m.PatternMemory.id):
+            key = similarity.key_of(row.id)
+            operation = json.loads(row.data or "{}").get("operation", "")
+            if key not in known and operation:
+                missing.append((similarity.NAMESPACE, key, operation, {"pattern": row.type}))
+        if missing:
+            self.memory.vector.put_many(missing)
 
     def recommendations(self, result: Mapping[str, Any], similar: list[dict]) -> list[str]:
         """Advice derived from stored outcomes (and from where the answer came from)."""

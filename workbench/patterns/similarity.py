@@ -1,4 +1,6 @@
-"""Similar operations: the documented fallback until the vector memory tier is wired in.
+"""Similar operations. With a memory tier (the engine gives one), learned operations live
+in the vector tier's `patterns` namespace, keyed `pattern_memory:<id>`, and a search there
+answers (int8 scan, f32 re-rank). Without one, the documented fallback:
 
 `rank` embeds the query and the candidates with the memory package's deterministic
 HashingEmbedder (word and character n-gram feature hashing, L2-normalized) and orders the
@@ -17,6 +19,17 @@ import numpy as np
 from workbench.memory.embedder import HashingEmbedder
 
 BACKEND = "hashing-cosine"
+MEMORY_BACKEND = "vector-memory"
+NAMESPACE = "patterns"
+
+
+def key_of(row_id: int) -> str:
+    return f"pattern_memory:{row_id}"
+
+
+def row_id(key: str) -> int | None:
+    prefix, _, number = key.partition(":")
+    return int(number) if prefix == "pattern_memory" and number.isdigit() else None
 
 
 @lru_cache(maxsize=1)
