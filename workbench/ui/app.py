@@ -54,7 +54,8 @@ class WorkbenchApp(App[None]):
     PANES_TITLES = {pane_id: cls.TITLE for pane_id, cls in PANES.items()}
     BINDINGS = [
         *(
-            Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}")
+            # the tab labels carry the keys, so the footer keeps room for the pane's own
+            Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}", show=False)
             for i, (pane_id, cls) in enumerate(PANES.items(), start=1)
         ),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
@@ -96,8 +97,8 @@ class WorkbenchApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with TabbedContent(initial="runs"):
-            for pane_id, cls in PANES.items():
-                with TabPane(cls.TITLE, id=pane_id):
+            for i, (pane_id, cls) in enumerate(PANES.items(), start=1):
+                with TabPane(f"{i} {cls.TITLE}", id=pane_id):
                     yield cls(id=f"{pane_id}-pane")
         yield Footer()
 
