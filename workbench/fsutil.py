@@ -21,6 +21,10 @@ def atomic_write(dest: Path, mode: str = "wb", **open_kwargs: Any) -> Iterator[I
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        # Name the file the user asked for, not the temp file (errno kept: ENOSPC stays one).
+        raise OSError(exc.errno, f"{exc.strerror or exc}: cannot write {dest}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -106,6 +106,10 @@ def connect_sqlite(path: Path, busy_timeout_ms: int) -> peewee.SqliteDatabase:
     return peewee.SqliteDatabase(
         str(path),
         timeout=busy_timeout_ms / 1000,
+        # BEGIN IMMEDIATE: a transaction takes the write lock up front, waiting out the busy
+        # timeout. A deferred one that reads and then writes fails at once when another
+        # process committed in between (SQLITE_BUSY, no wait), losing that write.
+        lock_type="IMMEDIATE",
         pragmas={
             "busy_timeout": busy_timeout_ms,
             "journal_mode": "wal",
