@@ -165,3 +165,18 @@ async def test_share_through_the_dialog(make_app):
         assert pane.selected == item.uid
         delivered = {d.agent for d in item.deliveries}
         assert delivered == {s.agent for s in m.Subscription.select()} - {pane.agent}
+
+
+async def test_item_titles_take_the_width_the_other_columns_leave(make_app):
+    widths = {}
+    for size in ((120, 40), (160, 45)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await open_hub(pilot)
+            await pilot.pause()
+            table = app.query_one("#hub-items", DataTable)
+            used = sum(c.get_render_width(table) for c in table.columns.values())
+            scrollbar = table.styles.scrollbar_size_vertical if table.show_vertical_scrollbar else 0
+            assert used + scrollbar == table.size.width
+            widths[size[0]] = table.columns["title"].width
+    assert widths[160] - widths[120] == 40  # every extra column goes to the titles

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static, TabbedContent, Tabs
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.screens.hub_share import HubShareDialog
+from workbench.ui.widgets.fill_column import fill_column
 from workbench.ui.widgets.hub_advice import HubAdvice
 
 HUB_TABLES = frozenset(
@@ -161,6 +162,9 @@ class HubPane(Pane):
         if tabs is not None:
             self.watch(tabs, "active", self._tab_changed, init=False)
         super().on_mount()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(fill_column, self.query_one("#hub-items", DataTable), "title")
 
     def _tabs(self) -> TabbedContent | None:
         return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
