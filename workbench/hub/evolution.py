@@ -62,7 +62,8 @@ def state_note(state: str, successes: int, failures: int) -> str:
 
 
 def _fail(where: str, text: str) -> None:
-    raise ValueError(f"{where}: {text}")
+    # One line even when an id or key from the file holds a line break.
+    raise ValueError(f"{where}: {text}".replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def _text(obj: dict, key: str, where: str, *, empty: bool = False) -> str:
@@ -155,7 +156,7 @@ def _validate_item(raw: Any, where: str, channels: set[str]) -> dict:
     if not isinstance(context, dict):
         _fail(where, "'context' must be an object")
     item["context"] = context
-    if raw.get("priority") not in PRIORITIES:
+    if not isinstance(raw.get("priority"), str) or raw["priority"] not in PRIORITIES:
         _fail(where, f"'priority' must be one of {', '.join(PRIORITIES)}")
     item["priority"] = raw["priority"]
     tags = raw.get("tags", [])

@@ -290,8 +290,9 @@ def _standardize(X: np.ndarray, fs: FeatureSpec) -> np.ndarray:
 def _check_values(rec: dict[str, Any], where: str) -> None:
     for k, v in rec.items():
         if _kind_of(v) == "other":
+            name = k if str(k).isprintable() else repr(k)  # one line, whatever the key
             raise ValueError(
-                f"{where}.{k}: nested value ({type(v).__name__}) is not supported; "
+                f"{where}.{name}: nested value ({type(v).__name__}) is not supported; "
                 "use numbers or strings"
             )
 
