@@ -48,37 +48,36 @@ def run_hypothesis(fz: targets.Fuzzing, name: str, examples: int) -> dict:
             "failure": failure, "seconds": time.perf_counter() - began}  # fmt: skip
 
 
-def atheris_worker(name: str, runs: int, queue) -> None:
-    """One target under atheris in a child process (atheris.Fuzz never returns)."""
+def atheris_worker(name: str, runs: int, seen) -> None:
+    """One target under atheris in a child process: libFuzzer exits the process when its
+    -runs are done, or on the first uncaught exception (a crash: printed, exit non-zero)."""
     import atheris
 
-    with tempfile.TemporaryDirectory() as tmp:
-        fz = targets.Fuzzing(Path(tmp))
-        target = targets.TARGETS[name]
-        seen = {"ok": 0, "error": 0}
-        clean = [0]
+    tmp = Path(tempfile.mkdtemp(prefix="wb-atheris-"))
+    fz = targets.Fuzzing(tmp)
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for index, sample in enumerate(targets.seeds(fz)[name]):
+        (corpus / f"seed-{index}").write_bytes(sample)
+    target = targets.TARGETS[name]
+    atheris.instrument_all()  # coverage feedback from every loaded module (workbench too)
 
-        def one(data: bytes) -> None:
-            seen[target(fz, data)] += 1
-            clean[0] += 1
-            if clean[0] >= runs:
-                queue.put(seen)
-                raise SystemExit(0)
+    def one(data: bytes) -> None:
+        seen[0 if target(fz, data) == "ok" else 1] += 1
 
-        atheris.Setup([sys.argv[0], f"-runs={runs + 10}", "-max_len=4096"], one)
-        atheris.Fuzz()
+    atheris.Setup([sys.argv[0], f"-runs={runs}", "-max_len=16384", str(corpus)], one)
+    atheris.Fuzz()
 
 
 def run_atheris(name: str, runs: int) -> dict:
     ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
+    seen = ctx.Array("q", 2)
     began = time.perf_counter()
-    proc = ctx.Process(target=atheris_worker, args=(name, runs, queue))
+    proc = ctx.Process(target=atheris_worker, args=(name, runs, seen))
     proc.start()
     proc.join()
-    seen = queue.get() if not queue.empty() else {"ok": 0, "error": 0}
     failure = "" if proc.exitcode == 0 else f"exit {proc.exitcode} (see the crash above)"
-    return {"engine": "atheris", "target": name, "ok": seen["ok"], "error": seen["error"],
+    return {"engine": "atheris", "target": name, "ok": seen[0], "error": seen[1],
             "failure": failure, "seconds": time.perf_counter() - began}  # fmt: skip
 
 

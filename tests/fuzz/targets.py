@@ -326,6 +326,25 @@ def strategies(fz: Fuzzing) -> dict[str, tuple[Callable[[Fuzzing, bytes], str], 
     }  # fmt: skip
 
 
+def seeds(fz: Fuzzing) -> dict[str, list[bytes]]:
+    """Valid inputs per target: the starting corpus for atheris."""
+    data = SAMPLES / "neural"
+    csv_rows = ["text,n,label"] + [f"row {i},{i},{'abc'[i % 3]}" for i in range(9)]
+    npz = io.BytesIO()
+    np.savez(npz, X=np.zeros((6, 8), np.float32), y=np.array([0, 1, 2, 0, 1, 2]))
+    return {
+        "clf": [fz.clf_sample],
+        "model-json": [(data / "code-review.model.json").read_bytes(),
+                       json.dumps(DATA_SPEC).encode()],
+        "data-json": [(data / "code_review.json").read_bytes()],
+        "data-csv": ["\n".join(csv_rows).encode()],
+        "data-npz": [npz.getvalue()],
+        "task-json": [(SAMPLES / "tasks" / "fizzbuzz_variant" / "task.json").read_bytes()],
+        "memory-jsonl": [(SAMPLES / "memory" / "vector.jsonl").read_bytes()],
+        "hub-json": [(fz.root / "seed-knowledge.json").read_bytes()],
+    }  # fmt: skip
+
+
 TARGETS: dict[str, Callable[[Fuzzing, bytes], str]] = {
     "clf": clf_import,
     "model-json": model_spec,

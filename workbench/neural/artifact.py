@@ -194,6 +194,12 @@ class ModelArtifact:
         for key in ("metrics", "train_info"):
             if not isinstance(meta.get(key, {}), dict):
                 raise ValueError(f"{where}: {key} must be an object")
+        for key in ("accuracy", "val_accuracy"):  # stored as numbers by the registry
+            value = meta.get("metrics", {}).get(key)
+            if value is not None and not (
+                isinstance(value, float) or (isinstance(value, int) and abs(value) <= 1)
+            ):
+                raise ValueError(f"{where}: metrics.{key} must be a number or null")
         quant = meta.get("quantized", False)
         if not isinstance(quant, bool):
             raise ValueError(f"{where}: quantized must be true or false")
@@ -331,7 +337,8 @@ def load_npz_bytes(
             return out
     except zipfile.BadZipFile as e:
         raise ValueError(f"{where}: not a valid npz archive ({e})") from None
-    except (EOFError, OSError, zlib.error) as e:
+    except (EOFError, OSError, zlib.error, NotImplementedError, RuntimeError) as e:
+        # NotImplementedError: unknown compression; RuntimeError: a member flagged encrypted.
         raise ValueError(f"{where}: truncated or corrupt ({e})") from None
 
 

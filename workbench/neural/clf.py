@@ -86,7 +86,8 @@ def import_clf(path: str | Path, *, max_bytes: int = MAX_ARRAY_BYTES) -> ModelAr
                 data[info.filename] = blob
     except zipfile.BadZipFile as e:
         raise ValueError(f"{where}: not a .clf file (bad zip: {e})") from None
-    except (EOFError, OSError, zlib.error, NotImplementedError) as e:
+    except (EOFError, OSError, zlib.error, NotImplementedError, RuntimeError) as e:
+        # RuntimeError: zipfile's answer to a member flagged as encrypted.
         raise ValueError(f"{where}: truncated or corrupt ({type(e).__name__}: {e})") from None
     try:
         meta = json.loads(data["manifest.json"].decode("utf-8"))

@@ -15,6 +15,7 @@ import math
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ class FeatureSpec:
         allowed = set(cls.__dataclass_fields__)
         for k in d:
             if k not in allowed:
-                raise ValueError(f"{where}.{k}: unknown key")
+                raise ValueError(f"{where}.{k if k.isprintable() else repr(k)}: unknown key")
         size = d.get("input_size")
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 65536:
             raise ValueError(f"{where}.input_size: must be an integer in [1, 65536]")
@@ -547,7 +548,7 @@ def _npz_arrays(path: Path, max_bytes: int = 1 << 31) -> dict[str, np.ndarray]:
             for info in zf.infolist():
                 if info.file_size > max_bytes:
                     raise ValueError(f"{path.name}: member {info.filename} is too large")
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):  # NotImplementedError: zip version
         raise ValueError(f"{path.name}: not an NPZ archive") from None
     out = {}
     try:
@@ -560,7 +561,15 @@ def _npz_arrays(path: Path, max_bytes: int = 1 << 31) -> dict[str, np.ndarray]:
                 f"{path.name}: holds pickled Python objects; refused (arrays must be numeric)"
             ) from None
         raise ValueError(f"{path.name}: unreadable NPZ ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
+    # NotImplementedError: an unknown compression; RuntimeError: a member flagged encrypted.
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as e:
         raise ValueError(f"{path.name}: unreadable NPZ ({e})") from None
     return out
 

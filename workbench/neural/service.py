@@ -218,18 +218,19 @@ class NeuralService:
         artifact = import_clf(Path(path))
         name = registry.check_name(name or artifact.name)
         artifact.spec["name"] = name
-        row, _run = registry.start_version(
-            name,
-            architecture=artifact.spec,
-            category=str(artifact.spec.get("category") or "custom"),
-            description=f"imported from {Path(path).name}",
-            run_kind="import",
-            run_config={"file": str(path)},
-            data_hash=data_hash(path),
-        )
-        registry.finish_version(
-            row, weights=artifact.to_bytes(), metrics=artifact.metrics, status="imported"
-        )
+        with m.database_proxy.atomic():  # a failure here leaves no half-made version
+            row, _run = registry.start_version(
+                name,
+                architecture=artifact.spec,
+                category=str(artifact.spec.get("category") or "custom"),
+                description=f"imported from {Path(path).name}",
+                run_kind="import",
+                run_config={"file": str(path)},
+                data_hash=data_hash(path),
+            )
+            registry.finish_version(
+                row, weights=artifact.to_bytes(), metrics=artifact.metrics, status="imported"
+            )
         return {"name": name, "version": row.version, "status": "imported"}
 
     def quantize(

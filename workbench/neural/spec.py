@@ -64,6 +64,7 @@ def _check_keys(obj: Any, allowed: set[str], path: str) -> dict[str, Any]:
         raise _fail(path, f"must be an object, got {type(obj).__name__}")
     for k in obj:
         if k not in allowed:
+            k = k if k.isprintable() else repr(k)  # one line, whatever the key holds
             where = f"{path}.{k}" if path != "spec" else k
             raise ValueError(f"{where}: unknown key (allowed: {', '.join(sorted(allowed))})")
     return obj
