@@ -55,7 +55,7 @@ def test_training_data_key_with_a_line_break(tmp_path):
     data["trainingData"][0]["\n"] = []
     path = tmp_path / "d.json"
     path.write_text(json.dumps(data))
-    one_line_error(lambda: load_dataset(path, spec), "nested value")
+    one_line_error(lambda: load_dataset(path, spec), "control character")
 
 
 def test_model_spec_unknown_key_with_a_line_break():
@@ -133,3 +133,15 @@ def test_npz_from_a_newer_zip_version_or_encrypted(tmp_path, offset, value, frag
     path = tmp_path / "d.npz"
     path.write_bytes(set_central_directory_byte(npz_bytes(), offset, value))
     one_line_error(lambda: load_dataset(path, spec), fragment)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("d.json", b'[{"\\n":null}]'), ("d.csv", b'text,"n\nrb",label\nrow,2,c\n')],
+)
+def test_training_data_column_named_with_a_line_break(tmp_path, name, content):
+    """Was a multi-line error (the name went into 'no label column'/'numeric features')."""
+    spec = parse_spec(SAMPLES / "code-review.model.json")
+    path = tmp_path / name
+    path.write_bytes(content)
+    one_line_error(lambda: load_dataset(path, spec), "holds a control character")

@@ -288,12 +288,18 @@ def _standardize(X: np.ndarray, fs: FeatureSpec) -> np.ndarray:
     return np.nan_to_num(X, nan=0.0)
 
 
+def _check_column_name(name: str, where: str) -> None:
+    """Column names end up in messages and recipes: no line breaks or control characters."""
+    if not name.isprintable():
+        raise ValueError(f"{where}: column name {name!r} holds a control character")
+
+
 def _check_values(rec: dict[str, Any], where: str) -> None:
     for k, v in rec.items():
+        _check_column_name(k, where)
         if _kind_of(v) == "other":
-            name = k if str(k).isprintable() else repr(k)  # one line, whatever the key
             raise ValueError(
-                f"{where}.{name}: nested value ({type(v).__name__}) is not supported; "
+                f"{where}.{k}: nested value ({type(v).__name__}) is not supported; "
                 "use numbers or strings"
             )
 
@@ -468,6 +474,8 @@ def _load_csv(path: Path, spec: ModelSpec, label_column: str) -> Dataset:
     header = [h.strip() for h in header]
     if any(not h for h in header):
         raise ValueError(f"{path.name} line 1: empty column name")
+    for name in header:
+        _check_column_name(name, f"{path.name} line 1")
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise ValueError(f"{path.name} line 1: duplicate column {dup!r}")
