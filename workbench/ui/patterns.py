@@ -33,7 +33,7 @@ PATTERN_TABLES = frozenset(
 PATTERN_COLOURS = {"convergent": "blue", "divergent": "magenta", "lateral": "cyan",
                    "systems": "green", "critical": "red", "adaptive": "yellow"}  # fmt: skip
 STATUS_STYLE = {"deployed": "green", "rejected": "yellow", "failed": "red",
-                "running": "cyan", "rolled_back": "magenta"}  # fmt: skip
+                "running": "cyan", "rolled_back": "magenta", "interrupted": "yellow"}  # fmt: skip
 LEVELS = ("low", "medium", "high", "very_high")
 LEVEL_HEADERS = ("low", "med", "high", "v.high")
 MODEL = "adaptive-coordinator"
