@@ -65,7 +65,7 @@ def atheris_worker(name: str, runs: int, seen) -> None:
     def one(data: bytes) -> None:
         seen[0 if target(fz, data) == "ok" else 1] += 1
 
-    atheris.Setup([sys.argv[0], f"-runs={runs}", "-max_len=16384", str(corpus)], one)
+    atheris.Setup([sys.argv[0], f"-runs={runs}", "-max_len=262144", str(corpus)], one)
     atheris.Fuzz()
 
 
