@@ -108,6 +108,10 @@ async def fill(pilot, **values: str) -> None:
     await pilot.pause()
 
 
+def status_of(pane) -> str:
+    return str(pane.query_one("#run-status", Label).render())
+
+
 async def wait_until(pilot, check, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -138,8 +142,8 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
         assert not isinstance(app.screen, LaunchRunDialog)
         assert pane.running
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert not pane.running
+        # the worker's last messages are handled after it completes: wait for them
+        await wait_until(pilot, lambda: not pane.running and "completed" in status_of(pane))
         listed = run_rows(pane)
         assert [r[:5] for r in listed] == [["1", "completed", "all", "1", "1/2"]]
         executions = rows(pane, "#executions")
@@ -178,7 +182,7 @@ async def test_cancel_marks_the_run_cancelled(make_app, tmp_path):
         started = time.monotonic()
         await pilot.press("x")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_until(pilot, lambda: not pane.running and "cancelled" in status_of(pane))
         assert time.monotonic() - started < 10
         assert app.engine.pipeline.runs()[0]["status"] == "cancelled"
         assert run_rows(pane)[0][1] == "cancelled"
