@@ -138,9 +138,9 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
         )
         await fill(pilot, iterations="1", strategies="balanced,aggressive", tasks=str(tasks))
         await pilot.press("enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, LaunchRunDialog)
-        assert pane.running
+        await wait_until(pilot, lambda: not isinstance(app.screen, LaunchRunDialog))
+        # the dialog's callback starts the run in a worker: its row appears in the store
+        await wait_until(pilot, lambda: bool(app.engine.pipeline.runs()))
         await app.workers.wait_for_complete()
         # the worker's last messages are handled after it completes: wait for them
         await wait_until(pilot, lambda: not pane.running and "completed" in status_of(pane))
