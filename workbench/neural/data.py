@@ -338,6 +338,34 @@ def _labels(
     return y, names
 
 
+def merge_kind(previous: str, kind: str) -> str:
+    """A column's kind over all its values: any text makes it text, else any number."""
+    if "text" in (kind, previous):
+        return "text"
+    if "number" in (kind, previous):
+        return "number"
+    return previous
+
+
+def split_columns(
+    kinds: dict[str, str], size: int, whose: str = "the data"
+) -> tuple[list[str], list[str]]:
+    """(numeric, hashed text) columns, checked against the input layer's size."""
+    numeric = [k for k, kd in kinds.items() if kd in ("number", "none")]
+    hashed = [k for k, kd in kinds.items() if kd == "text"]
+    if hashed and len(numeric) >= size:
+        raise ValueError(
+            f"{whose} has {len(numeric)} numeric and {len(hashed)} text fields; the input "
+            f"layer ({size}) needs room beyond the numeric ones to hash text into"
+        )
+    if not hashed and len(numeric) != size:
+        raise ValueError(
+            f"{whose} has {len(numeric)} numeric features ({', '.join(numeric[:8])}) but "
+            f"architecture.layers[0].size is {size}"
+        )
+    return numeric, hashed
+
+
 def _records_dataset(
     train: list[dict[str, Any]],
     val: list[dict[str, Any]] | None,
@@ -356,27 +384,9 @@ def _records_dataset(
             for k, v in rec.items():
                 if k == label_column:
                     continue
-                kd = _kind_of(v)
-                prev = kinds.get(k, "none")
-                if kd == "text" or prev == "text":
-                    kinds[k] = "text"
-                elif kd == "number" or prev == "number":
-                    kinds[k] = "number"
-                else:
-                    kinds[k] = prev
-    numeric = [k for k, kd in kinds.items() if kd in ("number", "none")]
-    hashed = [k for k, kd in kinds.items() if kd == "text"]
+                kinds[k] = merge_kind(kinds.get(k, "none"), _kind_of(v))
+    numeric, hashed = split_columns(kinds, spec.input_size)
     size = spec.input_size
-    if hashed and len(numeric) >= size:
-        raise ValueError(
-            f"the data has {len(numeric)} numeric and {len(hashed)} text fields; the input "
-            f"layer ({size}) needs room beyond the numeric ones to hash text into"
-        )
-    if not hashed and len(numeric) != size:
-        raise ValueError(
-            f"the data has {len(numeric)} numeric features ({', '.join(numeric[:8])}) but "
-            f"architecture.layers[0].size is {size}"
-        )
     fs = FeatureSpec(size, spec.objective, "records", numeric, hashed, label_column=label_column)
     for w, rec in zip(where_train, train, strict=True):
         if need_label and label_column not in rec:

@@ -45,7 +45,9 @@ from workbench.neural.data import (
     featurize,
     input_texts,
     load_dataset,
+    merge_kind,
     read_inputs,
+    split_columns,
 )
 from workbench.neural.spec import ModelSpec, parse_spec
 from workbench.neural.train import EpochRecord, evaluate, split_validation, train
@@ -113,26 +115,9 @@ def merge_feature_spec(
     kinds: dict[str, str] = {}
     for summary in summaries:
         for column, kind in summary.kinds.items():
-            previous = kinds.get(column, "none")
-            if "text" in (kind, previous):
-                kinds[column] = "text"
-            elif "number" in (kind, previous):
-                kinds[column] = "number"
-            else:
-                kinds[column] = previous
-    numeric = [c for c, k in kinds.items() if k in ("number", "none")]
-    hashed = [c for c, k in kinds.items() if k == "text"]
+            kinds[column] = merge_kind(kinds.get(column, "none"), kind)
+    numeric, hashed = split_columns(kinds, spec.input_size, "the stores' data")
     size = spec.input_size
-    if hashed and len(numeric) >= size:
-        raise ValueError(
-            f"the stores' data has {len(numeric)} numeric and {len(hashed)} text fields; the "
-            f"input layer ({size}) needs room beyond the numeric ones to hash text into"
-        )
-    if not hashed and len(numeric) != size:
-        raise ValueError(
-            f"the stores' data has {len(numeric)} numeric features "
-            f"({', '.join(numeric[:8])}) but architecture.layers[0].size is {size}"
-        )
     mean, std = [], []
     for column in numeric:
         n = sum(s.count.get(column, 0) for s in summaries)
