@@ -90,6 +90,42 @@ def summarize(name: str, seen: Seen, commits: dict[int, float]) -> dict:
     }
 
 
+def run_consumers(
+    consumers: dict, target: str, writes: int, gap_ms: float, cwd: str | None = None
+) -> list[dict]:
+    """Start each consumer thread, let the writer process commit `writes` rows into
+    `target`, and summarize what each consumer saw against the commit times."""
+    stop = threading.Event()
+    seen = {name: Seen() for name in consumers}
+    threads = [
+        threading.Thread(target=fn, args=(*fargs, seen[name], stop), daemon=True)
+        for name, (fn, fargs) in consumers.items()
+    ]
+    for t in threads:
+        t.start()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, target, str(writes), str(gap_ms / 1000)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    assert writer.stdout.readline().strip() == "ready"
+    time.sleep(0.5)  # watchers registered
+    writer.stdin.write("go\n")
+    writer.stdin.flush()
+    commits = {}
+    for line in writer.stdout:
+        row_id, at = line.split()
+        commits[int(row_id)] = float(at)
+    writer.wait()
+    time.sleep(0.3)
+    stop.set()
+    for t in threads:
+        t.join(timeout=5)
+    return [summarize(name, seen[name], commits) for name in consumers]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=200)
@@ -106,34 +142,7 @@ def main() -> None:
             "poll every 50 ms": (run_poller, (0.05,)),
             "poll every 10 ms": (run_poller, (0.01,)),
         }
-        stop = threading.Event()
-        seen = {name: Seen() for name in consumers}
-        threads = [
-            threading.Thread(target=fn, args=(*fargs, seen[name], stop), daemon=True)
-            for name, (fn, fargs) in consumers.items()
-        ]
-        for t in threads:
-            t.start()
-        writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), str(args.writes), str(args.gap_ms / 1000)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert writer.stdout.readline().strip() == "ready"
-        time.sleep(0.5)  # watchers registered
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
-        commits = {}
-        for line in writer.stdout:
-            row_id, at = line.split()
-            commits[int(row_id)] = float(at)
-        writer.wait()
-        time.sleep(0.3)
-        stop.set()
-        for t in threads:
-            t.join(timeout=5)
-        results = [summarize(name, seen[name], commits) for name in consumers]
+        results = run_consumers(consumers, str(db), args.writes, args.gap_ms)
 
     watcher = results[0]
     for r in results:

@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -53,36 +50,9 @@ def measure(target: str, watcher: tuple, writes: int, gap_ms: float, cwd: str) -
         "poll every 50 ms": (sqlite_bench.run_poller, (0.05,)),
         "poll every 10 ms": (sqlite_bench.run_poller, (0.01,)),
     }
-    stop = threading.Event()
-    seen = {name: sqlite_bench.Seen() for name in consumers}
-    threads = [
-        threading.Thread(target=fn, args=(*fargs, seen[name], stop), daemon=True)
-        for name, (fn, fargs) in consumers.items()
-    ]
-    for t in threads:
-        t.start()
-    writer = subprocess.Popen(
-        [sys.executable, "-c", sqlite_bench.WRITER, target, str(writes), str(gap_ms / 1000)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-    )
-    assert writer.stdout.readline().strip() == "ready"
-    time.sleep(0.5)  # watchers registered
-    writer.stdin.write("go\n")
-    writer.stdin.flush()
-    commits = {}
-    for line in writer.stdout:
-        row_id, at = line.split()
-        commits[int(row_id)] = float(at)
-    writer.wait()
-    time.sleep(0.3)
-    stop.set()
-    for t in threads:
-        t.join(timeout=5)
+    results = sqlite_bench.run_consumers(consumers, target, writes, gap_ms, cwd)
     engine.close()
-    return [sqlite_bench.summarize(name, seen[name], commits) for name in consumers]
+    return results
 
 
 def main() -> None:
