@@ -12,12 +12,12 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
-
 from workbench.adaptive import COMPLEXITIES as ADAPTIVE_COMPLEXITIES
 from workbench.adaptive import STRATEGIES
 from workbench.hub import DEFAULT_CHANNELS, PRIORITIES
+from workbench.kernels import backend
 from workbench.memory.embedder import HashingEmbedder
+from workbench.memory.vector import entry_rows
 from workbench.patterns import PATTERNS
 from workbench.pipeline import COMPLEXITIES, TASK_KINDS
 from workbench.store import models as m
@@ -59,14 +59,6 @@ def _need(obj: dict, field: str, where: str, kind: type = str):
     if not isinstance(value, kind) or (kind is str and not value.strip()):
         raise StoreError(f"{where}: field {field!r} must be a non-empty {kind.__name__}")
     return value
-
-
-def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric per-row int8 codes and scales (x ≈ codes * scale)."""
-    peak = np.abs(x).max(axis=1)
-    scales = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    codes = np.clip(np.rint(x / scales[:, None]), -127, 127).astype(np.int8)
-    return codes, scales
 
 
 def seed_store(sample_dir: Path, now: Callable[[], dt.datetime] = m.utcnow) -> None:
@@ -234,23 +226,8 @@ def _seed_memory(memory_dir: Path, stamp: dt.datetime) -> None:
                 )
             )
         if entries:
-            embedder = HashingEmbedder()
-            codes, scales = quantize_rows(embedder.embed([e[2] for e in entries]))
-            rows = [
-                {
-                    "namespace": ns,
-                    "key": key,
-                    "text": text,
-                    "embedding_i8": codes[i].tobytes(),
-                    "scale": float(scales[i]),
-                    "dim": embedder.dim,
-                    "embedder": embedder.name,
-                    "metadata": json.dumps(meta, sort_keys=True),
-                    "created": stamp,
-                    "updated": stamp,
-                }
-                for i, (ns, key, text, meta) in enumerate(entries)
-            ]
+            # the numpy kernels quantize exactly as the WASM ones (property-tested)
+            rows = entry_rows(entries, HashingEmbedder(), backend("numpy").quantize, stamp)
             m.VectorMemory.insert_many(rows).on_conflict_ignore().execute()
     episodes = memory_dir / "episodes.jsonl"
     if episodes.exists():

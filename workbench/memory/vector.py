@@ -65,6 +65,35 @@ class _Shard:
         return int(self.ids.shape[0])
 
 
+def entry_rows(
+    entries: list[tuple[str, str, str, Mapping[str, Any]]],
+    embedder: Embedder,
+    quantize: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    now: Any,
+    keep_f32: bool = False,
+) -> list[dict[str, Any]]:
+    """vector_memory rows for (namespace, key, text, meta): int8 codes + per-row scale,
+    f32 only when the embedder is expensive enough to keep it (see embedder.py)."""
+    vectors = embedder.embed([text for _, _, text, _ in entries])
+    codes, scales = quantize(vectors)
+    return [
+        {
+            "namespace": ns,
+            "key": key,
+            "text": text,
+            "embedding_i8": codes[i].tobytes(),
+            "scale": float(scales[i]),
+            "embedding_f32": vectors[i].tobytes() if keep_f32 else None,
+            "dim": embedder.dim,
+            "embedder": embedder.name,
+            "metadata": json.dumps(dict(meta), sort_keys=True),
+            "created": now,
+            "updated": now,
+        }
+        for i, (ns, key, text, meta) in enumerate(entries)
+    ]
+
+
 def check_entry(namespace: str, key: str, text: str, meta: Any) -> dict[str, Any]:
     """Validate one vector entry; the metadata back as a dict."""
     for name, value in (("namespace", namespace), ("key", key)):
@@ -103,25 +132,9 @@ class VectorTier:
         entries = list(entries)
         if not entries:
             return []
-        vectors = self.embedder.embed([text for _, _, text, _ in entries])
-        codes, scales = self.kernels.quantize(vectors)
-        now = self.clock()
-        rows = [
-            {
-                "namespace": ns,
-                "key": key,
-                "text": text,
-                "embedding_i8": codes[i].tobytes(),
-                "scale": float(scales[i]),
-                "embedding_f32": vectors[i].tobytes() if self.keep_f32 else None,
-                "dim": self.embedder.dim,
-                "embedder": self.embedder.name,
-                "metadata": json.dumps(dict(meta), sort_keys=True),
-                "created": now,
-                "updated": now,
-            }
-            for i, (ns, key, text, meta) in enumerate(entries)
-        ]
+        rows = entry_rows(
+            entries, self.embedder, self.kernels.quantize, self.clock(), self.keep_f32
+        )
         update = {
             getattr(m.VectorMemory, name): peewee.EXCLUDED[name]
             for name in (
