@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from workbench import __version__
 from workbench.cli import hub, learn, memory, neural, patterns, perf, pipeline, strategy
-from workbench.cli.common import EXIT_USAGE, CliError, add_db, open_engine
+from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
 
 # Each command group is a module with NAME, add(commands) and run(args).
@@ -72,7 +72,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "added": added,
         }
     if args.json:
-        print(json.dumps(result, indent=2, sort_keys=True))
+        print_json(result)
         return 0
     state = "created" if result["created"] else "opened"
     print(f"{state} store {result['db']} (schema v{result['schema_version']})")
@@ -93,9 +93,8 @@ def cmd_store_stats(args: argparse.Namespace) -> int:
             "tables": counts,
         }
     if args.json:
-        print(json.dumps(result, indent=2, sort_keys=True))
+        print_json(result)
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{result['db']}  (schema v{result['schema_version']})")
@@ -103,7 +102,7 @@ def cmd_store_stats(args: argparse.Namespace) -> int:
     table.add_column("rows", justify="right")
     for name, n in counts.items():
         table.add_row(name, str(n))
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    console().print(table)
     return 0
 
 
