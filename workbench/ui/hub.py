@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Label, Static, TabbedContent, Tabs
+from textual.widgets import DataTable, Label, Static
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
@@ -158,20 +158,11 @@ class HubPane(Pane):
             yield HubAdvice("", id="hub-advice")
 
     def on_mount(self) -> None:
-        tabs = self._tabs()
-        if tabs is not None:
-            self.watch(tabs, "active", self._tab_changed, init=False)
+        self.hand_back_focus_on_leave()
         super().on_mount()
 
     def on_resize(self) -> None:
         self.call_after_refresh(fill_column, self.query_one("#hub-items", DataTable), "title")
-
-    def _tabs(self) -> TabbedContent | None:
-        return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-
-    def _is_active_tab(self) -> bool:
-        tabs = self._tabs()
-        return tabs is None or tabs.active == "hub"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab
@@ -184,11 +175,6 @@ class HubPane(Pane):
     def _focus_items(self) -> None:
         if self._is_active_tab() and not self.query_one("#hub-channels", DataTable).has_focus:
             self.query_one("#hub-items", DataTable).focus()
-
-    def _tab_changed(self, active: str) -> None:
-        focused = self.app.focused
-        if active != "hub" and focused is not None and self in focused.ancestors:
-            self._tabs().query_one(Tabs).focus(scroll_visible=False)
 
     @property
     def engine(self):

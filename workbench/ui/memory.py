@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent, Tabs
+from textual.widgets import DataTable, Input, Label, Static
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
@@ -208,9 +208,7 @@ class MemoryPane(Pane):
         yield Label("", id="memory-events")
 
     def on_mount(self) -> None:
-        tabs = self._tabs()
-        if tabs is not None:
-            self.watch(tabs, "active", self._tab_changed, init=False)
+        self.hand_back_focus_on_leave()
         self.set_interval(SCHEDULE_CHECK_S, self._scheduled_consolidation)
         super().on_mount()
 
@@ -219,13 +217,6 @@ class MemoryPane(Pane):
         return self.app.engine.memory  # type: ignore[attr-defined]
 
     # -- focus ---------------------------------------------------------------------------
-
-    def _tabs(self) -> TabbedContent | None:
-        return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-
-    def _is_active_tab(self) -> bool:
-        tabs = self._tabs()
-        return tabs is None or tabs.active == "memory"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab
@@ -239,11 +230,6 @@ class MemoryPane(Pane):
         focused = self.app.focused
         if focused is None or self not in focused.ancestors:
             self.query_one("#memory-results", DataTable).focus()
-
-    def _tab_changed(self, active: str) -> None:
-        focused = self.app.focused
-        if active != "memory" and focused is not None and self in focused.ancestors:
-            self._tabs().query_one(Tabs).focus(scroll_visible=False)
 
     # -- data ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Label, ProgressBar, Static, TabbedContent, Tabs
+from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.pipeline.service import run_progress
@@ -132,16 +132,10 @@ class RunsPane(Pane):
                 yield Static("", id="exec-log")
 
     def on_mount(self) -> None:
-        tabs = self._tabs()
-        if tabs is not None:
-            self.watch(tabs, "active", self._tab_changed, init=False)
+        self.hand_back_focus_on_leave()
         self.query_one("#run-progress-row").display = False
         self.query_one("#run-status", Label).display = False
         super().on_mount()
-
-    def _is_active_tab(self) -> bool:
-        tabs = self._tabs()
-        return tabs is None or tabs.active == "runs"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab
@@ -158,15 +152,6 @@ class RunsPane(Pane):
         self._fill_runs()  # marks may have changed in Trends
         if not self.query_one("#executions", DataTable).has_focus:
             self._runs_table().focus()
-
-    def _tab_changed(self, active: str) -> None:
-        # focus must not stay on a hidden table: hand it to the tab bar, as at start
-        focused = self.app.focused
-        if active != "runs" and focused is not None and self in focused.ancestors:
-            self._tabs().query_one(Tabs).focus(scroll_visible=False)
-
-    def _tabs(self) -> TabbedContent | None:
-        return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
 
     def _runs_table(self) -> DataTable:
         return self.query_one(RunPicker).table
