@@ -25,7 +25,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -227,10 +227,10 @@ class DaskExecutor:
         if done.done():
             return
         try:
-            if remote.status == "cancelled":
-                result = ExecutionResult(task.name, strategy, "cancelled", reason="cancelled")
-            else:
-                result = remote.result()
+            # the status may turn "cancelled" between a check and result(): ask once
+            result = remote.result()
+        except CancelledError:  # distributed's FutureCancelledError is one
+            result = ExecutionResult(task.name, strategy, "cancelled", reason="cancelled")
         except Exception as exc:  # KilledWorker and friends: recorded, not lost
             name = type(exc).__name__
             reason = f"dask: {name}: {exc}" if str(exc) else f"dask: {name}"
