@@ -519,6 +519,100 @@ class AgentExecution(BaseModel):
         indexes = ((("agent", "category"), False),)
 
 
+# --- agents (recorded coding-agent sessions) -------------------------------------------
+
+
+class AgentSession(BaseModel):
+    """One session of a real agent, recorded from hooks, transcripts or neutral events.
+
+    `external_id` is the agent's own session id (Claude Code's `session_id`).
+    """
+
+    external_id = TextField(unique=True)
+    source = TextField(default="hook")  # hook | transcript | event | mcp
+    agent = TextField(default="claude-code")
+    cwd = TextField(null=True)
+    transcript_path = TextField(null=True)
+    model = TextField(null=True)
+    status = TextField(default="active")  # active | ended
+    outcome = TextField(null=True)  # success | failure | partial | unknown, once derived
+    outcome_detail = TextField(default="{}")  # JSON: how the outcome was derived
+    prompts = IntegerField(default=0)
+    tool_calls = IntegerField(default=0)
+    tool_failures = IntegerField(default=0)
+    redactions = IntegerField(default=0)
+    meta = TextField(default="{}")  # JSON: fields we do not model, kept
+    started = DateTimeField(default=utcnow)
+    last_event = DateTimeField(default=utcnow)
+    ended = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "agent_sessions"
+        indexes = ((("last_event",), False),)
+
+
+class AgentEvent(BaseModel):
+    """Every event of a session in arrival order, unknown kinds and fields included."""
+
+    session = ForeignKeyField(AgentSession, on_delete="CASCADE", backref="events")
+    seq = IntegerField()
+    kind = TextField()  # hook_event_name, transcript record type or neutral kind
+    at = DateTimeField(default=utcnow)
+    source_key = TextField(null=True)  # dedup key (transcript uuid); unique per session
+    text = TextField(null=True)  # the human-readable part (prompt, message), redacted
+    payload = TextField(default="{}")  # the whole event as JSON, redacted
+
+    class Meta:
+        table_name = "agent_events"
+        indexes = ((("session", "seq"), False), (("session", "source_key"), True))
+
+
+class AgentToolCall(BaseModel):
+    """A tool call, paired pre/post by `tool_use_id` so it has a duration."""
+
+    session = ForeignKeyField(AgentSession, on_delete="CASCADE", backref="tool_call_rows")
+    tool_use_id = TextField(null=True)
+    tool_name = TextField()
+    input = TextField(default="{}")  # JSON, redacted
+    response = TextField(null=True)  # excerpt, redacted
+    status = TextField(default="pending")  # pending | ok | failed
+    error = TextField(null=True)
+    started = DateTimeField(null=True)
+    ended = DateTimeField(null=True)
+    duration_ms = FloatField(null=True)
+
+    class Meta:
+        table_name = "agent_tool_calls"
+        indexes = ((("session", "tool_use_id"), True), (("tool_name",), False))
+
+
+class AgentAdvice(BaseModel):
+    """Context the workbench injected into a session (`hooks run --advise`)."""
+
+    session = ForeignKeyField(AgentSession, on_delete="CASCADE", backref="advice")
+    event = TextField()
+    at = DateTimeField(default=utcnow)
+    items = TextField(default="[]")  # JSON: [{"kind": "hub"|"learning"|"memory", "id": n, ...}]
+    text = TextField()
+    applied = IntegerField(default=0)  # items later reported applied
+
+    class Meta:
+        table_name = "agent_advice"
+
+
+class AgentError(BaseModel):
+    """A problem met while recording agent data; hooks never fail the agent, so it lands here."""
+
+    at = DateTimeField(default=utcnow)
+    source = TextField()  # hooks | import | record | mcp
+    session_external_id = TextField(null=True)
+    message = TextField()
+    detail = TextField(null=True)
+
+    class Meta:
+        table_name = "agent_errors"
+
+
 # --- leases (owners of running work) ----------------------------------------------------
 
 
@@ -567,6 +661,11 @@ DOMAIN_MODELS = [
     AdaptiveDecision,
     AdaptiveOutcome,
     AgentExecution,
+    AgentSession,
+    AgentEvent,
+    AgentToolCall,
+    AgentAdvice,
+    AgentError,
 ]
 ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS
 MODELS_BY_TABLE = {m._meta.table_name: m for m in ALL_MODELS}
