@@ -66,6 +66,7 @@ class Engine:
         self._hub = None
         self._adaptive = None
         self._memory = None
+        self._agents = None
         self.applied_migrations = applied
 
     # -- plumbing --------------------------------------------------------------------
@@ -157,6 +158,15 @@ class Engine:
                 memory=self.memory,
             )
         return self._patterns
+
+    @property
+    def agents(self):
+        """Recorded agent sessions: hook events, transcript import, outcomes, advice."""
+        if self._agents is None:
+            from workbench.agents.service import AgentsService
+
+            self._agents = AgentsService(self.db, clock=self.clock)
+        return self._agents
 
     # -- seeding ---------------------------------------------------------------------
 
