@@ -285,5 +285,35 @@ def history(model_id: int) -> list[dict]:
     return [{k: r[k] for k in keys} for r in rows]
 
 
+def run_status(run_id: int) -> dict:
+    """A training run, its model version and the epochs recorded so far."""
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == run_id)
+    if run is None:
+        raise RegistryError(f"no training run {run_id}")
+    config = json.loads(run.config or "{}")
+    model = run.versions.first()
+    epochs = history(model.id) if model is not None else []
+    return {
+        "run_id": run.id,
+        "name": run.model_name,
+        "version": run.model_version,
+        "kind": run.kind,
+        "status": run.status,
+        "model_status": model.status if model is not None else None,
+        "epochs_planned": config.get("epochs") or _spec_epochs(config.get("spec") or {}),
+        "epochs_done": len(epochs),
+        "latest": epochs[-1] if epochs else None,
+        "val_accuracy": _opt(model.val_accuracy) if model is not None else None,
+        "metrics": json.loads(run.metrics or "{}"),
+        "started": run.started,
+        "finished": run.finished,
+    }
+
+
+def _spec_epochs(spec: Mapping) -> int | None:
+    training = spec.get("training")
+    return training.get("epochs") if isinstance(training, Mapping) else None
+
+
 def _opt(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]

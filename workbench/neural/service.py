@@ -53,8 +53,13 @@ class NeuralService:
         tags: Sequence[str] = (),
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_start: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Train a model from a spec and a data file into a new registry version."""
+        """Train a model from a spec and a data file into a new registry version.
+
+        `on_start` hears the run id and version as soon as they are reserved, so a caller
+        that trains in the background (the MCP server) can answer before training ends.
+        """
         spec = parse_spec(dict(model) if isinstance(model, Mapping) else model)
         name = registry.check_name(name or spec_name(spec))
         backend = backend or self.backend
@@ -84,6 +89,8 @@ class NeuralService:
                 data_hash=digest,
             )
         checkpoints = self.checkpoint_dir(name, row.version)
+        if on_start is not None:
+            on_start({"run_id": row.training_run_id, "name": name, "version": row.version})
 
         def record(rec: EpochRecord) -> None:
             m.TrainingHistory.delete().where(
@@ -145,6 +152,10 @@ class NeuralService:
             ).execute()
             leases.claim("training_runs", row.training_run_id)
         return row
+
+    def run_status(self, run_id: int) -> dict[str, Any]:
+        """A training run as its watchers need it: status, epochs so far, latest metrics."""
+        return registry.run_status(run_id)
 
     def checkpoint_dir(self, name: str, version: int) -> Path:
         return self.checkpoint_root / name / f"v{version}"
@@ -330,6 +341,7 @@ class NeuralService:
         backend: str | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_start: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Build a catalog model's training file from its source and train it."""
         from workbench.neural import catalog as cat
@@ -344,6 +356,7 @@ class NeuralService:
             backend=backend,
             on_epoch=on_epoch,
             should_stop=should_stop,
+            on_start=on_start,
             description=entry.purpose,
             tags=[entry.category, "catalog"],
         )
