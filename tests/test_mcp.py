@@ -20,7 +20,8 @@ from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
 from workbench.engine import Engine  # noqa: E402
-from workbench.mcp_server import is_loopback, parse_http_address  # noqa: E402
+from workbench.mcp_server import parse_http_address  # noqa: E402
+from workbench.netutil import is_loopback  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_TOOLS = {

@@ -12,7 +12,6 @@ Errors the workbench raises for bad input (unknown model, wrong value, store loc
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import threading
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pydantic import Field
 
 from workbench import __version__
 from workbench.engine import Engine
+from workbench.netutil import require_token_off_loopback
 from workbench.store.errors import StoreError
 
 # What the workbench raises for input or store problems; anything else is a bug and the SDK
@@ -45,10 +45,6 @@ strategy_outcome), train and query small neural models (neural_*), run the strat
 own store."""
 
 
-class MissingToken(ValueError):
-    """A non-loopback listener was asked for without a token."""
-
-
 def parse_http_address(address: str) -> tuple[str, int]:
     """'HOST:PORT' (or '[v6]:PORT', or ':PORT' for loopback) → (host, port)."""
     host, sep, port_text = address.rpartition(":")
@@ -62,15 +58,6 @@ def parse_http_address(address: str) -> tuple[str, int]:
     if not 0 < port < 65536:
         raise ValueError(f"--http port out of range: {port}")
     return host, port
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class StaticTokenVerifier:
@@ -561,11 +548,7 @@ def serve(db: str | None, http: str | None = None, token: str | None = None) -> 
     """Run the server until the client (stdio) or a signal (HTTP) ends it."""
     if http is not None:
         host, port = parse_http_address(http)
-        if not is_loopback(host) and not token:
-            raise MissingToken(
-                f"refusing to listen on {host} without a token: pass --token "
-                "(or WORKBENCH_MCP_TOKEN), or bind 127.0.0.1"
-            )
+        require_token_off_loopback(host, token, "--token (or WORKBENCH_MCP_TOKEN)")
     engine = Engine(db)
     try:
         engine.ensure_seeded()
@@ -580,4 +563,4 @@ def serve(db: str | None, http: str | None = None, token: str | None = None) -> 
         engine.close()
 
 
-__all__ = ["build_server", "serve", "parse_http_address", "is_loopback"]
+__all__ = ["build_server", "serve", "parse_http_address"]

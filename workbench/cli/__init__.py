@@ -12,12 +12,23 @@ import sys
 from collections.abc import Sequence
 
 from workbench import __version__
-from workbench.cli import hub, learn, mcp, memory, neural, patterns, perf, pipeline, strategy
+from workbench.cli import (
+    hub,
+    learn,
+    mcp,
+    memory,
+    neural,
+    patterns,
+    perf,
+    pipeline,
+    serve,
+    strategy,
+)
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
 
 # Each command group is a module with NAME, add(commands) and run(args).
-GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn, mcp)
+GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn, mcp, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,8 +117,15 @@ def cmd_store_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_browser() -> bool:
+    """textual-serve runs the app with its web driver and pipes, not a terminal."""
+    import os
+
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
 def run_ui(args: argparse.Namespace) -> int:
-    if not sys.stdin.isatty():
+    if not sys.stdin.isatty() and not _in_browser():
         raise CliError("the UI needs an interactive terminal; run a subcommand (see --help)")
     from workbench.engine import Engine
     from workbench.ui.app import WorkbenchApp
