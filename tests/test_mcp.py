@@ -242,6 +242,17 @@ async def test_errors_are_one_sentence_and_the_server_keeps_serving(store: Path)
         no_vote = error_text(await session.call_tool("hub_vote", {"item_id": "nope", "agent": "a"}))
         assert "nope" in no_vote
 
+        # enum values in any case, as on the CLI
+        shared = data(await session.call_tool("hub_share", {
+            "channel": "warnings", "type": "WARNING", "title": "Case-free enums",
+            "content": "High and HIGH are the same priority.", "agent": "a",
+            "priority": "high"}))  # fmt: skip
+        assert shared["priority"] == "HIGH" and shared["type"] == "warning"
+        assert "complexity" in error_text(
+            await session.call_tool("pipeline_run", {"complexity": "extreme"})
+        )
+        assert data(await session.call_tool("memory_store", {"text": "t", "tier": "Vector"}))
+
         # still serving after all of that
         assert data(await session.call_tool("memory_stats", {}))
 

@@ -23,7 +23,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from workbench import __version__
 from workbench.engine import Engine
@@ -180,7 +180,16 @@ def build_server(engine: Engine, *, auth: tuple[str, int, str] | None = None) ->
     return server
 
 
-Priority = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+def _any_case(upper: bool) -> BeforeValidator:
+    """Enum arguments are accepted in any case, as on the CLI."""
+    return BeforeValidator(
+        lambda v: (v.strip().upper() if upper else v.strip().lower()) if isinstance(v, str) else v
+    )
+
+
+Priority = Annotated[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"], _any_case(upper=True)]
+Tier = Annotated[Literal["vector", "episodic", "semantic"], _any_case(upper=False)]
+Complexity = Annotated[Literal["easy", "medium", "hard"], _any_case(upper=False)]
 
 
 def _register_tools(server: MCPServer, wb: Workbench) -> None:
@@ -317,7 +326,7 @@ def _register_tools(server: MCPServer, wb: Workbench) -> None:
     @tool()
     def memory_store(
         text: str,
-        tier: Literal["vector", "episodic", "semantic"] = "vector",
+        tier: Tier = "vector",
         namespace: str | None = None,
         key: str | None = None,
         meta: dict[str, Any] | None = None,
@@ -439,7 +448,7 @@ def _register_tools(server: MCPServer, wb: Workbench) -> None:
     @tool()
     async def pipeline_run(
         ctx: Context,
-        complexity: Literal["easy", "medium", "hard"] | None = None,
+        complexity: Complexity | None = None,
         iterations: Annotated[int, Field(ge=1, le=100)] = 1,
         strategies: list[str] | None = None,
         tasks_dir: Annotated[str | None, Field(description="a directory of tasks")] = None,

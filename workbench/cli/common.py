@@ -13,6 +13,27 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 2."""
 
 
+def choice(values: tuple[str, ...] | list[str]):
+    """An argparse type taking one of `values` in any case (`--type WARNING` works)."""
+    canonical = {v.lower(): v for v in values}
+
+    def parse(text: str) -> str:
+        try:
+            return canonical[text.strip().lower()]
+        except KeyError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not one of {', '.join(values)} (any case)"
+            ) from None
+
+    parse.__name__ = "choice"
+    return parse
+
+
+def choices_arg(values: tuple[str, ...] | list[str]) -> dict:
+    """add_argument keywords for a case-insensitive choice listed in --help."""
+    return {"type": choice(values), "metavar": "|".join(values)}
+
+
 def add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
     parser.add_argument(
         "--db",

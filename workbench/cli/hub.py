@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from workbench.cli.common import CliError, command_group, console, open_engine, print_json
+from workbench.cli.common import (
+    CliError,
+    choices_arg,
+    command_group,
+    console,
+    open_engine,
+    print_json,
+)
 from workbench.hub import KNOWLEDGE_TYPES, PRIORITIES
 
 NAME = "hub"
@@ -16,7 +23,7 @@ def add(commands) -> None:
 
     p = command("share", "share a knowledge item on a channel (delivered to its subscribers)")
     p.add_argument("--channel", required=True, metavar="C")
-    p.add_argument("--type", required=True, choices=KNOWLEDGE_TYPES)
+    p.add_argument("--type", required=True, **choices_arg(KNOWLEDGE_TYPES))
     p.add_argument("--title", required=True)
     p.add_argument("--content", required=True)
     p.add_argument("--priority", default="MEDIUM", metavar="|".join(PRIORITIES))
@@ -32,7 +39,7 @@ def add(commands) -> None:
     p = command("query", "items relevant to a text (BM25), best first")
     p.add_argument("text")
     p.add_argument("--channel", metavar="C")
-    p.add_argument("--min-priority", metavar="P")
+    p.add_argument("--min-priority", metavar="|".join(PRIORITIES))
     p.add_argument("--tag", metavar="T")
     p.add_argument("--limit", type=int, default=10, metavar="N")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli.common import command_group, fmt, open_engine, print_json
+from workbench.cli.common import choices_arg, command_group, fmt, open_engine, print_json
 
 NAME = "learn"
 MODELS = ("adaptive-coordinator", "raft-manager")
@@ -14,18 +14,18 @@ def add(commands) -> None:
     command = command_group(commands, NAME, "continuous learning: buffer, curriculum, trigger")
     command("status", "experience buffer, last runs, what the next trigger needs")
     p = command("curriculum", "correct needs-improvement entries with the stronger teacher")
-    p.add_argument("--model", choices=MODELS, default=MODELS[0])
+    p.add_argument("--model", **choices_arg(MODELS), default=MODELS[0])
     p.add_argument("--force", action="store_true", help="ignore minimum entries and cooldown")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="batch limit")
     p = command("rollback", "serve the version the current champion replaced")
-    p.add_argument("--model", choices=MODELS, default=MODELS[0])
+    p.add_argument("--model", **choices_arg(MODELS), default=MODELS[0])
     p = command("trigger", "train on the buffer if due, gate on held-out data, deploy or keep")
-    p.add_argument("--model", choices=MODELS, default=MODELS[0])
+    p.add_argument("--model", **choices_arg(MODELS), default=MODELS[0])
     p.add_argument("--force", action="store_true", help="ignore threshold, window and cooldown")
     p.add_argument("--threshold", type=int, default=None, metavar="N", help="default 50")
     p.add_argument("--window", default=None, metavar="HH:MM-HH:MM", help="UTC training window")
     p.add_argument("--cooldown", type=float, default=None, metavar="S", help="default 3600")
-    p.add_argument("--mode", choices=("incremental", "fresh", "ensemble"), default=None)
+    p.add_argument("--mode", **choices_arg(("incremental", "fresh", "ensemble")), default=None)
     p.add_argument("--epochs", type=int, default=None, metavar="N")
     p.add_argument("--min-accuracy", type=float, default=None, metavar="F", help="gate, 0.5")
 

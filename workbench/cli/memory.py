@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from workbench.cli.common import CliError, command_group, fmt, open_engine, print_json
+from workbench.cli.common import CliError, choices_arg, command_group, fmt, open_engine, print_json
 
 NAME = "memory"
 EXIT_PARTIAL = 1  # an import that kept its good lines but reported bad ones
@@ -19,7 +19,7 @@ def add(commands) -> None:
     p = command("store", "store one entry in a tier")
     p.add_argument(
         "--tier",
-        choices=("vector", "episodic", "semantic"),
+        **choices_arg(("vector", "episodic", "semantic")),
         default="vector",
         help="default: vector",
     )

@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import CliError, command_group, console, fmt, open_engine, print_json
+from workbench.cli.common import (
+    CliError,
+    choices_arg,
+    command_group,
+    console,
+    fmt,
+    open_engine,
+    print_json,
+)
 
 NAME = "neural"
 
@@ -23,7 +31,7 @@ def add(commands) -> None:
     p.add_argument("--data", metavar="FILE", help="JSON, CSV or NPZ data (with --model)")
     p.add_argument("--epochs", type=int, help="override the spec's epoch count")
     p.add_argument("--name", help="registry name (default: the spec's name)")
-    p.add_argument("--backend", choices=("wasm", "numpy"), help="kernel backend")
+    p.add_argument("--backend", **choices_arg(("wasm", "numpy")), help="kernel backend")
     p.add_argument("--resume", action="store_true", help="continue an interrupted training")
     p.add_argument("--init-from", metavar="NAME[@VERSION]", help="start from a trained model")
     p.add_argument("--freeze", type=int, default=0, metavar="K", help="freeze the first K layers")
@@ -72,7 +80,7 @@ def add(commands) -> None:
     p.add_argument("--rounds", type=int, default=5, metavar="R", help="averaging rounds")
     p.add_argument("--local-epochs", type=int, default=1, metavar="E", help="epochs per round")
     p.add_argument("--name", help="registry name (default: the spec's name)")
-    p.add_argument("--backend", choices=("wasm", "numpy"), help="kernel backend")
+    p.add_argument("--backend", **choices_arg(("wasm", "numpy")), help="kernel backend")
     p.add_argument("--label", default="label", metavar="COL", help="label column or key")
 
 

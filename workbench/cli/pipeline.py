@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli.common import command_group, open_engine, print_json
+from workbench.cli.common import choices_arg, command_group, open_engine, print_json
 
 NAME = "pipeline"
 
@@ -13,7 +13,7 @@ def add(commands) -> None:
     command = command_group(commands, "pipeline", "run tasks × strategies, learn, select")
 
     p = command("run", "execute every (task, strategy) in sandboxes and learn from the results")
-    p.add_argument("--complexity", choices=("easy", "medium", "hard"))
+    p.add_argument("--complexity", **choices_arg(("easy", "medium", "hard")))
     p.add_argument("--curriculum", action="store_true", help="start easy, move with success")
     p.add_argument("--iterations", type=int, default=1, metavar="N")
     p.add_argument("--strategies", default="conservative,balanced,aggressive", metavar="A,B,C")

@@ -159,6 +159,7 @@ class HubService:
         `broadcast`, to every agent subscribed to any channel. The author is not sent its
         own item."""
         target = self._channel(channel)
+        type = type.strip().lower()
         if type not in KNOWLEDGE_TYPES:
             raise ValueError(f"type must be one of {', '.join(KNOWLEDGE_TYPES)} (got {type!r})")
         title, content = title.strip(), content.strip()
