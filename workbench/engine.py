@@ -168,6 +168,44 @@ class Engine:
             self._agents = AgentsService(self.db, clock=self.clock)
         return self._agents
 
+    def train_catalog_models(
+        self,
+        names: str | Sequence[str],
+        *,
+        workers: int | None = None,
+        executor: str | None = None,
+        epochs: int | None = None,
+        backend: str | None = None,
+        on_done: Callable[[dict], None] | None = None,
+        on_poll: Callable[[], None] | None = None,
+    ) -> list[dict]:
+        """Train catalog models in parallel (threads here, or Dask worker processes).
+        `names`: "all" (every trainable one), "a,b" or a list."""
+        from workbench.neural import parallel
+
+        trainable = [e["name"] for e in self.neural.catalog() if e["trainable"]]
+        if isinstance(names, str):
+            names = (
+                trainable
+                if names.strip() == "all"
+                else [n.strip() for n in names.split(",") if n.strip()]
+            )
+        names = list(dict.fromkeys(names))
+        if not names:
+            raise ValueError("no catalog model to train (none is trainable yet)")
+        from workbench.neural import catalog
+
+        for name in names:
+            catalog.get(name)  # an unknown name fails here, before any process starts
+        count = workers or parallel.default_workers()
+        with parallel.training_executor(executor, count) as pool:
+            return parallel.train_many(
+                names, target=str(self.store_target), checkpoint_root=self.neural.checkpoint_root,
+                busy_timeout_ms=self.busy_timeout_ms, executor=pool, epochs=epochs,
+                backend=backend or self.backend_name, on_done=on_done, on_poll=on_poll,
+                service=self.neural,
+            )  # fmt: skip
+
     # -- seeding ---------------------------------------------------------------------
 
     def is_seeded(self) -> bool:

@@ -26,7 +26,18 @@ def add(commands) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", metavar="ARCH.json", help="architecture + training")
     source.add_argument(
-        "--catalog", metavar="NAME", help="a catalog model, trained on its recipe's data"
+        "--catalog",
+        metavar="NAME|A,B|all",
+        help="catalog model(s) trained on their recipe's data; several (or all trainable) "
+        "train in parallel, each in its own process",
+    )
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="parallel trainings for --catalog (default 2)"
+    )
+    p.add_argument(
+        "--executor",
+        metavar="local|dask-local[:N]|dask://HOST:PORT",
+        help="where parallel catalog trainings run (default: local processes)",
     )
     p.add_argument("--data", metavar="FILE", help="JSON, CSV or NPZ data (with --model)")
     p.add_argument("--epochs", type=int, help="override the spec's epoch count")
@@ -91,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
         service = engine.neural
         command = args.neural_command
         with engine.guard():
-            if command == "train":
+            if command == "train" and _several_catalog_models(args):
+                result = _train_catalog_parallel(engine, args)
+            elif command == "train":
+                if args.workers or args.executor:
+                    raise CliError("--workers/--executor apply to --catalog training only")
                 result = _train_with_progress(service, args)
             elif command == "predict":
                 result = service.predict(args.model, args.input)
@@ -118,8 +133,12 @@ def run(args: argparse.Namespace) -> int:
                 result = service.quantize(args.reference, args.bits, args.data)
     if args.json:
         print_json(result)
+    elif isinstance(result, list) and args.neural_command == "train":
+        _print_result(result, "train-many")
     else:
         _print_result(result, args.neural_command)
+    if isinstance(result, list) and any(r.get("status") == "failed" for r in result):
+        return 1  # some trainings failed: each says why in its row
     return 0
 
 
@@ -192,6 +211,59 @@ def _federate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _several_catalog_models(args: argparse.Namespace) -> bool:
+    catalog = args.catalog or ""
+    return bool(catalog) and (
+        catalog.strip() == "all" or "," in catalog or bool(args.workers or args.executor)
+    )
+
+
+def _train_catalog_parallel(engine, args: argparse.Namespace) -> list[dict]:
+    """Several catalog models at once, one overall bar and one bar per model."""
+    if args.data or args.name or args.resume or args.init_from or args.freeze:
+        raise CliError("--catalog trains from the recipes' own data: drop --data/--name/...")
+    kwargs = dict(workers=args.workers or 2, executor=args.executor, epochs=args.epochs,
+                  backend=args.backend)  # fmt: skip
+    if args.json:
+        return engine.train_catalog_models(args.catalog, **kwargs)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from workbench.neural import catalog
+
+    since = engine.clock()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[state]}"), console=console(),
+    ) as progress:  # fmt: skip
+        overall = progress.add_task("[bold]catalog[/bold]", total=None, state="")
+        bars: dict[str, int] = {}
+
+        def on_poll() -> None:
+            names = list(bars)
+            for name, state in engine.neural.training_progress(names, since).items():
+                progress.update(bars[name], completed=state["epochs_done"], state=state["status"])
+
+        def on_done(result: dict) -> None:
+            progress.advance(overall)
+            shown = result.get("status", "?")
+            if result.get("val_accuracy") is not None:
+                shown += f" · held-out {result['val_accuracy']:.3f}"
+            progress.update(bars[result["name"]], state=shown)
+
+        names = _catalog_names(engine, args.catalog)
+        progress.update(overall, total=len(names))
+        for name in names:
+            planned = args.epochs or (catalog.get(name).spec.get("training") or {}).get("epochs")
+            bars[name] = progress.add_task(f"  {name}", total=planned, state="waiting")
+        return engine.train_catalog_models(names, **kwargs, on_done=on_done, on_poll=on_poll)
+
+
+def _catalog_names(engine, text: str) -> list[str]:
+    if text.strip() == "all":
+        return [e["name"] for e in engine.neural.catalog() if e["trainable"]]
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
 def _train_with_progress(service, args: argparse.Namespace) -> dict:
     tags = [t for t in args.tags.split(",") if t]
     kwargs = dict(
@@ -244,6 +316,7 @@ TABLE_COLUMNS = {
     "catalog": ["category", "name", "source", "source_rows", "trainable", "version",
                 "val_accuracy"],
     "predict": ["prediction", "confidence", "input"],
+    "train-many": ["name", "status", "version", "val_accuracy", "epochs_run", "error"],
     "ensemble": ["prediction", "confidence", "agreement"],
 }  # fmt: skip
 

@@ -157,6 +157,24 @@ class NeuralService:
         """A training run as its watchers need it: status, epochs so far, latest metrics."""
         return registry.run_status(run_id)
 
+    def training_progress(self, names: Sequence[str], since: Any) -> dict[str, dict[str, Any]]:
+        """Per model name: the newest version started at or after `since`, its status and
+        epochs recorded so far (what a parallel training's progress bars show)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in names:
+            row = (
+                m.NeuralModel.select()
+                .where((m.NeuralModel.name == name) & (m.NeuralModel.created >= since))
+                .order_by(m.NeuralModel.version.desc())
+                .first()
+            )
+            if row is None:
+                out[name] = {"status": "waiting", "epochs_done": 0, "version": None}
+                continue
+            done = m.TrainingHistory.select().where(m.TrainingHistory.model == row.id).count()
+            out[name] = {"status": row.status, "epochs_done": done, "version": row.version}
+        return out
+
     def checkpoint_dir(self, name: str, version: int) -> Path:
         return self.checkpoint_root / name / f"v{version}"
 
