@@ -45,9 +45,7 @@ np.savez(sys.argv[1], *model.weights, *model.biases, kb.predict(model, x))
 
 def train(tmp_path: Path, host: str) -> list[np.ndarray]:
     out = tmp_path / f"{host}.npz"
-    subprocess.run(
-        [sys.executable, "-c", TRAIN, str(out), host], cwd=ROOT, check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-c", TRAIN, str(out), host], cwd=ROOT, check=True, timeout=120)
     with np.load(out) as z:
         return [z[k] for k in sorted(z.files, key=lambda k: int(k.split("_")[1]))]
 
