@@ -633,6 +633,8 @@ class WorkLease(BaseModel):
 
 
 BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog, WorkLease]
+
+
 class LearnWatcher(BaseModel):
     """The heartbeat of `workbench learn watch` (one per store): its owner, when it
     started, its last beat and next check, and what its last check did."""
