@@ -134,3 +134,55 @@ def test_import_of_a_binary_file_is_a_clear_error(db, tmp_path):
     path = tmp_path / "blob.jsonl"
     path.write_bytes(b"\xff\xfe\x00garbage")
     assert_one_line_error(run_cli("memory", "import", str(path), "--db", db), "not UTF-8")
+
+
+def test_memory_by_key_through_the_cli(db):
+    put = run_cli("memory", "put", "--db", db, "--namespace", "agent", "--key", "plan",
+                  "--value", "read the test first", "--ttl", "3600", "--json")  # fmt: skip
+    assert put.returncode == 0, put.stderr
+    assert json.loads(put.stdout)["replaced"] is False
+    got = run_cli("memory", "get", "--db", db, "--namespace", "agent", "--key", "plan")
+    assert (got.returncode, got.stdout) == (0, "read the test first\n")
+    listed = run_cli("memory", "list", "--db", db, "--namespace", "agent", "--json")
+    entries = json.loads(listed.stdout)
+    assert [(e["key"], e["value"]) for e in entries] == [("plan", "read the test first")]
+    assert entries[0]["expires"] is not None
+    gone = run_cli("memory", "delete", "--db", db, "--namespace", "agent", "--key", "plan")
+    assert (gone.returncode, gone.stdout.strip()) == (0, "deleted agent/plan")
+    assert_one_line_error(
+        run_cli("memory", "get", "--db", db, "--namespace", "agent", "--key", "plan"),
+        "no memory entry agent/plan",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("get", "--namespace", "agent", "--key", "missing"), "no memory entry agent/missing"),
+        (("delete", "--namespace", "agent", "--key", "missing"), "no memory entry"),
+        (("put", "--namespace", "a", "--key", "k", "--value", "v", "--ttl", "-1"), "ttl must be"),
+        (("put", "--namespace", "a", "--key", "k", "--value", "v", "--ttl", "soon"), "ttl must"),
+        (("put", "--namespace", "", "--key", "k", "--value", "v"), "namespace must be"),
+        (("put", "--namespace", "a", "--key", "k" * 201, "--value", "v"), "at most 200"),
+        (("show", "--tier", "episodic", "--since", "yesterday"), "--since: not a date"),
+        (("show", "--tier", "working", "--since", "1h"), "working tier"),
+    ],
+)
+def test_memory_by_key_bad_input_is_one_line_and_changes_nothing(db, args, fragment):
+    before = memory_rows(db)
+    assert_one_line_error(run_cli("memory", *args, "--db", db), fragment)
+    assert memory_rows(db) == before
+
+
+def test_memory_show_reads_every_tier(db):
+    for tier, head in (("episodic", "episodic: "), ("semantic", "semantic: "),
+                       ("working", "working: 0 entries")):  # fmt: skip
+        shown = run_cli("memory", "show", "--db", db, "--tier", tier, "--limit", "2")
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith(head)
+    as_json = json.loads(
+        run_cli(
+            "memory", "show", "--db", db, "--tier", "episodic", "--since", "1d", "--json"
+        ).stdout  # fmt: skip
+    )
+    assert as_json["total"] > 0 and len(as_json["entries"]) == min(as_json["total"], 100)

@@ -154,7 +154,7 @@ def test_import_keeps_good_lines_and_reports_bad_ones(memory, tmp_path):
     assert [e["line"] for e in report["errors"]] == [2, 4, 6, 7]
     assert "not JSON" in report["errors"][0]["error"]
     assert memory.get("default", "g1")["metadata"] == {"src": "t"}
-    assert memory.get("other", text_key("second good line"))["text"] == "second good line"
+    assert memory.get("other", text_key("second good line"))["value"] == "second good line"
 
 
 def test_bad_search_input_is_a_clear_error(memory):

@@ -1,13 +1,118 @@
-"""UI fixtures: an app over the frozen fixture store with no watcher and a fixed theme."""
+"""UI fixtures: an app over the frozen fixture store with no watcher and a fixed theme.
+
+A picture must come out the same on any machine, at any speed. What would otherwise
+leak into one, and how it is held still here (autouse, so every UI test gets it):
+
+- a blinking cursor's phase at the moment of the picture: the blink never toggles, so a
+  focused Input always shows its cursor and an unfocused one never does;
+- toasts that time out after 5 s: a slow machine would lose them before the picture (and
+  before a test counts them), so they stay for the whole test;
+- `sys.getsizeof`, which the working tier's byte count uses, differs between Python
+  versions (the same four items: 19.8 KB on 3.11, 18.3 KB on 3.12): sized here by their
+  payload instead;
+- a model's stored size is its compressed blob, which depends on the zlib build
+  (zlib vs zlib-ng) and on the measured training time in its metadata: shown here as the
+  size of its arrays (see `freeze_model_sizes`).
+
+Tests wait for dialogs and workers with `wait_for_screen` / `wait_until`, never a fixed
+sleep.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 import pytest
+from textual.screen import ModalScreen
+from textual.widgets import Input
 
 from tests.conftest import make_fixture_store
+from workbench.memory import working
+from workbench.neural.artifact import ModelArtifact
+from workbench.store import models as m
 from workbench.ui.app import WorkbenchApp
 
 SIZE = (120, 40)
+NOTIFICATION_TIMEOUT_S = 3600.0
+WAIT_PAUSES = 2000  # pilot.pause() rounds before a wait gives up (a bound, not a sleep)
+
+
+def payload_bytes(value: Any) -> int:
+    """The bytes of a value's content, the same on every Python version."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(payload_bytes(k) + payload_bytes(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sum(payload_bytes(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(payload_bytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return 8
+
+
+def array_bytes(artifact: ModelArtifact) -> int:
+    """A model's size as the bytes of its arrays (no compression, no metadata)."""
+    return sum(a.nbytes for a in artifact.to_parts()[1].values())
+
+
+def freeze_model_sizes() -> None:
+    """Stored sizes of every version as `array_bytes` (a compressed size varies by zlib)."""
+    for row in m.NeuralModel.select().where(m.NeuralModel.weights.is_null(False)):
+        size = array_bytes(ModelArtifact.from_bytes(bytes(row.weights)))
+        m.NeuralModel.update(size_bytes=size).where(m.NeuralModel.id == row.id).execute()
+
+
+@pytest.fixture(autouse=True)
+def steady_pictures(monkeypatch):
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(WorkbenchApp, "NOTIFICATION_TIMEOUT", NOTIFICATION_TIMEOUT_S)
+    monkeypatch.setattr(working, "approx_bytes", payload_bytes)
+    monkeypatch.setattr(ModelArtifact, "size_bytes", property(array_bytes))
+
+
+async def wait_until(pilot, condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until `condition()` holds (however slow the machine)."""
+    for _ in range(WAIT_PAUSES):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def wait_for_screen(pilot, screen_type: type) -> Any:
+    """The pushed screen once it is active and mounted (its widgets can be queried)."""
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and screen.is_mounted and screen.is_attached
+
+    await wait_until(pilot, ready, screen_type.__name__)
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def fill(pilot, **values: str) -> None:
+    """Type into a dialog's fields once the dialog is up (a key only asks for it)."""
+
+    def dialog_up() -> bool:
+        screen = pilot.app.screen
+        return (
+            isinstance(screen, ModalScreen)
+            and screen.is_mounted
+            and all(screen.query(f"#{field_id}") for field_id in values)
+        )
+
+    await wait_until(pilot, dialog_up, f"a dialog with {', '.join(values)}")
+    for field_id, value in values.items():
+        pilot.app.screen.query_one(f"#{field_id}", Input).value = value
+    await pilot.pause()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sys
 from textual.widgets import DataTable, Label, TabbedContent
 
 from tests.conftest import make_fixture_store
+from tests.ui.conftest import wait_for_screen
 from workbench.ui.app import PANES, StoreChanged, WorkbenchApp
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.themes import load_theme, load_themes
@@ -41,7 +42,7 @@ async def test_help_opens_and_closes(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5", "question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(pilot, HelpScreen)
         assert "Memory pane" in app.screen.markdown
         assert "| `6` | Hub |" in app.screen.markdown
         await pilot.press("escape")

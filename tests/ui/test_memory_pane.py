@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Label, Static
 
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, wait_for_screen
 from workbench.ui.memory import MemoryPane
 from workbench.ui.screens.model_dialogs import ReportScreen
 
@@ -86,7 +86,7 @@ async def test_consolidate_key_shows_the_report_and_the_timeline_shows_evictions
         before = facts.row_count
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, ReportScreen)
+        await wait_for_screen(pilot, ReportScreen)
         assert "Promoted to facts · 4" in app.screen.markdown
         assert "strategy=aggressive end in failure" in app.screen.markdown
         await pilot.press("escape")

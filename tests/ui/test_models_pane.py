@@ -12,10 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, fill, freeze_model_sizes, wait_for_screen, wait_until
 from workbench.neural import registry
 from workbench.neural.service import NeuralService
 from workbench.store import models as m
@@ -37,11 +37,13 @@ SQL_INPUT = '{"code": "db.query(\\"SELECT * FROM t WHERE id=\\" + id)", "context
 
 
 def freeze_registry() -> None:
-    """Registry timestamps come from the wall clock; pictures need fixed ones."""
+    """Registry timestamps come from the wall clock and stored sizes from the zlib build;
+    pictures need fixed ones."""
     m.TrainingRun.update(started=FROZEN_NOW, finished=FROZEN_NOW).execute()
     m.NeuralModel.update(created=FROZEN_NOW, updated=FROZEN_NOW).execute()
     m.ModelAlias.update(updated=FROZEN_NOW).execute()
     m.TrainingHistory.update(at=FROZEN_NOW).execute()
+    freeze_model_sizes()
 
 
 def trained_app(make_app, versions=(8,)):
@@ -72,12 +74,6 @@ def rows(pane: ModelsPane, table_id: str) -> list[list[str]]:
 
 def champion(name: str) -> int:
     return next(v["version"] for v in registry.versions(name) if "champion" in v["aliases"])
-
-
-async def fill(pilot, **values: str) -> None:
-    for field_id, value in values.items():
-        pilot.app.screen.query_one(f"#{field_id}", Input).value = value
-    await pilot.pause()
 
 
 async def submit(pilot) -> None:
@@ -132,7 +128,7 @@ async def test_train_dialog_trains_a_new_model_and_the_chart_follows(make_app):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_models(pilot, select=None)
         await pilot.press("n")
-        assert isinstance(app.screen, TrainDialog)
+        await wait_for_screen(pilot, TrainDialog)
         await fill(pilot, spec=str(SPEC), data=str(DATA), epochs="5", name="reviewer")
         await submit(pilot)
         assert not isinstance(app.screen, TrainDialog)
@@ -154,7 +150,7 @@ async def test_train_catalog_model_with_epochs(make_app):
         pane.select_model("specification")
         await pilot.pause()
         await pilot.press("t")
-        assert isinstance(app.screen, TrainCatalogDialog)
+        await wait_for_screen(pilot, TrainCatalogDialog)
         await fill(pilot, epochs="3")
         await submit(pilot)
         listed = dict((r[0].strip(), r[1]) for r in rows(pane, "#model-table"))
@@ -169,10 +165,10 @@ async def test_predict_and_quantize_show_their_reports(make_app):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_models(pilot)
         await pilot.press("p")
-        assert isinstance(app.screen, PredictDialog)
+        await wait_for_screen(pilot, PredictDialog)
         await fill(pilot, input=SQL_INPUT)
         await submit(pilot)
-        assert isinstance(app.screen, ReportScreen)
+        await wait_for_screen(pilot, ReportScreen)
         text = app.screen.markdown
         assert f"Prediction · {MODEL}@1" in text
         assert "confidence" in text and "nearest example" in text
@@ -180,7 +176,7 @@ async def test_predict_and_quantize_show_their_reports(make_app):
         await pilot.press("z")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert isinstance(app.screen, ReportScreen)
+        await wait_for_screen(pilot, ReportScreen)
         report = app.screen.markdown
         assert "v1 → v2" in report and "stored training examples" in report
         await pilot.press("escape")
@@ -193,12 +189,12 @@ async def test_export_then_import_round_trip(make_app, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_models(pilot)
         await pilot.press("e")
-        assert isinstance(app.screen, ExportDialog)
+        await wait_for_screen(pilot, ExportDialog)
         await fill(pilot, path=str(out))
         await submit(pilot)
         assert out.is_file()
         await pilot.press("i")
-        assert isinstance(app.screen, ImportDialog)
+        await wait_for_screen(pilot, ImportDialog)
         await fill(pilot, path=str(out), name="reviewer-copy")
         await submit(pilot)
         assert pane.selected == "reviewer-copy"
@@ -239,7 +235,7 @@ async def test_bad_inputs_show_errors_and_change_nothing(make_app, tmp_path):
         await fill(pilot, spec=str(SPEC), data=str(tmp_path / "missing.json"))
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, TrainDialog)
+        await wait_for_screen(pilot, TrainDialog)
         error = str(app.screen.query_one("#dialog-error", Label).render())
         assert "training data: no such file" in error
         await fill(pilot, data=str(DATA), epochs="many")
@@ -340,7 +336,7 @@ async def test_command_palette_and_help_offer_model_actions(make_app):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, ImportDialog)
+        await wait_for_screen(pilot, ImportDialog)
         await pilot.press("escape", "question_mark")
         assert "| `z` | quantize" in app.screen.markdown
 
@@ -348,13 +344,17 @@ async def test_command_palette_and_help_offer_model_actions(make_app):
 # -- snapshots ---------------------------------------------------------------------------
 
 
-def snapshot_setup(*keys: str, select: str | None = MODEL, **values: str):
+def snapshot_setup(
+    *keys: str, select: str | None = MODEL, screen: type | None = None, **values: str
+):
+    """Open the pane, press `keys`, wait for `screen` (a dialog or report), fill fields."""
+
     async def run_before(pilot) -> None:
         await open_models(pilot, select=select)
         await pilot.press(*keys)
-        await pilot.pause()
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False
+        await pilot.app.workers.wait_for_complete()
+        if screen is not None:
+            await wait_for_screen(pilot, screen)
         if values:
             await fill(pilot, **values)
         await pilot.app.workers.wait_for_complete()
@@ -375,49 +375,61 @@ def test_snapshot_models_pane_catalog_entry(snap_compare, make_app):
 
 def test_snapshot_train_dialog_error(snap_compare, make_app):
     app = trained_app(make_app)
-    setup = snapshot_setup("n", data="missing.json")
+    setup = snapshot_setup("n", screen=TrainDialog, data="missing.json")
 
     async def run_before(pilot) -> None:
         await setup(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        error = pilot.app.screen.query_one("#dialog-error", Label)
+        await wait_until(pilot, lambda: str(error.render()).strip(), "the inline error")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_train_catalog_dialog(snap_compare, make_app):
     app = trained_app(make_app)
-    run_before = snapshot_setup("t", select="specification", epochs="30")
+    run_before = snapshot_setup("t", select="specification", screen=TrainCatalogDialog, epochs="30")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_predict_dialog(snap_compare, make_app):
     app = trained_app(make_app)
-    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_setup("p", input=SQL_INPUT))
+    assert snap_compare(
+        app,
+        terminal_size=SIZE,
+        run_before=snapshot_setup("p", screen=PredictDialog, input=SQL_INPUT),
+    )
 
 
 def test_snapshot_prediction_report(snap_compare, make_app):
     app = trained_app(make_app, versions=(20,))
-    setup = snapshot_setup("p", input=SQL_INPUT)
+    setup = snapshot_setup("p", screen=PredictDialog, input=SQL_INPUT)
 
     async def run_before(pilot) -> None:
         await setup(pilot)
         await submit(pilot)
+        await wait_for_screen(pilot, ReportScreen)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_quantize_report(snap_compare, make_app):
     app = trained_app(make_app)
-    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_setup("z"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=snapshot_setup("z", screen=ReportScreen)
+    )
 
 
 def test_snapshot_export_dialog(snap_compare, make_app):
     app = trained_app(make_app)
-    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_setup("e"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=snapshot_setup("e", screen=ExportDialog)
+    )
 
 
 def test_snapshot_import_dialog(snap_compare, make_app):
     app = trained_app(make_app)
-    run_before = snapshot_setup("i", path="exports/reviewer.clf", name="reviewer-copy")
+    run_before = snapshot_setup(
+        "i", screen=ImportDialog, path="exports/reviewer.clf", name="reviewer-copy"
+    )
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Input, Label, Static
 
 from tests.conftest import FROZEN_NOW, make_fixture_store
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, wait_for_screen
 from workbench.engine import Engine
 from workbench.neural import registry
 from workbench.store import models as m
@@ -154,7 +154,7 @@ async def test_trained_pane_shows_measured_accuracy_runs_gates_and_rolls_back(ap
         # enter on a run shows its gates
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, ReportScreen)
+        await wait_for_screen(pilot, ReportScreen)
         assert "held_out_accuracy" in app.screen.markdown and "**fail**" in app.screen.markdown
         await pilot.press("escape")
         await pilot.press("a", *"audit", "enter")

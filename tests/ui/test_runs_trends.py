@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, fill, wait_for_screen
 from workbench.store import models as m
 from workbench.ui.runs import RunsPane
 from workbench.ui.screens.run_compare import CompareRunsScreen
@@ -102,12 +102,6 @@ def run_rows(pane) -> list[list[str]]:
     return [r[1:] for r in rows(pane, "#runs-list .run-picker-table")]
 
 
-async def fill(pilot, **values: str) -> None:
-    for field_id, value in values.items():
-        pilot.app.screen.query_one(f"#{field_id}", Input).value = value
-    await pilot.pause()
-
-
 def status_of(pane) -> str:
     return str(pane.query_one("#run-status", Label).render())
 
@@ -130,7 +124,7 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
         pane = app.query_one(RunsPane)
         assert run_rows(pane) == []
         await pilot.press("t")
-        assert isinstance(app.screen, LaunchRunDialog)
+        await wait_for_screen(pilot, LaunchRunDialog)
         await fill(pilot, iterations="0")
         await pilot.press("enter")
         assert "iterations: must be at least 1" in str(
@@ -237,9 +231,6 @@ def test_snapshot_launch_dialog(snap_compare, make_app, tasks):
 
     async def run_before(pilot) -> None:
         await pilot.press("t")
-        await pilot.pause()
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False
         await fill(pilot, iterations="3", strategies="balanced,conservative")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -284,7 +275,7 @@ async def test_filter_mark_compare_and_drill_in_runs(make_app, tasks):
         assert [r[0] for r in rows(pane, "#runs-list .run-picker-table")] == ["✓", "✓"]
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, CompareRunsScreen)
+        await wait_for_screen(pilot, CompareRunsScreen)
         table = {r[0]: r[1:] for r in rows(app.screen, DataTable)}
         assert table["iterations"] == ["1", "2"]
         assert table["executions"] == ["2", "2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 EXIT_USAGE = 2
@@ -83,3 +84,15 @@ def fmt(value: object) -> str:
     if value is None:
         return "—"
     return str(value)
+
+
+# ESC-started sequences (CSI, OSC up to BEL/ST, two-byte escapes), then any other C0/C1
+# control character but tab and newline: text from agents and files is data, never a
+# terminal instruction.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: object) -> str:
+    """`text` with terminal control sequences and control characters removed."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", str(text)))

@@ -222,7 +222,6 @@ def _print(command: str, result, args: argparse.Namespace) -> None:
             say(
                 out,
                 f"{r['id']}  {r['priority']:<8}  {r['title']}  (from {r['from'] or '—'})",
-                markup=False,
             )
     elif command == "export":
         say(

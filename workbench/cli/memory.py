@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from typing import Any
 
-from workbench.cli.common import CliError, choices_arg, command_group, fmt, open_engine, print_json
+from workbench.cli.common import (
+    CliError,
+    choices_arg,
+    command_group,
+    fmt,
+    open_engine,
+    plain,
+    print_json,
+)
+from workbench.memory.keyed import parse_ttl
 
 NAME = "memory"
 EXIT_PARTIAL = 1  # an import that kept its good lines but reported bad ones
@@ -43,7 +53,50 @@ def add(commands) -> None:
     p.add_argument("--k", type=int, default=10, metavar="N")
     p.add_argument("--where", metavar="JSON", help='metadata filter, e.g. {"lang": "python"}')
     command("stats", "count and bytes per tier, compression and search latency")
+    p = command("put", "store a value under a key in a namespace (replaces it; optional TTL)")
+    _key_args(p)
+    p.add_argument("--value", metavar="TEXT", required=True)
+    p.add_argument("--ttl", metavar="S", help="seconds until the entry expires (default never)")
+    p.add_argument("--meta", metavar="JSON", help="metadata object")
+    p = command("get", "the value under a key (exact read, not a search)")
+    _key_args(p)
+    p = command("delete", "remove the entry under a key")
+    _key_args(p)
+    p = command("list", "the live entries of a namespace, by key")
+    p.add_argument("--namespace", metavar="NS", required=True)
+    p.add_argument("--prefix", metavar="P", default="", help="only keys starting with P")
+    p.add_argument("--limit", type=int, default=1000, metavar="N")
+    p = command("show", "read a tier: episodic events, semantic facts, the working set")
+    p.add_argument("--tier", choices=("episodic", "semantic", "working"), required=True)
+    p.add_argument("--since", metavar="WHEN", help="ISO date/time (UTC) or an age like 2h, 3d")
+    p.add_argument("--limit", type=int, default=100, metavar="N")
     command("consolidate", "promote repeated episodes to facts, prune, report what moved")
+
+
+def _key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--namespace", metavar="NS", required=True)
+    p.add_argument("--key", metavar="K", required=True)
+
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str | None, now: dt.datetime) -> dt.datetime | None:
+    """--since: an ISO date/time (UTC) or an age such as 90s, 15m, 2h, 3d, 1w."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text[-1:] in AGE_UNITS and text[:-1].replace(".", "", 1).isdigit():
+        return now - dt.timedelta(seconds=float(text[:-1]) * AGE_UNITS[text[-1]])
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            f"--since: not a date/time or an age (got {text!r}; e.g. 2026-01-15, 2h, 3d)"
+        ) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
 
 
 def _json_arg(text: str | None, name: str) -> Any:
@@ -84,6 +137,18 @@ def run(args: argparse.Namespace) -> int:
                 ]
             elif command == "stats":
                 result = memory.stats()
+            elif command == "put":
+                ttl = parse_ttl(args.ttl) if args.ttl is not None else None
+                result = memory.put(args.namespace, args.key, args.value, ttl_s=ttl, metadata=meta)
+            elif command == "get":
+                result = memory.get(args.namespace, args.key)
+            elif command == "delete":
+                result = memory.delete(args.namespace, args.key)
+            elif command == "list":
+                result = memory.list(args.namespace, args.prefix, args.limit)
+            elif command == "show":
+                since = parse_since(args.since, engine.clock())
+                result = memory.show(args.tier, since, args.limit)
             else:
                 result = memory.consolidate("manual").summary()
     if args.json:
@@ -169,7 +234,58 @@ def _format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _format_put(r: dict) -> str:
+    verb = "replaced" if r["replaced"] else "stored"
+    until = f" (expires {r['expires']} UTC)" if r["expires"] else ""
+    return f"{verb} {plain(r['namespace'])}/{plain(r['key'])}{until}"
+
+
+def _format_get(r: dict) -> str:
+    return plain(r["value"])
+
+
+def _format_delete(r: dict) -> str:
+    return f"deleted {plain(r['namespace'])}/{plain(r['key'])}"
+
+
+def _format_list(entries: list[dict]) -> str:
+    if not entries:
+        return "no entries"
+    return "\n".join(
+        f"{plain(e['key'])}\t{plain(e['value'])[:80]}"
+        + (f"\t(expires {e['expires']})" if e["expires"] else "")
+        for e in entries
+    )
+
+
+def _format_show(r: dict) -> str:
+    since = f" since {r['since']}" if r["since"] else ""
+    head = f"{r['tier']}: {r['total']} entr{'y' if r['total'] == 1 else 'ies'}{since}"
+    lines = [head]
+    for e in r["entries"]:
+        if r["tier"] == "episodic":
+            lines.append(
+                f"  {e['created']}  {plain(e['session'])}#{e['sequence']}  {plain(e['kind'])}"
+                f"  {e['outcome']}  {plain(e['text'])[:80]}"
+            )
+        elif r["tier"] == "semantic":
+            lines.append(
+                f"  {e['confidence']:.2f}  ev {e['evidence_count']}  {e['kind']}  "
+                f"{plain(e['statement'])[:90]}"
+            )
+        else:
+            lines.append(f"  {e['bytes']:>8,} B  {plain(e['item'])}")
+    if r["tier"] == "working" and not r["entries"]:
+        lines.append("  (the working tier lives in the process using it; a CLI call starts empty)")
+    return "\n".join(lines)
+
+
 FORMATTERS = {
+    "put": _format_put,
+    "get": _format_get,
+    "delete": _format_delete,
+    "list": _format_list,
+    "show": _format_show,
     "store": _format_store,
     "import": _format_import,
     "search": _format_search,

@@ -40,6 +40,11 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
             cfg = wasmtime.Config()
             cfg.wasm_simd = True
             cfg.wasm_relaxed_simd = True
+            # relaxed_madd is fused on hosts with FMA and mul+add on hosts without, so the
+            # same training gave different weights on different machines; deterministic
+            # mode always fuses (hardware FMA where there is one: no cost on this machine
+            # class, see BENCHMARKS.md), so same seed + same data = same model anywhere.
+            cfg.wasm_relaxed_simd_deterministic = True
             cfg.cranelift_opt_level = "speed"
             _engine = wasmtime.Engine(cfg)
             _module = wasmtime.Module(_engine, WASM_PATH.read_bytes())

@@ -15,6 +15,7 @@ from workbench.kernels import backend as kernel_backend
 from workbench.memory.consolidation import ConsolidationPolicy, ConsolidationReport, consolidate
 from workbench.memory.embedder import Embedder, HashingEmbedder
 from workbench.memory.episodic import DEFAULT_CAPACITY, DEFAULT_MAX_AGE, EpisodicTier
+from workbench.memory.keyed import KeyedMemory
 from workbench.memory.semantic import SemanticTier
 from workbench.memory.vector import Hit, VectorTier, check_entry
 from workbench.memory.working import DEFAULT_MAX_BYTES, WorkingMemory
@@ -22,6 +23,7 @@ from workbench.store import models as m
 from workbench.store.dialect import byte_length
 
 TIERS = ("vector", "episodic", "semantic")
+SHOW_TIERS = ("episodic", "semantic", "working")
 PROBE_QUERIES = 20
 MAX_IMPORT_ERRORS = 100  # bad lines listed in an import report (all are counted)
 IMPORT_BATCH = 2000
@@ -49,6 +51,7 @@ class MemoryService:
         self.episodic = EpisodicTier(clock, capacity, max_age)
         self.semantic = SemanticTier(clock)
         self.working = WorkingMemory(working_bytes)
+        self.keyed = KeyedMemory(db, self.vector, clock)
         self.policy = policy or ConsolidationPolicy()
         self._records_since_consolidation = 0
 
@@ -206,16 +209,84 @@ class MemoryService:
             self.working.put(("entry", hit.namespace, hit.key), hit, f"{hit.namespace}/{hit.key}")
         return hits
 
-    def get(self, namespace: str, key: str) -> dict[str, Any] | None:
-        """One vector entry; read through the working tier."""
-        cached = self.working.get(("entry", namespace, key))
-        if cached is not None:
-            return cached.as_dict() if isinstance(cached, Hit) else cached
-        row = self.vector.get(namespace, key)
-        if row is not None:
-            row = {k: v for k, v in row.items() if k != "updated"}
-            self.working.put(("entry", namespace, key), row, f"{namespace}/{key}")
-        return row
+    # ------------------------------------------------------------------ memory by key
+    def put(
+        self,
+        namespace: str,
+        key: str,
+        value: str,
+        *,
+        ttl_s: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store `value` under (namespace, key) in the vector tier, optionally expiring after
+        `ttl_s` seconds; replaces what was there (see memory/keyed.py)."""
+        return self.keyed.put(namespace, key, value, ttl_s=ttl_s, metadata=metadata)
+
+    def get(self, namespace: str, key: str) -> dict[str, Any]:
+        """The live entry under (namespace, key), read by primary key (never a search);
+        `MissingEntry` (a ValueError) when there is none. Kept in the working set."""
+        entry = self.keyed.get(namespace, key)
+        self.working.put(("entry", namespace, key), entry, f"{namespace}/{key}")
+        return entry
+
+    def list(self, namespace: str, prefix: str = "", limit: int = 1000) -> list[dict[str, Any]]:
+        """Live entries of a namespace by key (expired ones are skipped and purged)."""
+        return self.keyed.list(namespace, prefix, limit)
+
+    def delete(self, namespace: str, key: str) -> dict[str, Any]:
+        """Remove the entry under (namespace, key); `MissingEntry` when there is none."""
+        result = self.keyed.delete(namespace, key)
+        self.working.discard(("entry", namespace, key))
+        return result
+
+    def show(self, tier: str, since: dt.datetime | None = None, limit: int = 100) -> dict[str, Any]:
+        """Every tier readable: episodic events (newest first) or semantic facts (most
+        important first) written at or after `since`; the working set of this process."""
+        if tier not in SHOW_TIERS:
+            raise ValueError(f"tier must be one of {', '.join(SHOW_TIERS)} (got {tier!r})")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("limit must be a positive integer")
+        if tier == "episodic":
+            e = m.EpisodicMemory
+            query = e.select()
+            if since is not None:
+                query = query.where(e.created >= since)
+            total = query.count()
+            rows = query.order_by(e.created.desc(), e.id.desc()).limit(limit)
+            entries = [
+                {
+                    "session": r.session,
+                    "sequence": r.sequence,
+                    "kind": r.kind,
+                    "outcome": r.outcome,
+                    "text": r.text,
+                    "context": json.loads(r.context or "{}"),
+                    "created": r.created.isoformat(sep=" ", timespec="seconds"),
+                }
+                for r in rows
+            ]
+        elif tier == "semantic":
+            s = m.SemanticMemory
+            query = s.select()
+            if since is not None:
+                query = query.where(s.updated >= since)
+            from workbench.memory.semantic import fact_dict
+
+            facts = [fact_dict(r) for r in query]
+            facts.sort(key=lambda r: (-r["importance"], r["statement"]))
+            total, entries = len(facts), facts[:limit]
+        else:
+            if since is not None:
+                raise ValueError("--since does not apply to the working tier (it keeps no times)")
+            entries = self.working_set(limit)
+            total = len(self.working)
+        return {
+            "tier": tier,
+            "since": since.isoformat(sep=" ", timespec="seconds") if since else None,
+            "total": total,
+            "entries": entries,
+        }
 
     def _drop_stale_results(self) -> None:
         for item in self.working.items():

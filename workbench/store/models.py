@@ -229,6 +229,7 @@ class VectorMemory(BaseModel):
     metadata = TextField(default="{}")  # JSON
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+    expires = DateTimeField(null=True, index=True)  # UTC; NULL = never (memory by key, TTL)
 
     class Meta:
         table_name = "vector_memory"
@@ -632,6 +633,29 @@ class WorkLease(BaseModel):
 
 
 BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog, WorkLease]
+
+
+class LearnWatcher(BaseModel):
+    """The heartbeat of `workbench learn watch` (one per store): its owner, when it
+    started, its last beat and next check, and what its last check did."""
+
+    name = TextField(unique=True)
+    host = TextField()
+    pid = IntegerField()
+    proc_start = TextField()
+    status = TextField()  # watching | stopped
+    started = DateTimeField()
+    heartbeat = DateTimeField()
+    next_check = DateTimeField(null=True)
+    stopped = DateTimeField(null=True)
+    checks = IntegerField()
+    trainings = IntegerField()
+    last_result = TextField()  # JSON
+
+    class Meta:
+        table_name = "learn_watchers"
+
+
 DOMAIN_MODELS = [
     NeuralModel,
     ModelAlias,
@@ -666,6 +690,7 @@ DOMAIN_MODELS = [
     AgentToolCall,
     AgentAdvice,
     AgentError,
+    LearnWatcher,
 ]
 ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS
 MODELS_BY_TABLE = {m._meta.table_name: m for m in ALL_MODELS}
