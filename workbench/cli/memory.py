@@ -67,7 +67,7 @@ def add(commands) -> None:
     p.add_argument("--prefix", metavar="P", default="", help="only keys starting with P")
     p.add_argument("--limit", type=int, default=1000, metavar="N")
     p = command("show", "read a tier: episodic events, semantic facts, the working set")
-    p.add_argument("--tier", choices=("episodic", "semantic", "working"), required=True)
+    p.add_argument("--tier", **choices_arg(("episodic", "semantic", "working")), required=True)
     p.add_argument("--since", metavar="WHEN", help="ISO date/time (UTC) or an age like 2h, 3d")
     p.add_argument("--limit", type=int, default=100, metavar="N")
     command("consolidate", "promote repeated episodes to facts, prune, report what moved")
