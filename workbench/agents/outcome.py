@@ -38,7 +38,7 @@ TEST_COMMAND = re.compile(
     r"(?:^|[\s;&|(/])(?:pytest|py\.test|python\d*(?:\.\d+)?\s+-m\s+(?:pytest|unittest)"
     r"|tox|nox|(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?test|go\s+test|cargo\s+test"
     r"|make\s+(?:test|check)|jest|vitest|mocha|rspec|phpunit|ctest|mvn\s+test"
-    r"|(?:\./)?gradlew?\s+test)\b"
+    r"|(?:\./)?gradlew?\s+test)(?=$|[\s;&|)])"
 )
 COUNTS = re.compile(r"\b(\d+)\s+(failed|passed|errors?|failures?)\b", re.IGNORECASE)
 FAIL_WORD = re.compile(r"\bFAIL(?:ED)?\b")
