@@ -8,13 +8,16 @@ command groups are imported, so it starts fast.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from workbench import __version__
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _groups() -> tuple:
@@ -43,6 +46,8 @@ def __getattr__(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # not at import time: `hooks run` is dispatched before any parser
+
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="A workbench for self-improving agent systems. Without a command, "

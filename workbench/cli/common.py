@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_USAGE = 2
 
@@ -14,6 +17,8 @@ class CliError(Exception):
 
 
 def add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    import argparse
+
     parser.add_argument(
         "--db",
         metavar="PATH|URL",
