@@ -24,6 +24,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,10 +81,18 @@ def build_large(path: Path, memories: int, hub: int) -> None:
                 m.KnowledgeItem.insert_many(rows[start : start + 500]).execute()
 
 
-def timed(command: list[str], stdin: bytes | None = None) -> tuple[float, bytes]:
+CPU_MS: dict[str, list[float]] = {}  # user+sys CPU of each child, by what was measured
+
+
+def timed(command: list[str], stdin: bytes | None = None, what: str = "") -> tuple[float, bytes]:
+    """Wall ms from start to exit (and the child's CPU ms, kept in CPU_MS[what])."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, input=stdin, capture_output=True, check=False)
     elapsed = (time.perf_counter() - start) * 1000.0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000.0
+    CPU_MS.setdefault(what, []).append(cpu)
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} exited {done.returncode}: {done.stderr[-300:]!r}")
     return elapsed, done.stdout
@@ -106,23 +115,25 @@ def measure(db: Path, calls: int, exe: str) -> dict:
     floor, record, advise, stop = [], [], [], []
     answered = 0
     session = f"bench-{os.getpid()}-{time.time_ns()}"
+    CPU_MS.clear()
     timed(hook, event(session, "SessionStart", source="startup"))  # warm the page cache
     for i in range(calls):
-        floor.append(timed([sys.executable, "-c", "pass"])[0])
+        floor.append(timed([sys.executable, "-c", "pass"], what="python -c pass")[0])
         tool = {"command": f"pytest -q tests/test_{i}.py"}
         pre = event(session, "PreToolUse", tool_name="Bash", tool_input=tool, tool_use_id=f"t{i}")
-        record.append(timed(hook, pre)[0])
+        record.append(timed(hook, pre, what="record")[0])
         post = event(
             session, "PostToolUse", tool_name="Bash", tool_input=tool, tool_use_id=f"t{i}",
             tool_response={"stdout": "3 passed in 0.1s", "stderr": "", "interrupted": False},
         )  # fmt: skip
-        record.append(timed(hook, post)[0])
+        record.append(timed(hook, post, what="record")[0])
         prompt = event(session, "UserPromptSubmit", prompt=PROMPTS[i % len(PROMPTS)])
-        elapsed, out = timed([*hook, "--advise"], prompt)
+        elapsed, out = timed([*hook, "--advise"], prompt, what="advise")
         advise.append(elapsed)
         answered += bool(out.strip())
         if i % 4 == 3:
-            stop.append(timed(hook, event(session, "Stop", stop_hook_active=False))[0])
+            stop_event = event(session, "Stop", stop_hook_active=False)
+            stop.append(timed(hook, stop_event, what="stop")[0])
     with Engine(db) as engine:
         errors = engine.agents.recording_errors()
         if errors:
@@ -141,8 +152,9 @@ def measure(db: Path, calls: int, exe: str) -> dict:
         "advise_answered": f"{answered}/{calls}",
     }
     base = out["python -c pass"]["p50_ms"]
-    for key in ("record", "advise", "stop"):
+    for key in ("python -c pass", "record", "advise", "stop"):
         out[key]["x_python_pass"] = round(out[key]["p50_ms"] / base, 2)
+        out[key]["cpu_p50_ms"] = round(statistics.median(CPU_MS[key]), 1)
     return out
 
 
@@ -151,6 +163,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--hub", type=int, default=10_000)
+    parser.add_argument("--seeded-only", action="store_true", help="skip the large store")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     exe = shutil.which("workbench")
@@ -162,14 +175,20 @@ def main() -> None:
         with Engine(seeded) as engine:
             engine.seed()
         results["seeded store"] = measure(seeded, args.calls, exe)
+        if args.seeded_only:
+            return report(results, args.json)
         large = Path(tmp) / "large.db"
         t0 = time.perf_counter()
         build_large(large, args.memories, args.hub)
         results["build_large_s"] = round(time.perf_counter() - t0, 1)
         label = f"seeded + {args.memories:,} memories + {args.hub:,} hub items"
         results[label] = measure(large, args.calls, exe)
+    report(results, args.json)
+
+
+def report(results: dict, as_json: bool) -> None:
     results["load_after"] = os.getloadavg()
-    if args.json:
+    if as_json:
         print(json.dumps(results, indent=2))
         return
     for name, res in results.items():
@@ -177,11 +196,13 @@ def main() -> None:
             print(f"{name}: {res}")
             continue
         print(f"\n{name}  (advice given on {res['advise_answered']} prompts)")
-        print(f"  {'':16}{'p50 ms':>9}{'p95 ms':>9}{'× python -c pass':>19}")
+        print(f"  {'':16}{'p50 ms':>9}{'p95 ms':>9}{'× python -c pass':>19}{'CPU p50 ms':>12}")
         for key in ("python -c pass", "record", "advise", "stop"):
             r = res[key]
-            ratio = r.get("x_python_pass", 1.0)
-            print(f"  {key:16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{ratio:>19.2f}")
+            print(
+                f"  {key:16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['x_python_pass']:>19.2f}"
+                f"{r['cpu_p50_ms']:>12.1f}"
+            )
 
 
 if __name__ == "__main__":
