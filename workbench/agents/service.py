@@ -20,7 +20,6 @@ from typing import Any
 
 import peewee
 
-from workbench.agents import outcome as oc
 from workbench.agents.recorder import (
     PROMPT,
     SESSION_END,
@@ -112,6 +111,8 @@ class AgentsService(AgentViews):
         A turn is what was recorded after the previous Stop (its prompt and tool calls); it
         is fed once. The session's own outcome is derived over all its tool calls.
         """
+        from workbench.agents import outcome as oc  # not needed to record a tool call
+
         with self.db.atomic():
             session = m.AgentSession.get(m.AgentSession.external_id == external_id)
             detail = json.loads(session.outcome_detail or "{}")
