@@ -148,3 +148,13 @@ def test_own_entries_are_recognised_by_command():
     assert install.is_own({"command": "workbench --db /x hooks run"})
     assert not install.is_own({"command": "my-workbench-wrapper run"})
     assert not install.is_own({"command": "prettier -w"})
+
+
+def test_default_store_is_the_projects(call, tmp_path):
+    directory = tmp_path / "proj2"
+    directory.mkdir()
+    assert call("hooks", "install", "--dir", str(directory)).returncode == 0
+    store = directory / ".workbench" / "workbench.db"
+    assert store.exists()
+    text = (directory / ".claude" / "settings.json").read_text()
+    assert f"--db {store}" in text

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--dir {args.dir}: not a directory")
     path = install.settings_path(args.scope, directory)
     if command == "install":
-        location = config.resolve_db(args.db)
+        location = config.resolve_db(args.db, cwd=directory)  # default: the project's store
         if location.is_postgres:
             raise CliError(
                 "hooks install writes the store into a settings file; with a PostgreSQL URL "
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if command == "install" and not args.dry_run:
         from workbench.engine import open_engine
 
-        with open_engine(args.db):  # the hooks name this store: make sure it exists
+        with open_engine(args.db, cwd=directory):  # the hooks name this store: create it
             pass
     try:
         result = install.apply(path, change, dry_run=args.dry_run)
