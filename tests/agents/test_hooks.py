@@ -254,3 +254,52 @@ def test_hook_path_stays_lean(store):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_full_disk_is_recorded_and_never_raised(store, hook, monkeypatch):
+    from workbench.agents.recorder import Recorder
+
+    def full(self, ev):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Recorder, "apply", full)
+    assert hook(store, hook_event("SessionStart")) == (0, b"", b"")
+    with Engine(store) as engine:
+        [error] = engine.agents.recording_errors()
+        assert "disk is full" in error["message"] and error["session_external_id"] == "sess-A"
+
+    def also_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Recorder, "record_error", also_full)  # even the error cannot be kept
+    assert hook(store, hook_event("SessionStart")) == (0, b"", b"")
+
+
+def test_parallel_tool_calls_of_one_new_session(store):
+    """Claude Code runs parallel tool calls' hooks at once: every call is kept, one session."""
+    events = [
+        hook_event("PreToolUse", session="par", tool_name="Read",
+                   tool_input={"file_path": f"/p/{i}.py"}, tool_use_id=f"r{i}")
+        for i in range(6)
+    ]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "workbench", "hooks", "run", "--db", str(store)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in events
+    ]
+    for proc, event in zip(procs, events, strict=True):
+        proc.stdin.write(json.dumps(event).encode())
+        proc.stdin.close()
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+        assert proc.stdout.read() == b""
+    with Engine(store) as engine:
+        assert engine.agents.recording_errors() == []
+        [session] = engine.agents.list_sessions()
+        assert session["tool_calls"] == 6
+        seqs = sorted(e.seq for e in m.AgentEvent.select())
+        assert seqs == list(range(1, 7))
