@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from workbench.fsutil import atomic_write
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PROJECT_ROOT / "sample_data"
 THEMES_DIR = PROJECT_ROOT / "themes"
@@ -172,6 +170,8 @@ def load_settings(path: Path | None = None) -> dict:
 
 def save_settings(updates: Mapping[str, object], path: Path | None = None) -> Path:
     """Merge `updates` into the config file, written atomically (temp file + rename)."""
+    from workbench.fsutil import atomic_write  # tempfile: not needed to read settings
+
     path = config_file() if path is None else path
     settings = load_settings(path) | dict(updates)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 import peewee
 
 from workbench import config
-from workbench.seed import seed_store
 from workbench.store import leases
 from workbench.store import models as m
 from workbench.store.db import LATEST_VERSION, open_database, translate_errors
@@ -165,7 +164,10 @@ class Engine:
         if self._agents is None:
             from workbench.agents.service import AgentsService
 
-            self._agents = AgentsService(self.db, clock=self.clock)
+            # the other services are built only when a session stops or advice is asked
+            self._agents = AgentsService(
+                self.db, clock=self.clock, services=lambda name: getattr(self, name)
+            )
         return self._agents
 
     def train_catalog_models(
@@ -214,6 +216,8 @@ class Engine:
 
     def seed(self, sample_dir: Path | None = None) -> dict[str, int]:
         """Insert the sample data the store lacks; returns rows added per table."""
+        from workbench.seed import seed_store  # numpy and the kernels: not on the hook path
+
         sample_dir = config.SAMPLE_DATA_DIR if sample_dir is None else sample_dir
         with self.guard():
             before = self.stats()

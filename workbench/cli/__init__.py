@@ -1,37 +1,56 @@
 """The headless CLI. `workbench` alone opens the UI; subcommands run the same Engine.
 
 Errors a user can fix (bad --db, locked store, bad input) print one line on stderr and
-exit with status 2.
+exit with status 2. The exception is `workbench hooks run`, called by coding agents on every
+tool call: it always exits 0 (see workbench/agents/hookrun.py) and is dispatched before the
+command groups are imported, so it starts fast.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from workbench import __version__
-from workbench.cli import (
-    hub,
-    learn,
-    mcp,
-    memory,
-    neural,
-    patterns,
-    perf,
-    pipeline,
-    serve,
-    strategy,
-)
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
-from workbench.store.errors import StoreError
 
-# Each command group is a module with NAME, add(commands) and run(args).
-GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn, mcp, serve)
+if TYPE_CHECKING:
+    import argparse
+
+
+def _groups() -> tuple:
+    """The command groups, imported only when the full parser is built."""
+    from workbench.cli import (
+        agents,
+        hooks,
+        hub,
+        learn,
+        mcp,
+        memory,
+        neural,
+        patterns,
+        perf,
+        pipeline,
+        serve,
+        strategy,
+    )
+
+    # Each command group is a module with NAME, add(commands) and run(args).
+    return (neural, pipeline, memory, hub, strategy, perf, patterns, learn, hooks, agents, mcp,
+            serve)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name == "GROUPS":  # the groups, for code that reads them (imports them on first use)
+        return _groups()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # not at import time: `hooks run` is dispatched before any parser
+
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="A workbench for self-improving agent systems. Without a command, "
@@ -50,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = store_cmds.add_parser("stats", help="row counts per table")
     add_db(stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
-    for group in GROUPS:
+    for group in _groups():
         group.add(commands)
 
     bench = commands.add_parser("bench", help="measure kernels against their peers")
@@ -139,7 +158,26 @@ def run_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def hook_args(argv: Sequence[str]) -> list[str] | None:
+    """The arguments after `[--db PATH] hooks run`, or None for any other command."""
+    args = list(argv)
+    db: list[str] = []
+    if args[:1] == ["--db"] and len(args) > 1:
+        db, args = args[:2], args[2:]
+    elif args[:1] and args[0].startswith("--db="):
+        db, args = args[:1], args[1:]
+    return db + args[2:] if args[:2] == ["hooks", "run"] else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    hook = hook_args(argv)
+    if hook is not None and "-h" not in hook and "--help" not in hook:
+        from workbench.agents.hookrun import run as run_hook
+
+        return run_hook(hook)
+    from workbench.store.errors import StoreError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -147,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         if args.command == "store":
             return cmd_store_stats(args)
-        for group in GROUPS:
+        for group in _groups():
             if args.command == group.NAME:
                 return group.run(args)
         if args.command == "bench":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_USAGE = 2
 
@@ -36,6 +39,8 @@ def choices_arg(values: tuple[str, ...] | list[str]) -> dict:
 
 
 def add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    import argparse
+
     parser.add_argument(
         "--db",
         metavar="PATH|URL",

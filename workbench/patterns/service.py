@@ -187,9 +187,16 @@ class PatternsService:
         }
 
     def learn(
-        self, operation: str | Mapping[str, Any], outcome: str | Mapping[str, Any]
+        self,
+        operation: str | Mapping[str, Any],
+        outcome: str | Mapping[str, Any],
+        *,
+        find_similar: bool = True,
     ) -> dict[str, Any]:
-        """Record an operation's outcome: pattern memory, learnings and experience."""
+        """Record an operation's outcome: pattern memory, learnings and experience.
+
+        `find_similar=False` skips the similar-operations search (a vector-index load on a
+        large store), for callers that only record, like the agent hooks at Stop."""
         op = classifier.parse_operation(operation)
         out = parse_outcome(outcome)
         text = classifier.operation_text(op)
@@ -258,7 +265,7 @@ class PatternsService:
                 f"outcome:{row.id}:{row.usage_count}",
                 now,
             )
-        similar = self.similar(text, exclude=row.id)
+        similar = self.similar(text, exclude=row.id) if find_similar else []
         return {
             "pattern": pattern,
             "source": result["source"],

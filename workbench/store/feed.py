@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
-import watchfiles
 
 from workbench.store.db import is_postgres_target
+
+if TYPE_CHECKING:
+    import watchfiles
 from workbench.store.models import ChangeLog
 
 # Measured (benchmarks/change_feed_latency.py): step 2 ms gives ~3 ms p50 from commit to
@@ -64,6 +67,8 @@ def watch_tables(
     db_path: Path, feed: ChangeFeed, stop_event: threading.Event | None = None
 ) -> Iterator[set[str]]:
     """Blocking: yield the set of changed tables after each commit seen on disk."""
+    import watchfiles  # here, not at import: `hooks run` opens the store without a watcher
+
     for _changes in watchfiles.watch(
         db_path.parent,
         watch_filter=_filter_for(db_path),
@@ -82,6 +87,8 @@ async def awatch_tables(
     db_path: Path, feed: ChangeFeed, stop_event=None
 ) -> AsyncIterator[set[str]]:
     """Async twin of `watch_tables` for the UI's watcher worker."""
+    import watchfiles
+
     async for _changes in watchfiles.awatch(
         db_path.parent,
         watch_filter=_filter_for(db_path),
