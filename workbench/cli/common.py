@@ -25,6 +25,8 @@ def choice(values: tuple[str, ...] | list[str]):
         try:
             return canonical[text.strip().lower()]
         except KeyError:
+            import argparse  # not at module level: the hook path never parses arguments
+
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not one of {', '.join(values)} (any case)"
             ) from None
