@@ -29,6 +29,7 @@ EXPECTED_TOOLS = {
     "patterns_learn", "memory_store", "memory_search", "memory_stats", "hub_share",
     "hub_query", "hub_vote", "hub_applied", "hub_subscribe", "strategy_analyze",
     "strategy_outcome", "pipeline_run", "pipeline_status", "learn_status", "learn_trigger",
+    "memory_get", "memory_put", "memory_list", "memory_delete", "agent_event",
 }  # fmt: skip
 
 
@@ -95,6 +96,35 @@ async def test_stdio_lists_and_calls_every_tool(store: Path, tmp_path: Path):
         )
         assert hits["hits"][0]["key"] == "dns"
         assert "vector" in json.dumps(data(await session.call_tool("memory_stats", {})))
+
+        # memory by key: exact put/get/list/delete
+        assert data(await session.call_tool("memory_put", {
+            "namespace": "mcp-keys", "key": "plan", "value": "ship on friday"}))  # fmt: skip
+        got = data(await session.call_tool("memory_get", {"namespace": "mcp-keys",
+                                                           "key": "plan"}))  # fmt: skip
+        assert "ship on friday" in json.dumps(got)
+        listed = data(await session.call_tool("memory_list", {"namespace": "mcp-keys"}))
+        assert [e["key"] for e in listed["entries"]] == ["plan"]
+        assert data(await session.call_tool("memory_delete", {"namespace": "mcp-keys",
+                                                               "key": "plan"}))  # fmt: skip
+        missing = error_text(
+            await session.call_tool("memory_get", {"namespace": "mcp-keys", "key": "plan"})
+        )
+        assert "plan" in missing
+
+        # an agent that is not Claude Code reports its session in the neutral schema
+        for event in (
+            {"session": "mcp-s1", "kind": "session_start", "agent": "langgraph"},
+            {"session": "mcp-s1", "kind": "prompt", "text": "add retries to the fetcher"},
+            {"session": "mcp-s1", "kind": "tool_start", "tool": "Bash", "tool_id": "t1",
+             "input": {"command": "export TOKEN=ghp_" + "a" * 36}},
+            {"session": "mcp-s1", "kind": "tool_end", "tool": "Bash", "tool_id": "t1",
+             "ok": True, "output": "done"},
+            {"session": "mcp-s1", "kind": "session_end"},
+        ):  # fmt: skip
+            assert data(await session.call_tool("agent_event", {"event": event}))
+        bad = error_text(await session.call_tool("agent_event", {"event": {"kind": "prompt"}}))
+        assert "session" in bad
 
         # hub: share, find, vote, applied, subscribe
         shared = data(await session.call_tool("hub_share", {
@@ -209,6 +239,8 @@ async def test_stdio_lists_and_calls_every_tool(store: Path, tmp_path: Path):
     # writes landed in the store through the engine (what an open UI follows)
     with Engine(store) as engine:
         assert engine.hub.item(item_id)["title"].startswith("Zebra-stripe")
+        detail = engine.agents.session_detail("mcp-s1")
+        assert "ghp_" + "a" * 36 not in json.dumps(detail, default=str)  # redacted
 
 
 async def test_errors_are_one_sentence_and_the_server_keeps_serving(store: Path):

@@ -355,6 +355,38 @@ def _register_tools(server: MCPServer, wb: Workbench) -> None:
         return {"hits": wb.call(search)}
 
     @tool()
+    def memory_put(
+        namespace: str,
+        key: str,
+        value: str,
+        ttl_s: Annotated[
+            float | None, Field(gt=0, description="expire after this many seconds")
+        ] = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store a value under (namespace, key), replacing what was there."""
+        return wb.call(
+            lambda e: e.memory.put(namespace, key, value, ttl_s=ttl_s, metadata=metadata)
+        )
+
+    @tool()
+    def memory_get(namespace: str, key: str) -> dict[str, Any]:
+        """The value stored under (namespace, key): an exact read, not a search."""
+        return wb.call(lambda e: e.memory.get(namespace, key))
+
+    @tool()
+    def memory_list(
+        namespace: str, prefix: str = "", limit: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    ) -> dict[str, Any]:
+        """The live entries of a namespace by key (optionally those starting with prefix)."""
+        return {"entries": wb.call(lambda e: e.memory.list(namespace, prefix, limit))}
+
+    @tool()
+    def memory_delete(namespace: str, key: str) -> dict[str, Any]:
+        """Remove the entry under (namespace, key)."""
+        return wb.call(lambda e: e.memory.delete(namespace, key))
+
+    @tool()
     def memory_stats() -> dict[str, Any]:
         """Per tier: entries, bytes, compression, search latency."""
         return wb.call(lambda e: e.memory.stats())
@@ -414,6 +446,24 @@ def _register_tools(server: MCPServer, wb: Workbench) -> None:
                     "changed": act(agent, channel)}  # fmt: skip
 
         return wb.call(change)
+
+    # -- agents ------------------------------------------------------------------
+
+    @tool()
+    def agent_event(
+        event: Annotated[
+            dict[str, Any],
+            Field(
+                description='one event in the neutral schema: {"session": ID, "kind": '
+                "session_start|prompt|tool_start|tool_end|stop|subagent_stop|session_end, "
+                '"agent"?, "at"?, "text"?, "tool"?, "tool_id"?, "input"?, "output"?, "ok"?, '
+                '"error"?, "id"?, "meta"?} (see README, Agents)'
+            ),
+        ],
+    ) -> dict[str, Any]:
+        """Record what your agent did (a prompt, a tool call, the end of a session), so the
+        workbench learns from real sessions; secrets are redacted before storage."""
+        return wb.call(lambda e: e.agents.record_event(event))
 
     # -- adaptive strategy -----------------------------------------------------------
 
