@@ -59,6 +59,11 @@ def add(commands) -> None:
     p.add_argument("--bits", type=int, default=8)
     p.add_argument("--data", metavar="FILE", help="held-out data to measure accuracy on")
 
+    p = command("evaluate", "measure a model version on a labelled file (stored per data hash)")
+    p.add_argument("reference", metavar="NAME[@VERSION|@ALIAS]")
+    p.add_argument("--data", required=True, metavar="FILE", help="JSON, CSV or NPZ rows")
+    p.add_argument("--label", metavar="COL", help="label column (default: the model's own)")
+
     p = command("federate", "FedAvg across stores: each trains on its own data, weights averaged")
     p.add_argument("--stores", required=True, metavar="A,B,C", help="workbench store files")
     source = p.add_mutually_exclusive_group(required=True)
@@ -79,6 +84,8 @@ def add(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.neural_command == "federate":
         return _federate(args)
+    if args.neural_command == "evaluate":
+        return _evaluate(args)
     with open_engine(args) as engine:
         service = engine.neural
         command = args.neural_command
@@ -181,6 +188,19 @@ def _federate(args: argparse.Namespace) -> int:
     out.print(table)
     for reg in result["registered"]:
         out.print(f"registered {reg['name']}@{reg['version']} in {reg['store']}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """`neural evaluate`: measure, store, then print what was stored."""
+    from workbench.cli.evaluate_view import print_evaluation
+
+    with open_engine(args) as engine, engine.guard():
+        result = engine.neural.evaluate(args.reference, args.data, args.label)
+    if args.json:
+        print_json(result)
+    else:
+        print_evaluation(console(), result)
     return 0
 
 

@@ -612,3 +612,26 @@ __all__ = [
     "reliability",
     "rows_from_records",
 ]
+
+
+def evaluate_encoded(
+    artifact: ModelArtifact, X: np.ndarray, y: np.ndarray, *, backend: str = "wasm"
+) -> dict[str, Any]:
+    """The objective's figures on rows that are already encoded (the stored training
+    examples, a training split): the same metric functions, no file reading."""
+    out = get_backend(backend).predict(artifact.mlp(), np.ascontiguousarray(X, np.float32))
+    obj = artifact.objective
+    if obj == "classification":
+        return classification_metrics(out, np.asarray(y), list(artifact.label_names or []))
+    if obj == "regression":
+        return regression_metrics(out[:, 0] if out.shape[1] == 1 else out, np.asarray(y))
+    errors = np.mean((out.astype(np.float64) - np.asarray(y, np.float64)) ** 2, axis=1)
+    return reconstruction_metrics(errors)
+
+
+def headline_loss(metrics: dict[str, Any]) -> float | None:
+    """The loss training reports: log loss for classifiers, mean squared error otherwise."""
+    for key in ("log_loss", "mse", "mean_error"):
+        if metrics.get(key) is not None:
+            return float(metrics[key])
+    return None
