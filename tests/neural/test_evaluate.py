@@ -302,9 +302,11 @@ def test_classification_metrics_match_plain_loops(case):
     y = np.array(y)
     mt = classification_metrics(P, y, ["a", "b", "c"])
     pred = [int(np.argmax(r)) for r in P]
-    assert mt["accuracy"] == pytest.approx(sum(p == t for p, t in zip(pred, y)) / len(y))
+    assert mt["accuracy"] == pytest.approx(
+        sum(p == t for p, t in zip(pred, y, strict=True)) / len(y)
+    )
     for i in range(3):
-        tp = sum(1 for p, t in zip(pred, y) if p == i and t == i)
+        tp = sum(1 for p, t in zip(pred, y, strict=True) if p == i and t == i)
         npred = pred.count(i)
         assert mt["per_class"][i]["precision"] == (tp / npred if npred else None)
         assert mt["per_class"][i]["support"] == int((y == i).sum())
