@@ -250,11 +250,12 @@ def _train_with_progress(service, args: argparse.Namespace) -> dict:
 
 
 TABLE_COLUMNS = {
-    "versions": ["version", "status", "aliases", "accuracy", "val_accuracy", "size_bytes",
-                 "created"],
-    "list": ["name", "versions", "latest", "latest_status", "champion", "val_accuracy"],
+    "versions": ["version", "status", "aliases", "accuracy", "train_rows", "val_accuracy",
+                 "val_rows", "size_bytes", "created"],
+    "list": ["name", "versions", "latest", "latest_status", "champion", "val_accuracy",
+             "val_rows"],
     "catalog": ["category", "name", "source", "source_rows", "trainable", "version",
-                "val_accuracy"],
+                "val_accuracy", "val_rows"],
     "predict": ["prediction", "confidence", "input"],
     "ensemble": ["prediction", "confidence", "agreement"],
 }  # fmt: skip

@@ -333,6 +333,7 @@ class NeuralService:
                     "latest_status": versions[-1]["status"],
                     "champion": champion["version"] if champion else None,
                     "val_accuracy": champion["val_accuracy"] if champion else None,
+                    "val_rows": champion["val_rows"] if champion else None,
                 }
             )
         return out
@@ -368,6 +369,7 @@ class NeuralService:
                     "reason": reason,
                     "version": champion.version if champion else None,
                     "val_accuracy": champion.val_accuracy if champion else None,
+                    "val_rows": _val_rows(champion),
                     "status": champion.status if champion else "untrained",
                 }
             )
@@ -398,6 +400,14 @@ class NeuralService:
             description=entry.purpose,
             tags=[entry.category, "catalog"],
         )
+
+
+def _val_rows(row: m.NeuralModel | None) -> int | None:
+    """Rows behind a version's val_accuracy (from its run's stored metrics)."""
+    if row is None or not row.training_run_id:
+        return None
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
+    return registry.rows_behind(run.metrics if run else None)["val_rows"]
 
 
 def spec_name(spec: ModelSpec) -> str:

@@ -275,6 +275,7 @@ class SemanticMemory(BaseModel):
     subject = TextField(default="")
     statement = TextField(unique=True)
     confidence = FloatField()
+    confidence_given = BooleanField(default=True)  # False: the default prior, not a measure
     source = TextField()
     evidence_count = IntegerField(default=1)
     created = DateTimeField(default=utcnow)

@@ -54,11 +54,19 @@ def fmt_size(n: int | None) -> str:
     return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def shown_accuracy(val_accuracy: float | None, status: str | None) -> str:
-    """Measured held-out accuracy, else the state (`untrained`, `training`, …)."""
+def shown_accuracy(val_accuracy: float | None, status: str | None, rows: int | None = None) -> str:
+    """Measured held-out accuracy with the rows behind it, else the state (`untrained`,
+    `training`, …): 1.000 on 3 rows must not read like 1.000 on 3,000."""
     if val_accuracy is not None:
-        return f"{val_accuracy:.3f}"
+        return f"{val_accuracy:.3f}" + ("" if rows is None else f" n={rows:,}")
     return status or "untrained"
+
+
+def acc_with_rows(value: float | None, rows: int | None) -> str:
+    """An accuracy cell of the versions table: the figure and its row count."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}" + ("" if rows is None else f" n={rows:,}")
 
 
 def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
@@ -195,7 +203,7 @@ class ModelsPane(Pane):
         Binding("x", "cancel_training", "Cancel", id="models.cancel"),
     ]
     DEFAULT_CSS = """
-    ModelsPane #models-list { width: 42; border-right: solid $panel; }
+    ModelsPane #models-list { width: 46; border-right: solid $panel; }
     ModelsPane #models-list > DataTable { height: 1fr; }
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
@@ -229,8 +237,8 @@ class ModelsPane(Pane):
             with Vertical(id="models-list"):
                 yield Label("Models", id="models-title", classes="panel-title")
                 table = DataTable(id="model-table", cursor_type="row", zebra_stripes=False)
-                table.add_column("model", key="model", width=28)
-                table.add_column("val acc", key="acc", width=9)
+                table.add_column("model", key="model", width=26)
+                table.add_column("val acc", key="acc", width=14)
                 yield table
             with Vertical(id="model-detail"):
                 yield Static("", id="model-info")
@@ -281,10 +289,13 @@ class ModelsPane(Pane):
         table = self.query_one("#model-table", DataTable)
         groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
         for e in self.catalog_entries.values():
-            acc = shown_accuracy(e.get("val_accuracy"), e.get("status"))
+            acc = shown_accuracy(e.get("val_accuracy"), e.get("status"), e.get("val_rows"))
             groups.setdefault(str(e.get("category")), []).append((e["name"], acc))
         groups[CUSTOM] = [
-            (m["name"], shown_accuracy(m.get("val_accuracy"), m.get("latest_status")))
+            (
+                m["name"],
+                shown_accuracy(m.get("val_accuracy"), m.get("latest_status"), m.get("val_rows")),
+            )
             for m in self.own_models.values()
         ]
         keep = self.selected
@@ -296,7 +307,7 @@ class ModelsPane(Pane):
             table.add_row(header, "", key=f"cat:{category}")
             for name, acc in rows:
                 style = "dim" if acc == "untrained" else ""
-                table.add_row(Text(f"  {name}"), Text(f"{acc:>9}", style=style), key=name)
+                table.add_row(Text(f"  {name}"), Text(f"{acc:>14}", style=style), key=name)
         trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
         title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
         self.query_one("#models-title", Label).update(f"{title} · yours {len(self.own_models)}")
@@ -378,8 +389,8 @@ class ModelsPane(Pane):
                 f"v{v['version']}",
                 v["status"],
                 ", ".join(v["aliases"]) or "—",
-                fmt_acc(v["accuracy"]),
-                fmt_acc(v["val_accuracy"]),
+                acc_with_rows(v["accuracy"], v.get("train_rows")),
+                acc_with_rows(v["val_accuracy"], v.get("val_rows")),
                 fmt_size(v["size_bytes"]),
                 key=str(v["version"]),
             )
