@@ -28,10 +28,16 @@ def num(value: Any, digits: int = 4) -> str:
 def print_evaluation(out: Console, ev: dict[str, Any]) -> None:
     """Headline, problems, then the objective's tables and the drift table."""
     m = ev["metrics"]
-    out.print(
-        f"[bold]{safe(ev['name'])}@{ev['version']}[/bold] on {safe(ev['data'])} "
-        f"(sha256 {ev['data_hash'][:12]}): {ev['rows']} rows, {ev['evaluated']} evaluated"
-    )
+    if "models" in ev:  # an ensemble, measured on the spot
+        out.print(
+            f"[bold]ensemble of {safe(', '.join(ev['models']))}[/bold] on {safe(ev['source'])}: "
+            f"{ev['rows']} rows, {ev['evaluated']} evaluated"
+        )
+    else:
+        out.print(
+            f"[bold]{safe(ev['name'])}@{ev['version']}[/bold] on {safe(ev['data'])} "
+            f"(sha256 {ev['data_hash'][:12]}): {ev['rows']} rows, {ev['evaluated']} evaluated"
+        )
     for note in ev.get("notes") or []:
         out.print(f"  note: {safe(note)}")
     unk = ev.get("unknown_label") or {}

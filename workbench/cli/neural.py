@@ -38,6 +38,11 @@ def add(commands) -> None:
     p = command("ensemble", "average the predictions of several models")
     p.add_argument("--models", required=True, metavar="A,B,C")
     p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+    p.add_argument(
+        "--label",
+        metavar="COL",
+        help="the input is labelled: measure the ensemble on it (accuracy, per class, ECE)",
+    )
 
     command("list", "models in the store with their champion")
     command("catalog", "the 27 catalog models: recipe, data available, measured accuracy")
@@ -96,7 +101,15 @@ def run(args: argparse.Namespace) -> int:
                 result = service.predict(args.model, args.input)
             elif command == "ensemble":
                 refs = [r for r in args.models.split(",") if r]
-                result = service.ensemble(refs, args.input)
+                if args.label:
+                    result = service.evaluate_ensemble(refs, args.input, args.label)
+                    if not args.json:
+                        from workbench.cli.evaluate_view import print_evaluation
+
+                        print_evaluation(console(), result)
+                        return 0
+                else:
+                    result = service.ensemble(refs, args.input)
             elif command == "list":
                 result = service.models()
             elif command == "catalog":

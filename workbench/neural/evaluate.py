@@ -465,9 +465,12 @@ def evaluate(
     *,
     label_column: str | None = None,
     backend: str = "wasm",
+    predictions: bool = False,
 ) -> dict[str, Any]:
     """Measure ``artifact`` on ``rows`` exactly as ``predict`` would see them.
 
+    ``predictions``: also return each row's predicted label (classifiers), for figures
+    that compare rows across two models (the continuous-learning forgetting gate).
     Raises EvaluationError (one line) when the rows cannot be evaluated; never writes.
     """
     fs = artifact.feature_spec
@@ -529,6 +532,8 @@ def evaluate(
                 "others and calibration are all this file can show"
             )
         result["labels"] = names
+        if predictions:
+            result["predictions"] = [names[int(i)] for i in np.argmax(out, axis=1)]
     elif obj == "regression":
         target, bad = [], []
         for v, w in zip(rows.labels or [], rows.where, strict=True):
@@ -592,6 +597,51 @@ def probabilities_metrics(
     return m
 
 
+def evaluate_ensemble(
+    artifacts: Sequence[ModelArtifact],
+    rows: EvalRows,
+    *,
+    label_column: str,
+    backend: str = "wasm",
+) -> dict[str, Any]:
+    """An ensemble (mean of the members' class probabilities, as ``ensemble`` averages
+    them) measured on labelled rows with the same classification figures."""
+    if len(artifacts) < 2:
+        raise EvaluationError("an ensemble needs at least two models")
+    names = artifacts[0].label_names
+    for a in artifacts:
+        if a.objective != "classification" or a.label_names != names:
+            raise EvaluationError("ensemble members must be classifiers with the same labels")
+    if len(rows) == 0:
+        raise EvaluationError(f"{rows.source}: no data rows")
+    notes = list(rows.notes)
+    for a in artifacts:
+        notes += [n for n in _check_columns(rows, a.feature_spec, label_column) if n not in notes]
+    kb = get_backend(backend)
+    try:
+        probs = [kb.predict(a.mlp(), featurize(rows.inputs, a.feature_spec)) for a in artifacts]
+    except ValueError as e:
+        raise EvaluationError(str(e)) from None
+    mean = np.mean(np.stack(probs).astype(np.float64), axis=0)
+    try:
+        metrics = probabilities_metrics(mean, rows.labels or [], list(names or []), rows.where)
+    except EvaluationError as e:
+        raise EvaluationError(f"{rows.source}: {e}") from None
+    unknown = metrics.pop("unknown_label")
+    return {
+        "objective": "classification",
+        "source": rows.source,
+        "rows": len(rows),
+        "evaluated": metrics["rows"],
+        "label_column": label_column,
+        "labels": list(names or []),
+        "notes": notes,
+        "unknown_label": unknown,
+        "metrics": metrics,
+        "predictions": [(names or [])[int(i)] for i in np.argmax(mean, axis=1)],
+    }
+
+
 __all__ = [
     "ECE_BINS",
     "EvalRows",
@@ -600,6 +650,7 @@ __all__ = [
     "classification_metrics",
     "confusion_matrix",
     "evaluate",
+    "evaluate_ensemble",
     "evaluate_file",
     "expected_calibration_error",
     "feature_drift",

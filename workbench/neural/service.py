@@ -20,7 +20,13 @@ from workbench.neural import registry
 from workbench.neural.artifact import ModelArtifact
 from workbench.neural.clf import export_clf, import_clf
 from workbench.neural.data import Dataset, data_hash, load_dataset, read_inputs
-from workbench.neural.evaluate import evaluate_file, read_file
+from workbench.neural.evaluate import (
+    evaluate,
+    evaluate_ensemble,
+    evaluate_file,
+    read_file,
+    rows_from_records,
+)
 from workbench.neural.predict import ModelCache, ensemble, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec
@@ -210,6 +216,39 @@ class NeuralService:
             row, result, data_hash=digest, data_name=str(data), backend=self.backend
         )
         return evaluation_store.to_dict(record)
+
+    def evaluate_records(
+        self,
+        reference: str,
+        records: Sequence[Mapping[str, Any]],
+        label: str = "label",
+        *,
+        predictions: bool = False,
+    ) -> dict[str, Any]:
+        """The evaluation function on in-memory labelled records (quality gates, the
+        pattern classifier); not stored: the caller records what it decided from it."""
+        artifact = self.load(reference)
+        rows = rows_from_records([dict(r) for r in records], label, source=reference)
+        return evaluate(
+            artifact, rows, label_column=label, backend=self.backend, predictions=predictions
+        )
+
+    def evaluate_ensemble(
+        self,
+        references: Sequence[str],
+        data: str | Path | Sequence[Mapping[str, Any]],
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """An ensemble's accuracy (and every classification figure) on labelled rows:
+        a file, or records. The label column defaults to the first model's."""
+        artifacts = [self.load(r) for r in references]
+        col = label or artifacts[0].feature_spec.label_column
+        if isinstance(data, str | Path):
+            rows = read_file(data, col)
+        else:
+            rows = rows_from_records([dict(r) for r in data], col, source="records")
+        out = evaluate_ensemble(artifacts, rows, label_column=col, backend=self.backend)
+        return {"models": list(references), **out}
 
     def evaluations(self, reference: str | None = None, model_id: int | None = None) -> list:
         """Stored evaluations of one version (by reference or row id), newest first."""
