@@ -27,6 +27,11 @@ from textual_plotext import PlotextPlot
 from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.screens.evaluations import (
+    CompareEvaluationsScreen,
+    EvaluateDialog,
+    EvaluationsScreen,
+)
 from workbench.ui.screens.model_dialogs import (
     ExportDialog,
     ImportDialog,
@@ -189,6 +194,10 @@ class ModelsPane(Pane):
         "| `e` | export the selected version to a .clf file |\n"
         "| `i` | import a .clf file |\n"
         "| `b` | roll back: make the selected version the champion |\n"
+        "| `a` | evaluate the selected version on a labelled file (stored) |\n"
+        "| `v` | the selected version's stored evaluations: confusion matrix, per class, "
+        "reliability |\n"
+        "| `space` | mark a version (two at most); `c` compares the two on the same data |\n"
         "| `x` | cancel the running training |\n"
         "| `tab` | move between the model list and the versions table |"
     )
@@ -201,6 +210,10 @@ class ModelsPane(Pane):
         Binding("i", "import", "Import", id="models.import"),
         Binding("b", "rollback", "Roll back", id="models.rollback"),
         Binding("x", "cancel_training", "Cancel", id="models.cancel"),
+        Binding("a", "evaluate", "Evaluate", id="models.evaluate"),
+        Binding("v", "evaluations", "Evaluations", id="models.evaluations"),
+        Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("c", "compare", "Compare", id="models.compare"),
     ]
     DEFAULT_CSS = """
     ModelsPane #models-list { width: 46; border-right: solid $panel; }
@@ -229,6 +242,7 @@ class ModelsPane(Pane):
         self.training: str | None = None
         self._training_name: str | None = None
         self._stop = threading.Event()
+        self.marked: list[int] = []  # versions of the selected model, two at most
 
     # -- layout ------------------------------------------------------------------------
 
@@ -328,6 +342,7 @@ class ModelsPane(Pane):
             self.selected = name
             self.version = None
             self.follow_latest = True
+            self.marked = []
         self.show_detail()
 
     @on(DataTable.RowHighlighted, "#model-table")
@@ -385,8 +400,9 @@ class ModelsPane(Pane):
         table = self.query_one("#model-versions", DataTable)
         table.clear()
         for v in self.versions:
+            mark = "● " if v["version"] in self.marked else ""
             table.add_row(
-                f"v{v['version']}",
+                f"{mark}v{v['version']}",
                 v["status"],
                 ", ".join(v["aliases"]) or "—",
                 acc_with_rows(v["accuracy"], v.get("train_rows")),
@@ -643,6 +659,52 @@ class ModelsPane(Pane):
         name, version = self.selected, self.version
         self.run_op("rollback", lambda: self.neural.rollback(name, version))
 
+    def action_evaluate(self) -> None:
+        ref = self._reference()
+        if ref is not None:
+            self.app.push_screen(EvaluateDialog(ref), lambda r: self._evaluate_chosen(ref, r))
+
+    def _evaluate_chosen(self, ref: str, result: dict | None) -> None:
+        if result is not None:
+            self._status(f"evaluating {ref} on {Path(result['data']).name}…")
+            self.run_op(
+                "evaluate",
+                lambda: self.neural.evaluate(ref, result["data"], result["label"] or None),
+            )
+
+    def action_evaluations(self) -> None:
+        ref = self._reference()
+        if ref is None:
+            return
+        try:
+            evaluations = self.neural.evaluations(ref)
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(EvaluationsScreen(ref, evaluations))
+
+    def action_mark(self) -> None:
+        """Mark the selected version for a side-by-side comparison (two at most)."""
+        if self.version is None:
+            return
+        if self.version in self.marked:
+            self.marked.remove(self.version)
+        else:
+            self.marked = (self.marked + [self.version])[-2:]
+        self._fill_versions()
+
+    def action_compare(self) -> None:
+        if len(self.marked) != 2 or self.selected is None:
+            self.notify("mark two versions with space, then c compares them", severity="warning")
+            return
+        a, b = sorted(self.marked)
+        try:
+            cmp = self.neural.compare_evaluations(f"{self.selected}@{a}", f"{self.selected}@{b}")
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(CompareEvaluationsScreen(cmp))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-op")
     def run_op(self, kind: str, call: Callable) -> tuple[str, Any]:
         return kind, call()
@@ -700,6 +762,10 @@ class ModelsPane(Pane):
         elif kind == "import":
             self.notify(f"imported {result['name']} v{result['version']}")
             self.select_model(result["name"])
+        elif kind == "evaluate":
+            stored = self.neural.evaluations(model_id=result["model_id"])
+            ref = f"{result['name']}@{result['version']}"
+            self.app.push_screen(EvaluationsScreen(ref, stored))
         elif kind == "rollback":
             self.notify(f"{result['name']}: champion is now v{result['champion']}")
 
