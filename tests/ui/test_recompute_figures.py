@@ -38,8 +38,8 @@ def add_trend(strategy: str = "balanced") -> None:
 
 
 def improvement_from_rows(db, strategy: str) -> float:
-    scores = [r[0] for r in db.execute_sql(
-        "SELECT score FROM strategy_trend WHERE strategy = ? ORDER BY at, id", (strategy,))]  # fmt: skip
+    sql = "SELECT score FROM strategy_trend WHERE strategy = ? ORDER BY at, id"
+    scores = [r[0] for r in db.execute_sql(sql, (strategy,))]
     recent, older = scores[-5:], scores[:-5]
     base = sum(older) / len(older)
     return (sum(recent) / len(recent) - base) / base * 100
