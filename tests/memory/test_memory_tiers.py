@@ -124,8 +124,14 @@ def test_semantic_put_reinforces_the_same_statement(eng, clock):
         "semantic", "WAL lets readers run during a write", meta={"confidence": 1.0}
     )
     assert first["created"] and not again["created"]
+    assert not first["confidence_given"]  # stored without one: a prior, not a measure
     assert again["evidence_count"] == 2
-    assert again["confidence"] == pytest.approx(0.85)
+    # the first confidence anyone gives replaces the prior instead of averaging with it
+    assert again["confidence"] == pytest.approx(1.0) and again["confidence_given"]
+    third = memory.store(
+        "semantic", "WAL lets readers run during a write", meta={"confidence": 0.7}
+    )
+    assert third["confidence"] == pytest.approx((1.0 * 2 + 0.7) / 3)
     with pytest.raises(ValueError, match="confidence"):
         memory.store("semantic", "x", meta={"confidence": 2})
     with pytest.raises(ValueError, match="kind"):

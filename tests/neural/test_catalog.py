@@ -38,7 +38,7 @@ TRAINABLE_NOW = {
 }  # fmt: skip
 KEYS = {
     "name", "category", "purpose", "use_case", "source", "recipe", "spec", "source_rows",
-    "trainable", "reason", "version", "val_accuracy", "status",
+    "trainable", "reason", "version", "val_accuracy", "val_rows", "status",
 }  # fmt: skip
 
 

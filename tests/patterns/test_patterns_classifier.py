@@ -64,7 +64,14 @@ def test_fallback_accuracy_is_measured_on_the_same_held_out_rows(seeded):
 
 def test_fallback_with_no_keyword_gives_no_pattern():
     result = classifier.keyword_classify("zzz qqq")
-    assert result == {**result, "pattern": None, "confidence": 0.0, "source": "fallback"}
+    assert result == {**result, "pattern": None, "confidence": None, "source": "fallback"}
+
+
+def test_fallback_reports_a_keyword_share_never_a_confidence():
+    result = classifier.keyword_classify("brainstorm alternatives and explore options")
+    scores = classifier.keyword_scores("brainstorm alternatives and explore options")
+    assert result["confidence"] is None
+    assert result["keyword_share"] == round(scores["divergent"] / sum(scores.values()), 4)
 
 
 def test_model_answer_has_confidence_probabilities_and_is_buffered_once(trained):

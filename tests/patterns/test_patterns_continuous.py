@@ -347,9 +347,9 @@ def test_executions_feed_the_buffer_once_and_the_teacher_reruns_them(trained):
     m.StrategyProfile.create(strategy="balanced", success_rate=0.9, avg_score=0.8)
     m.StrategyProfile.create(strategy="aggressive", success_rate=0.2, avg_score=0.3)
     for status, lint_ok, score in (
-        ("passed", True, 0.95),
-        ("failed", True, 0.2),
-        ("passed", False, 0.6),
+        ("passed", True, 95.0),  # execution scores are on 0-100
+        ("failed", True, 20.0),
+        ("passed", False, 60.0),
     ):
         m.TaskExecution.create(
             run=run,

@@ -6,6 +6,7 @@ import, roll back) over the frozen fixture store and the sample data, with few e
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -72,6 +73,12 @@ def rows(pane: ModelsPane, table_id: str) -> list[list[str]]:
     return [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def val_rows(reference: str) -> int:
+    """Rows behind a version's val_accuracy, read from its training run's stored metrics."""
+    run = m.TrainingRun.get_by_id(registry.resolve(reference).training_run_id)
+    return json.loads(run.metrics)["n_val"]
+
+
 def champion(name: str) -> int:
     return next(v["version"] for v in registry.versions(name) if "champion" in v["aliases"])
 
@@ -104,7 +111,7 @@ async def test_list_by_category_and_selection_shows_detail(make_app):
         shown = dict(listed)
         assert all(shown[e["name"]] == "untrained" for e in catalog)
         acc = registry.resolve(MODEL).val_accuracy
-        assert listed[-1] == (MODEL, f"{acc:.3f}")
+        assert listed[-1] == (MODEL, f"{acc:.3f} n={val_rows(MODEL)}")
         info = str(pane.query_one("#model-info", Static).render())
         assert MODEL in info and "hidden 64 relu → hidden 32 relu" in info
         assert [r[0] for r in rows(pane, "#model-versions")] == ["v1", "v2"]
@@ -155,7 +162,7 @@ async def test_train_catalog_model_with_epochs(make_app):
         await submit(pilot)
         listed = dict((r[0].strip(), r[1]) for r in rows(pane, "#model-table"))
         val = registry.resolve("specification").val_accuracy
-        assert listed["specification"] == f"{val:.3f}"
+        assert listed["specification"] == f"{val:.3f} n={val_rows('specification')}"
         assert "3 epochs" in str(pane.query_one("#chart-title", Label).render())
         assert [r[0] for r in rows(pane, "#model-versions")] == ["v1"]
 

@@ -20,6 +20,8 @@ from workbench.adaptive.analysis import PastOutcome, analyze
 from workbench.adaptive.strategy import DEFAULT_FOR, choose
 from workbench.store import models as m
 
+SAMPLE_MARK = '"source": "sample_data"'  # how seeding marks sample decisions' analysis
+
 
 def _positive_duration(value: float) -> float:
     if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
@@ -173,9 +175,16 @@ class AdaptiveService:
     def statistics(self) -> dict:
         total = m.AdaptiveOutcome.select().count()
         wins = m.AdaptiveOutcome.select().where(m.AdaptiveOutcome.success).count()
+        sample = (
+            m.AdaptiveOutcome.select()
+            .join(m.AdaptiveDecision)
+            .where(m.AdaptiveDecision.analysis.contains(SAMPLE_MARK))
+            .count()
+        )
         return {
             "decisions": m.AdaptiveDecision.select().count(),
             "outcomes": total,
+            "sample_outcomes": sample,  # seeded from sample_data/, not this team's history
             "success_rate": wins / total if total else None,
             "strategies": list(STRATEGIES),
         }
@@ -233,8 +242,12 @@ class AdaptiveService:
             rows = [r for r in rows if r["agent"] == agent]
             bottlenecks = [b for b in bottlenecks if b["agent"] == agent]
             trends = [t for t in trends if t["agent"] == agent]
+        sample = m.AgentExecution.select().where(m.AgentExecution.source == "sample_data")
+        if agent is not None:
+            sample = sample.where(m.AgentExecution.agent == agent)
         return {
             "executions": len(runs),
+            "sample_executions": sample.count(),  # seeded sample agent history
             "metrics": rows,
             "bottlenecks": bottlenecks,
             "recommendations": recs,

@@ -174,10 +174,13 @@ def _format_store(result: dict) -> str:
             lines.append(f"  consolidation ran ({result['consolidation']['reason']})")
         return "\n".join(lines)
     verb = "added" if result["created"] else "reinforced"
-    return (
-        f"{verb} {result['kind']} #{result['id']} (confidence {result['confidence']:.2f}, "
-        f"evidence {result['evidence_count']})"
+    confidence = (
+        f"confidence {result['confidence']:.2f}"
+        if result["confidence_given"]
+        else "no confidence given"
     )
+    evidence = result["evidence_count"]
+    return f"{verb} {result['kind']} #{result['id']} ({confidence}, evidence {evidence})"
 
 
 def _format_import(result: dict) -> str:

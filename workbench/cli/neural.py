@@ -57,6 +57,11 @@ def add(commands) -> None:
     p = command("ensemble", "average the predictions of several models")
     p.add_argument("--models", required=True, metavar="A,B,C")
     p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+    p.add_argument(
+        "--label",
+        metavar="COL",
+        help="the input is labelled: measure the ensemble on it (accuracy, per class, ECE)",
+    )
 
     command("list", "models in the store with their champion")
     command("catalog", "the 27 catalog models: recipe, data available, measured accuracy")
@@ -78,6 +83,11 @@ def add(commands) -> None:
     p.add_argument("--bits", type=int, default=8)
     p.add_argument("--data", metavar="FILE", help="held-out data to measure accuracy on")
 
+    p = command("evaluate", "measure a model version on a labelled file (stored per data hash)")
+    p.add_argument("reference", metavar="NAME[@VERSION|@ALIAS]")
+    p.add_argument("--data", required=True, metavar="FILE", help="JSON, CSV or NPZ rows")
+    p.add_argument("--label", metavar="COL", help="label column (default: the model's own)")
+
     p = command("federate", "FedAvg across stores: each trains on its own data, weights averaged")
     p.add_argument("--stores", required=True, metavar="A,B,C", help="workbench store files")
     source = p.add_mutually_exclusive_group(required=True)
@@ -98,6 +108,8 @@ def add(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.neural_command == "federate":
         return _federate(args)
+    if args.neural_command == "evaluate":
+        return _evaluate(args)
     with open_engine(args) as engine:
         service = engine.neural
         command = args.neural_command
@@ -112,7 +124,15 @@ def run(args: argparse.Namespace) -> int:
                 result = service.predict(args.model, args.input)
             elif command == "ensemble":
                 refs = [r for r in args.models.split(",") if r]
-                result = service.ensemble(refs, args.input)
+                if args.label:
+                    result = service.evaluate_ensemble(refs, args.input, args.label)
+                    if not args.json:
+                        from workbench.cli.evaluate_view import print_evaluation
+
+                        print_evaluation(console(), result)
+                        return 0
+                else:
+                    result = service.ensemble(refs, args.input)
             elif command == "list":
                 result = service.models()
             elif command == "catalog":
@@ -264,6 +284,19 @@ def _catalog_names(engine, text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    """`neural evaluate`: measure, store, then print what was stored."""
+    from workbench.cli.evaluate_view import print_evaluation
+
+    with open_engine(args) as engine, engine.guard():
+        result = engine.neural.evaluate(args.reference, args.data, args.label)
+    if args.json:
+        print_json(result)
+    else:
+        print_evaluation(console(), result)
+    return 0
+
+
 def _train_with_progress(service, args: argparse.Namespace) -> dict:
     tags = [t for t in args.tags.split(",") if t]
     kwargs = dict(
@@ -310,11 +343,12 @@ def _train_with_progress(service, args: argparse.Namespace) -> dict:
 
 
 TABLE_COLUMNS = {
-    "versions": ["version", "status", "aliases", "accuracy", "val_accuracy", "size_bytes",
-                 "created"],
-    "list": ["name", "versions", "latest", "latest_status", "champion", "val_accuracy"],
+    "versions": ["version", "status", "aliases", "accuracy", "train_rows", "val_accuracy",
+                 "val_rows", "size_bytes", "created"],
+    "list": ["name", "versions", "latest", "latest_status", "champion", "val_accuracy",
+             "val_rows"],
     "catalog": ["category", "name", "source", "source_rows", "trainable", "version",
-                "val_accuracy"],
+                "val_accuracy", "val_rows"],
     "predict": ["prediction", "confidence", "input"],
     "train-many": ["name", "status", "version", "val_accuracy", "epochs_run", "error"],
     "ensemble": ["prediction", "confidence", "agreement"],

@@ -83,6 +83,12 @@ def format_result(command: str, result) -> str:
             f"pattern: {result['pattern'] or '— (no keyword matched)'}  "
             f"source: {result['source']}"
             + (f"  confidence: {result['confidence']:.3f}" if result.get("confidence") else "")
+            + (
+                f"  keyword share: {result['keyword_share']:.3f} (share of keyword hits, "
+                "not a probability)"
+                if result.get("keyword_share") is not None
+                else ""
+            )
         ]
         if command == "learn":
             mem = result["memory"]

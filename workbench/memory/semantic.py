@@ -11,6 +11,8 @@ import peewee
 from workbench.store import models as m
 
 KINDS = ("fact", "rule")
+DEFAULT_CONFIDENCE = 0.7  # prior for a fact stored without one: ranks it, never shown as a measure
+SAMPLE_SOURCES = ("seed", "sample_data")  # facts seeded from sample_data/, marked as samples
 
 
 def importance(confidence: float, evidence: int) -> float:
@@ -48,13 +50,16 @@ class SemanticTier:
         statement: str,
         kind: str = "fact",
         subject: str = "",
-        confidence: float = 0.7,
+        confidence: float | None = None,
         source: str = "user",
         evidence: int = 1,
     ) -> dict[str, Any]:
         """Add a fact, or reinforce the same statement: evidence adds up and confidence
-        becomes the evidence-weighted mean of the old and the new."""
-        check_fact(statement, kind, confidence, evidence)
+        becomes the evidence-weighted mean of the old and the new. Without a confidence
+        the fact keeps DEFAULT_CONFIDENCE as a prior, marked not given."""
+        given = confidence is not None
+        value = float(confidence) if confidence is not None else DEFAULT_CONFIDENCE
+        check_fact(statement, kind, value, evidence)
         s = m.SemanticMemory
         now = self.clock()
         row = s.get_or_none(s.statement == statement)
@@ -63,7 +68,8 @@ class SemanticTier:
                 kind=kind,
                 subject=subject,
                 statement=statement,
-                confidence=float(confidence),
+                confidence=value,
+                confidence_given=given,
                 source=source,
                 evidence_count=evidence,
                 created=now,
@@ -71,7 +77,10 @@ class SemanticTier:
             )
             return {"id": row.id, "created": True, **fact_dict(row)}
         total = row.evidence_count + evidence
-        row.confidence = (row.confidence * row.evidence_count + confidence * evidence) / total
+        if given and not row.confidence_given:
+            row.confidence, row.confidence_given = value, True  # a measure replaces the prior
+        elif given:
+            row.confidence = (row.confidence * row.evidence_count + value * evidence) / total
         row.evidence_count = total
         row.updated = now
         row.save()
@@ -81,7 +90,8 @@ class SemanticTier:
         """Facts and rules counted apart, and their mean confidence."""
         s = m.SemanticMemory
         kinds = dict(s.select(s.kind, peewee.fn.COUNT(s.id)).group_by(s.kind).tuples())
-        mean = s.select(peewee.fn.AVG(s.confidence)).scalar()
+        # Only confidences someone gave or measured; defaults are not a measure.
+        mean = s.select(peewee.fn.AVG(s.confidence)).where(s.confidence_given).scalar()
         return {
             "facts": int(kinds.get("fact", 0)),
             "rules": int(kinds.get("rule", 0)),
@@ -102,6 +112,8 @@ def fact_dict(row: m.SemanticMemory) -> dict[str, Any]:
         "subject": row.subject,
         "statement": row.statement,
         "confidence": round(float(row.confidence), 4),
+        "confidence_given": bool(row.confidence_given),
+        "sample": row.source in SAMPLE_SOURCES,
         "source": row.source,
         "evidence_count": row.evidence_count,
         "importance": round(importance(row.confidence, row.evidence_count), 4),

@@ -105,7 +105,7 @@ class MemoryService:
             text,
             kind=namespace or "fact",
             subject=key or "",
-            confidence=meta.get("confidence", 0.7),
+            confidence=meta.get("confidence"),
             source=str(meta.get("source", "user")),
             evidence=meta.get("evidence_count", 1),
         )

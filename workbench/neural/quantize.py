@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,7 @@ from workbench.kernels import backend as get_backend
 
 from .artifact import ModelArtifact, dequantize_rows
 from .data import Dataset
-from .train import evaluate
+from .evaluate import EvalRows, evaluate, evaluate_encoded, headline_loss
 
 
 @dataclass
@@ -29,21 +29,28 @@ class QuantizeReport:
     loss_after: float
     max_abs_weight_error: float
     rows_evaluated: int
+    # The evaluation function's full results on a file (stored by the service); not JSON'd.
+    evaluations: tuple[dict[str, Any], dict[str, Any]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("evaluations")
+        return out
 
 
 def quantize_artifact(
     artifact: ModelArtifact,
-    dataset_for_eval: Dataset,
+    data: Dataset | EvalRows,
     *,
     bits: int = 8,
     backend: str = "numpy",
+    label_column: str | None = None,
 ) -> tuple[ModelArtifact, QuantizeReport]:
     """Per-output-unit symmetric int8 weights (biases stay float32); measure the change.
 
-    Evaluates on ``dataset_for_eval.validation`` when present, else on its rows.
+    ``data``: rows read from a held-out file (``EvalRows``: encoded exactly as ``predict``
+    encodes them, by the evaluation function, once for each model) or an already encoded
+    Dataset (the stored training examples; its validation part when present).
     """
     if bits != 8:
         raise ValueError(f"bits: only 8 is supported, got {bits}")
@@ -64,21 +71,31 @@ def quantize_artifact(
         train_info={**artifact.train_info, "quantized_bits": bits},
         quantized=quant,
     )
-    ev = (
-        dataset_for_eval.validation if dataset_for_eval.validation is not None else dataset_for_eval
-    )
-    if ev.X.shape[1] != artifact.sizes[0]:
-        raise ValueError(
-            f"evaluation data has {ev.X.shape[1]} features, the model expects {artifact.sizes[0]}"
-        )
-    obj = artifact.objective
-    y = ev.X if obj == "reconstruction" else ev.y
-    if y is None:
-        raise ValueError("evaluation data has no labels")
-    lb, ab = evaluate(kb, artifact.mlp(), ev.X, y, obj)
-    la, aa = evaluate(kb, qa.mlp(), ev.X, y, obj)
+    if isinstance(data, EvalRows):
+        before = evaluate(artifact, data, label_column=label_column, backend=backend)
+        after = evaluate(qa, data, label_column=label_column, backend=backend)
+        mb, ma = before["metrics"], after["metrics"]
+        pair: tuple[dict[str, Any], dict[str, Any]] | None = (before, after)
+    else:
+        ev = data.validation if data.validation is not None else data
+        if ev.X.shape[1] != artifact.sizes[0]:
+            raise ValueError(
+                f"evaluation data has {ev.X.shape[1]} features, the model expects "
+                f"{artifact.sizes[0]}"
+            )
+        y = ev.X if artifact.objective == "reconstruction" else ev.y
+        if y is None:
+            raise ValueError("evaluation data has no labels")
+        pair = None
+        mb = evaluate_encoded(artifact, ev.X, y, backend=backend)
+        ma = evaluate_encoded(qa, ev.X, y, backend=backend)
+    lb, la = headline_loss(mb), headline_loss(ma)
     qa.metrics.update(
-        {"quantized_eval_loss": la, "quantized_eval_accuracy": aa, "quantized_eval_rows": len(ev)}
+        {
+            "quantized_eval_loss": la,
+            "quantized_eval_accuracy": ma.get("accuracy"),
+            "quantized_eval_rows": ma["rows"],
+        }
     )
     wb = sum(w.nbytes for w in artifact.weights)
     wa = sum(q.nbytes + s.nbytes for q, s in quant)
@@ -91,12 +108,13 @@ def quantize_artifact(
         size_after=qa.size_bytes,
         weight_bytes_before=wb,
         weight_bytes_after=wa,
-        accuracy_before=ab,
-        accuracy_after=aa,
+        accuracy_before=mb.get("accuracy"),
+        accuracy_after=ma.get("accuracy"),
         loss_before=lb,
         loss_after=la,
         max_abs_weight_error=err,
-        rows_evaluated=len(ev),
+        rows_evaluated=ma["rows"],
+        evaluations=pair,
     )
     return qa, report
 

@@ -230,6 +230,13 @@ def versions(name: str) -> list[dict]:
     for a in m.ModelAlias.select().where(m.ModelAlias.name == name):
         aliases.setdefault(a.model_id, []).append(a.alias)
     rows = m.NeuralModel.select().where(m.NeuralModel.name == name).order_by(m.NeuralModel.version)
+    run_ids = [r.training_run_id for r in rows if r.training_run_id]
+    run_metrics = {
+        run.id: run.metrics
+        for run in m.TrainingRun.select(m.TrainingRun.id, m.TrainingRun.metrics).where(
+            m.TrainingRun.id.in_(run_ids)
+        )
+    }
     out = [
         {
             "id": r.id,
@@ -239,6 +246,7 @@ def versions(name: str) -> list[dict]:
             "category": r.category,
             "accuracy": r.accuracy,
             "val_accuracy": r.val_accuracy,
+            **rows_behind(run_metrics.get(r.training_run_id)),
             "size_bytes": r.size_bytes,
             "description": r.description,
             "tags": json.loads(r.tags or "[]"),
@@ -251,6 +259,28 @@ def versions(name: str) -> list[dict]:
     if not out:
         raise RegistryError(f"unknown model {name!r}")
     return out
+
+
+def rows_behind(metrics_json: str | None) -> dict[str, int | None]:
+    """How many rows the stored accuracy and val_accuracy were measured on (a figure
+    on 3 rows must not read like one on 3,000)."""
+    try:
+        metrics = json.loads(metrics_json) if metrics_json else {}
+    except json.JSONDecodeError:
+        metrics = {}
+    if not isinstance(metrics, dict):
+        metrics = {}
+    quant = metrics.get("quantization")
+    val_rows = metrics.get("n_val")
+    train_rows = metrics.get("n_train")
+    if isinstance(quant, dict):
+        measured = quant.get("rows_evaluated")
+        if quant.get("evaluated_on") == "stored training examples":
+            train_rows = measured
+        else:
+            val_rows = measured
+    ok = lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None  # noqa: E731
+    return {"train_rows": ok(train_rows), "val_rows": ok(val_rows)}
 
 
 def rollback(name: str, version: int) -> m.NeuralModel:

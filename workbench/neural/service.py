@@ -15,10 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from workbench.neural import evaluations as evaluation_store
 from workbench.neural import registry
 from workbench.neural.artifact import ModelArtifact
 from workbench.neural.clf import export_clf, import_clf
 from workbench.neural.data import Dataset, data_hash, load_dataset, read_inputs
+from workbench.neural.evaluate import (
+    evaluate,
+    evaluate_ensemble,
+    evaluate_file,
+    read_file,
+    rows_from_records,
+)
 from workbench.neural.predict import ModelCache, ensemble, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec
@@ -221,6 +229,71 @@ class NeuralService:
         )
         return [r.to_dict() for r in results]
 
+    # -- evaluation ------------------------------------------------------------------
+
+    def evaluate(
+        self, reference: str, data: str | Path, label: str | None = None
+    ) -> dict[str, Any]:
+        """Measure a version on a data file (encoded as `predict` encodes it) and store
+        the result against the version and the file's hash; nothing is written when the
+        file cannot be evaluated. The MCP tool and the CLI both call this."""
+        row = registry.resolve(reference)
+        artifact = self.load(f"{row.name}@{row.version}")
+        result = evaluate_file(artifact, data, label_column=label, backend=self.backend)
+        digest = data_hash(data)
+        record = evaluation_store.save(
+            row, result, data_hash=digest, data_name=str(data), backend=self.backend
+        )
+        return evaluation_store.to_dict(record)
+
+    def evaluate_records(
+        self,
+        reference: str,
+        records: Sequence[Mapping[str, Any]],
+        label: str = "label",
+        *,
+        predictions: bool = False,
+    ) -> dict[str, Any]:
+        """The evaluation function on in-memory labelled records (quality gates, the
+        pattern classifier); not stored: the caller records what it decided from it."""
+        artifact = self.load(reference)
+        rows = rows_from_records([dict(r) for r in records], label, source=reference)
+        return evaluate(
+            artifact, rows, label_column=label, backend=self.backend, predictions=predictions
+        )
+
+    def evaluate_ensemble(
+        self,
+        references: Sequence[str],
+        data: str | Path | Sequence[Mapping[str, Any]],
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """An ensemble's accuracy (and every classification figure) on labelled rows:
+        a file, or records. The label column defaults to the first model's."""
+        artifacts = [self.load(r) for r in references]
+        col = label or artifacts[0].feature_spec.label_column
+        if isinstance(data, str | Path):
+            rows = read_file(data, col)
+        else:
+            rows = rows_from_records([dict(r) for r in data], col, source="records")
+        out = evaluate_ensemble(artifacts, rows, label_column=col, backend=self.backend)
+        return {"models": list(references), **out}
+
+    def evaluations(self, reference: str | None = None, model_id: int | None = None) -> list:
+        """Stored evaluations of one version (by reference or row id), newest first."""
+        if model_id is None:
+            if reference is None:
+                raise ValueError("evaluations: name a model version")
+            model_id = registry.resolve(reference).id
+        return evaluation_store.for_model(model_id)
+
+    def compare_evaluations(
+        self, a: str | int, b: str | int, data_hash: str | None = None
+    ) -> dict[str, Any]:
+        """Two versions' stored evaluations on the same data file, with the differences."""
+        ids = [x if isinstance(x, int) else registry.resolve(x).id for x in (a, b)]
+        return evaluation_store.compare(ids[0], ids[1], data_hash)
+
     # -- registry operations ---------------------------------------------------------
 
     def versions(self, name: str) -> list[dict[str, Any]]:
@@ -270,11 +343,21 @@ class NeuralService:
         row = registry.resolve(reference)
         artifact = self.load(reference)
         spec = artifact.model_spec
+        label = None
         if data is not None:
-            eval_set, evaluated_on = load_dataset(data, spec), str(data)
+            # Read like `predict --input` reads it and measured by the evaluation function:
+            # the model's own scaling and labels, never refit on the held-out file.
+            label = (
+                None
+                if artifact.objective == "reconstruction"
+                else artifact.feature_spec.label_column
+            )
+            eval_set, evaluated_on = read_file(data, label), str(data)
         else:
             eval_set, evaluated_on = _examples_dataset(artifact, spec), "stored training examples"
-        quantized, report = quantize_artifact(artifact, eval_set, bits=bits, backend=self.backend)
+        quantized, report = quantize_artifact(
+            artifact, eval_set, bits=bits, backend=self.backend, label_column=label
+        )
         new_row, _run = registry.start_version(
             row.name,
             architecture=quantized.spec,
@@ -294,6 +377,13 @@ class NeuralService:
         registry.finish_version(
             new_row, weights=quantized.to_bytes(), metrics=metrics, status="quantized"
         )
+        if report.evaluations is not None and data is not None:
+            # Both measurements are stored, so the two versions compare side by side.
+            digest = data_hash(data)
+            for r, ev in zip((row, new_row), report.evaluations, strict=True):
+                evaluation_store.save(
+                    r, ev, data_hash=digest, data_name=str(data), backend=self.backend
+                )
         return {"name": row.name, "source_version": row.version, "version": new_row.version, **out}
 
     def models(self) -> list[dict[str, Any]]:
@@ -311,6 +401,7 @@ class NeuralService:
                     "latest_status": versions[-1]["status"],
                     "champion": champion["version"] if champion else None,
                     "val_accuracy": champion["val_accuracy"] if champion else None,
+                    "val_rows": champion["val_rows"] if champion else None,
                 }
             )
         return out
@@ -346,6 +437,7 @@ class NeuralService:
                     "reason": reason,
                     "version": champion.version if champion else None,
                     "val_accuracy": champion.val_accuracy if champion else None,
+                    "val_rows": _val_rows(champion),
                     "status": champion.status if champion else "untrained",
                 }
             )
@@ -378,6 +470,14 @@ class NeuralService:
             description=entry.purpose,
             tags=[entry.category, "catalog"],
         )
+
+
+def _val_rows(row: m.NeuralModel | None) -> int | None:
+    """Rows behind a version's val_accuracy (from its run's stored metrics)."""
+    if row is None or not row.training_run_id:
+        return None
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
+    return registry.rows_behind(run.metrics if run else None)["val_rows"]
 
 
 def spec_name(spec: ModelSpec) -> str:

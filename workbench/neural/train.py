@@ -29,6 +29,7 @@ from workbench.kernels import backend as get_backend
 
 from .artifact import MAX_EXAMPLES, Examples, ModelArtifact
 from .data import Dataset
+from .evaluate import loss_and_accuracy
 from .spec import ModelSpec, parse_spec
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,11 @@ class TrainResult:
 def evaluate(
     kb: Backend, model: MLP, X: np.ndarray, y: np.ndarray, objective: str
 ) -> tuple[float, float | None]:
-    """(mean loss, accuracy or None) of ``model`` on (X, y), as the kernels define loss."""
+    """(mean loss, accuracy or None) of ``model`` on (X, y), computed by the evaluation
+    module's metric functions, so training's figures and ``neural evaluate`` agree."""
     if X.shape[0] == 0:
         return math.nan, None
-    out = kb.predict(model, X).astype(np.float64)
-    if objective == "classification":
-        p = np.maximum(out[np.arange(out.shape[0]), y], 1e-30)
-        return float(-np.log(p).mean()), float((out.argmax(axis=1) == y).mean())
-    err = out - np.asarray(y, np.float64).reshape(out.shape)
-    return float((err * err).mean()), None
+    return loss_and_accuracy(kb.predict(model, X).astype(np.float64), y, objective)
 
 
 def mask_segments(X: np.ndarray, ratio: float, rng: np.random.Generator) -> np.ndarray:
@@ -475,7 +472,7 @@ def train(
     if obj == "regression":
         metrics["mse"], metrics["val_mse"] = loss, vloss
     fs = tr.feature_spec
-    train_info = {
+    train_info: dict[str, Any] = {
         "backend": kb.name,
         "seed": t.seed,
         "epochs_requested": n_epochs,
@@ -485,6 +482,13 @@ def train(
         "freeze_layers": freeze_layers,
         "resumed_from": resumed_from,
     }
+    if fs.kind == "array":
+        # Array rows are used as given, so drift needs the training columns' statistics.
+        Xs = tr.X.astype(np.float64)
+        train_info["feature_stats"] = {
+            "mean": [float(v) for v in Xs.mean(axis=0)],
+            "std": [float(v) for v in Xs.std(axis=0)],
+        }
     artifact = ModelArtifact(
         spec=spec.to_dict(),
         feature_spec=fs,

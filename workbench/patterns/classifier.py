@@ -175,16 +175,19 @@ def keyword_scores(text: str) -> dict[str, int]:
 
 
 def keyword_classify(text: str) -> dict[str, Any]:
-    """The fallback: most keyword hits wins (ties in PATTERNS order); confidence is the
-    winner's share of all hits, not an accuracy."""
+    """The fallback: most keyword hits wins (ties in PATTERNS order). It has no
+    probability: ``confidence`` is None and ``keyword_share`` is the winner's share of
+    all keyword hits (1.0 when one pattern's words alone matched), shown under that name."""
     scores = keyword_scores(text)
     total = sum(scores.values())
     if total == 0:
-        return {"pattern": None, "confidence": 0.0, "source": "fallback", "scores": scores}
+        return {"pattern": None, "confidence": None, "keyword_share": None,
+                "source": "fallback", "scores": scores}  # fmt: skip
     best = max(PATTERNS, key=lambda p: (scores[p], -PATTERNS.index(p)))
     return {
         "pattern": best,
-        "confidence": round(scores[best] / total, 4),
+        "confidence": None,
+        "keyword_share": round(scores[best] / total, 4),
         "source": "fallback",
         "scores": scores,
     }

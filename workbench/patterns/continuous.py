@@ -52,7 +52,7 @@ MODELS = (PATTERN_MODEL, STRATEGY_MODEL)
 RUN_KIND = "continuous"
 MODES = ("incremental", "fresh", "ensemble")
 ENSEMBLE_ALIAS = "ensemble"
-GOLD_SCORE = 0.8  # a pipeline execution this good (and lint-clean) is gold
+GOLD_SCORE = 80.0  # on the 0-100 execution score: this good (and lint-clean) is gold
 GOLD_CONFIDENCE = 0.9  # a prediction this confident is gold
 WEAK_CONFIDENCE = 0.5  # below this a prediction needs improvement
 TEACHER_DIM = 2048
@@ -716,34 +716,30 @@ class ContinuousLearning:
             registry.abandon_version(row, "interrupted", reason)
 
     def evaluate(self, model: str, champion_version: int, candidate_version: int):
-        """Gates on the held-out split: accuracy floor, no regression, no forgetting."""
+        """Gates on the held-out split: accuracy floor, no regression, no forgetting.
+        Every figure comes from the neural evaluation function on the same rows."""
         cfg = self.config
         _replay, held = pools(model)
-        inputs = [_features_only(r) for r in held]
+        refs = [f"{model}@{candidate_version}", f"{model}@{champion_version}"]
+        cand_ev, champ_ev = (
+            self.neural.evaluate_records(ref, held, "label", predictions=True) for ref in refs
+        )
         truth = [r["label"] for r in held]
-
-        def predictions(version: int) -> list[str]:
-            return [p["prediction"] for p in self.neural.predict(f"{model}@{version}", inputs)]
-
-        cand, champ = predictions(candidate_version), predictions(champion_version)
-        cand_ok = [p == t for p, t in zip(cand, truth, strict=True)]
-        champ_ok = [p == t for p, t in zip(champ, truth, strict=True)]
-        cand_acc = sum(cand_ok) / len(truth)
-        champ_acc = sum(champ_ok) / len(truth)
+        cand_ok = [p == t for p, t in zip(cand_ev["predictions"], truth, strict=True)]
+        champ_ok = [p == t for p, t in zip(champ_ev["predictions"], truth, strict=True)]
+        cand_acc = cand_ev["metrics"]["accuracy"]
+        champ_acc = champ_ev["metrics"]["accuracy"]
         forgotten = sum(1 for a, b in zip(champ_ok, cand_ok, strict=True) if a and not b)
         forgetting = forgotten / max(1, sum(champ_ok))
         measured = {
-            "held_out": len(truth),
+            "held_out": cand_ev["evaluated"],
             "candidate_accuracy": round(cand_acc, 4),
             "champion_accuracy": round(champ_acc, 4),
             "forgetting": round(forgetting, 4),
         }
         score = cand_acc
         if cfg.mode == "ensemble":
-            ens = self.neural.ensemble(
-                [f"{model}@{candidate_version}", f"{model}@{champion_version}"], inputs
-            )
-            score = sum(e["prediction"] == t for e, t in zip(ens, truth, strict=True)) / len(truth)
+            score = self.neural.evaluate_ensemble(refs, held, "label")["metrics"]["accuracy"]
             measured["ensemble_accuracy"] = round(score, 4)
         gates = [
             _gate("held_out_accuracy", score, ">=", cfg.min_accuracy),

@@ -133,6 +133,27 @@ class TrainingHistory(BaseModel):
         table_name = "training_history"
 
 
+class Evaluation(BaseModel):
+    """A model version measured on a data file (by hash); written by `neural evaluate`,
+    read by every view of it, so a shown evaluation is never recomputed."""
+
+    model = ForeignKeyField(NeuralModel, backref="evaluations", on_delete="CASCADE")
+    data_hash = TextField(index=True)
+    data_name = TextField()
+    label_column = TextField()  # "" for reconstruction
+    objective = TextField()
+    rows = IntegerField()
+    evaluated = IntegerField()
+    accuracy = FloatField(null=True)
+    result = TextField()  # JSON: every figure
+    backend = TextField()
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "evaluations"
+        indexes = ((("model", "data_hash", "label_column"), True),)
+
+
 # --- pipeline -------------------------------------------------------------------------
 
 
@@ -255,6 +276,7 @@ class SemanticMemory(BaseModel):
     subject = TextField(default="")
     statement = TextField(unique=True)
     confidence = FloatField()
+    confidence_given = BooleanField(default=True)  # False: the default prior, not a measure
     source = TextField()
     evidence_count = IntegerField(default=1)
     created = DateTimeField(default=utcnow)
@@ -660,6 +682,7 @@ DOMAIN_MODELS = [
     NeuralModel,
     ModelAlias,
     TrainingHistory,
+    Evaluation,
     TrainingRun,
     Task,
     PipelineRun,

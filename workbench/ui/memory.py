@@ -49,6 +49,13 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def fact_confidence(fact: dict[str, Any]) -> Text:
+    """A confidence nobody gave or measured says "default", not the prior's value."""
+    if not fact["confidence_given"]:
+        return Text("default", style="dim")
+    return Text(f"{fact['confidence']:.2f}")
+
+
 def card_texts(stats: dict[str, Any]) -> dict[str, Text]:
     """The four tier cards: a title line, then two lines of measured figures (26 columns)."""
     v, e, s, w = stats["vector"], stats["episodic"], stats["semantic"], stats["working"]
@@ -201,8 +208,9 @@ class MemoryPane(Pane):
             with Vertical(id="memory-facts"):
                 yield Label("Semantic facts", id="facts-title", classes="panel-title")
                 facts = DataTable(id="facts-table", cursor_type="row", zebra_stripes=True)
-                facts.add_column("conf", key="conf", width=4)
+                facts.add_column("conf", key="conf", width=7)
                 facts.add_column("ev", key="ev", width=3)
+                facts.add_column("data", key="data", width=6)
                 facts.add_column("statement", key="statement", width=TEXT_WIDTH)
                 yield facts
         yield Label("", id="memory-events")
@@ -292,8 +300,9 @@ class MemoryPane(Pane):
         facts = self.memory.facts(100)
         for fact in facts:
             table.add_row(
-                f"{fact['confidence']:.2f}",
+                fact_confidence(fact),
                 str(fact["evidence_count"]),
+                Text("sample", style="dim") if fact["sample"] else "",
                 clip(fact["statement"], TEXT_WIDTH),
                 key=str(fact["id"]),
             )

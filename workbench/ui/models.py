@@ -27,6 +27,11 @@ from textual_plotext import PlotextPlot
 from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.screens.evaluations import (
+    CompareEvaluationsScreen,
+    EvaluateDialog,
+    EvaluationsScreen,
+)
 from workbench.ui.screens.model_dialogs import (
     ExportDialog,
     ImportDialog,
@@ -54,11 +59,19 @@ def fmt_size(n: int | None) -> str:
     return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def shown_accuracy(val_accuracy: float | None, status: str | None) -> str:
-    """Measured held-out accuracy, else the state (`untrained`, `training`, …)."""
+def shown_accuracy(val_accuracy: float | None, status: str | None, rows: int | None = None) -> str:
+    """Measured held-out accuracy with the rows behind it, else the state (`untrained`,
+    `training`, …): 1.000 on 3 rows must not read like 1.000 on 3,000."""
     if val_accuracy is not None:
-        return f"{val_accuracy:.3f}"
+        return f"{val_accuracy:.3f}" + ("" if rows is None else f" n={rows:,}")
     return status or "untrained"
+
+
+def acc_with_rows(value: float | None, rows: int | None) -> str:
+    """An accuracy cell of the versions table: the figure and its row count."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}" + ("" if rows is None else f" n={rows:,}")
 
 
 def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
@@ -181,6 +194,10 @@ class ModelsPane(Pane):
         "| `e` | export the selected version to a .clf file |\n"
         "| `i` | import a .clf file |\n"
         "| `b` | roll back: make the selected version the champion |\n"
+        "| `a` | evaluate the selected version on a labelled file (stored) |\n"
+        "| `v` | the selected version's stored evaluations: confusion matrix, per class, "
+        "reliability |\n"
+        "| `space` | mark a version (two at most); `c` compares the two on the same data |\n"
         "| `x` | cancel the running training |\n"
         "| `tab` | move between the model list and the versions table |"
     )
@@ -193,9 +210,13 @@ class ModelsPane(Pane):
         Binding("i", "import", "Import", id="models.import"),
         Binding("b", "rollback", "Roll back", id="models.rollback"),
         Binding("x", "cancel_training", "Cancel", id="models.cancel"),
+        Binding("a", "evaluate", "Evaluate", id="models.evaluate"),
+        Binding("v", "evaluations", "Evaluations", id="models.evaluations"),
+        Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("c", "compare", "Compare", id="models.compare"),
     ]
     DEFAULT_CSS = """
-    ModelsPane #models-list { width: 42; border-right: solid $panel; }
+    ModelsPane #models-list { width: 46; border-right: solid $panel; }
     ModelsPane #models-list > DataTable { height: 1fr; }
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
@@ -221,6 +242,7 @@ class ModelsPane(Pane):
         self.training: str | None = None
         self._training_name: str | None = None
         self._stop = threading.Event()
+        self.marked: list[int] = []  # versions of the selected model, two at most
 
     # -- layout ------------------------------------------------------------------------
 
@@ -229,8 +251,8 @@ class ModelsPane(Pane):
             with Vertical(id="models-list"):
                 yield Label("Models", id="models-title", classes="panel-title")
                 table = DataTable(id="model-table", cursor_type="row", zebra_stripes=False)
-                table.add_column("model", key="model", width=28)
-                table.add_column("val acc", key="acc", width=9)
+                table.add_column("model", key="model", width=26)
+                table.add_column("val acc", key="acc", width=14)
                 yield table
             with Vertical(id="model-detail"):
                 yield Static("", id="model-info")
@@ -281,10 +303,13 @@ class ModelsPane(Pane):
         table = self.query_one("#model-table", DataTable)
         groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
         for e in self.catalog_entries.values():
-            acc = shown_accuracy(e.get("val_accuracy"), e.get("status"))
+            acc = shown_accuracy(e.get("val_accuracy"), e.get("status"), e.get("val_rows"))
             groups.setdefault(str(e.get("category")), []).append((e["name"], acc))
         groups[CUSTOM] = [
-            (m["name"], shown_accuracy(m.get("val_accuracy"), m.get("latest_status")))
+            (
+                m["name"],
+                shown_accuracy(m.get("val_accuracy"), m.get("latest_status"), m.get("val_rows")),
+            )
             for m in self.own_models.values()
         ]
         keep = self.selected
@@ -296,7 +321,7 @@ class ModelsPane(Pane):
             table.add_row(header, "", key=f"cat:{category}")
             for name, acc in rows:
                 style = "dim" if acc == "untrained" else ""
-                table.add_row(Text(f"  {name}"), Text(f"{acc:>9}", style=style), key=name)
+                table.add_row(Text(f"  {name}"), Text(f"{acc:>14}", style=style), key=name)
         trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
         title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
         self.query_one("#models-title", Label).update(f"{title} · yours {len(self.own_models)}")
@@ -317,6 +342,7 @@ class ModelsPane(Pane):
             self.selected = name
             self.version = None
             self.follow_latest = True
+            self.marked = []
         self.show_detail()
 
     @on(DataTable.RowHighlighted, "#model-table")
@@ -374,12 +400,13 @@ class ModelsPane(Pane):
         table = self.query_one("#model-versions", DataTable)
         table.clear()
         for v in self.versions:
+            mark = "● " if v["version"] in self.marked else ""
             table.add_row(
-                f"v{v['version']}",
+                f"{mark}v{v['version']}",
                 v["status"],
                 ", ".join(v["aliases"]) or "—",
-                fmt_acc(v["accuracy"]),
-                fmt_acc(v["val_accuracy"]),
+                acc_with_rows(v["accuracy"], v.get("train_rows")),
+                acc_with_rows(v["val_accuracy"], v.get("val_rows")),
                 fmt_size(v["size_bytes"]),
                 key=str(v["version"]),
             )
@@ -632,6 +659,52 @@ class ModelsPane(Pane):
         name, version = self.selected, self.version
         self.run_op("rollback", lambda: self.neural.rollback(name, version))
 
+    def action_evaluate(self) -> None:
+        ref = self._reference()
+        if ref is not None:
+            self.app.push_screen(EvaluateDialog(ref), lambda r: self._evaluate_chosen(ref, r))
+
+    def _evaluate_chosen(self, ref: str, result: dict | None) -> None:
+        if result is not None:
+            self._status(f"evaluating {ref} on {Path(result['data']).name}…")
+            self.run_op(
+                "evaluate",
+                lambda: self.neural.evaluate(ref, result["data"], result["label"] or None),
+            )
+
+    def action_evaluations(self) -> None:
+        ref = self._reference()
+        if ref is None:
+            return
+        try:
+            evaluations = self.neural.evaluations(ref)
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(EvaluationsScreen(ref, evaluations))
+
+    def action_mark(self) -> None:
+        """Mark the selected version for a side-by-side comparison (two at most)."""
+        if self.version is None:
+            return
+        if self.version in self.marked:
+            self.marked.remove(self.version)
+        else:
+            self.marked = (self.marked + [self.version])[-2:]
+        self._fill_versions()
+
+    def action_compare(self) -> None:
+        if len(self.marked) != 2 or self.selected is None:
+            self.notify("mark two versions with space, then c compares them", severity="warning")
+            return
+        a, b = sorted(self.marked)
+        try:
+            cmp = self.neural.compare_evaluations(f"{self.selected}@{a}", f"{self.selected}@{b}")
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(CompareEvaluationsScreen(cmp))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-op")
     def run_op(self, kind: str, call: Callable) -> tuple[str, Any]:
         return kind, call()
@@ -689,6 +762,10 @@ class ModelsPane(Pane):
         elif kind == "import":
             self.notify(f"imported {result['name']} v{result['version']}")
             self.select_model(result["name"])
+        elif kind == "evaluate":
+            stored = self.neural.evaluations(model_id=result["model_id"])
+            ref = f"{result['name']}@{result['version']}"
+            self.app.push_screen(EvaluationsScreen(ref, stored))
         elif kind == "rollback":
             self.notify(f"{result['name']}: champion is now v{result['champion']}")
 

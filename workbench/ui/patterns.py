@@ -78,6 +78,15 @@ def _integer_ticks(plt, top: int) -> None:
     plt.yticks(ticks, [str(t) for t in ticks])
 
 
+def answer_figure(result: dict[str, Any]) -> str:
+    """A model's confidence, or the fallback's keyword share under its own name."""
+    if result.get("confidence") is not None:
+        return f"{result['confidence']:.2f}"
+    if result.get("keyword_share") is not None:
+        return f"keyword share {result['keyword_share']:.2f}"
+    return ""
+
+
 def answer_text(result: dict[str, Any]) -> Text:
     """One analysis: pattern, confidence, where it came from, similar ops, advice."""
     pattern = result["pattern"]
@@ -85,7 +94,7 @@ def answer_text(result: dict[str, Any]) -> Text:
     head = Text.assemble(
         (pattern or "no pattern", f"bold {PATTERN_COLOURS.get(pattern or '', 'white')}"),
         "  ",
-        (f"{result['confidence']:.2f}" if result.get("confidence") is not None else "", "bold"),
+        (answer_figure(result), "bold"),
         "  ",
         (f"[{source}]", "yellow" if source == "fallback" else "dim"),
     )

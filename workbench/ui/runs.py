@@ -262,7 +262,7 @@ class RunsPane(Pane):
             ok = e["status"] == "passed"
             result = Text.assemble(
                 ("pass" if ok else e["status"], "green" if ok else "red"),
-                f" {e['tests_passed']}/{e['tests_total']}",
+                f" {e['tests_passed']}/{e['tests_total']} tests passed",
             )
             table.add_row(
                 e["task"],

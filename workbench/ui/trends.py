@@ -220,7 +220,7 @@ class TrendsPane(Pane):
                 str(p["uses"]),
                 str(p["real_executions"]),
                 improving,
-                "—" if rate is None else f"{rate:+.1%}",
+                "—" if rate is None else f"{rate:+.1f}%",  # improvement() returns percent
                 f"{post['mean']:.2f}",
                 f"{post['low']:.2f}–{post['high']:.2f}",
                 key=name,

@@ -51,11 +51,24 @@ class HubAdvice(Static):
         bottlenecks = f"{n} bottleneck{'s' * (n != 1)}"
         lines = [
             Text("Adaptive strategy", style="bold"),
-            Text(f"{stats['outcomes']} recorded outcomes{succeeded}", style="dim"),
+            Text(
+                f"{stats['outcomes']} recorded outcomes{succeeded}"
+                + sample_note(stats.get("sample_outcomes")),
+                style="dim",
+            ),
             *strategy_lines(table),
             Text(""),
             Text("Performance recommendations", style="bold"),
-            Text(f"{report['executions']} executions · {bottlenecks}", style="dim"),
+            Text(
+                f"{report['executions']} executions{sample_note(report.get('sample_executions'))}"
+                f" · {bottlenecks}",
+                style="dim",
+            ),
             *recommendation_lines(report),
         ]
         self.update(Text("\n").join(lines))
+
+
+def sample_note(n: int | None) -> str:
+    """Figures drawn from the seeded sample history say how much of it they rest on."""
+    return f" ({n} from sample data)" if n else ""
