@@ -29,7 +29,7 @@ EXPECTED_TOOLS = {
     "patterns_learn", "memory_store", "memory_search", "memory_stats", "hub_share",
     "hub_query", "hub_vote", "hub_applied", "hub_subscribe", "strategy_analyze",
     "strategy_outcome", "pipeline_run", "pipeline_status", "learn_status", "learn_trigger",
-    "memory_get", "memory_put", "memory_list", "memory_delete", "agent_event",
+    "memory_get", "memory_put", "memory_list", "memory_delete", "agent_event", "neural_evaluate",
 }  # fmt: skip
 
 
@@ -194,6 +194,12 @@ async def test_stdio_lists_and_calls_every_tool(store: Path, tmp_path: Path):
             )
         )
         assert predicted["predictions"][0]["prediction"]
+        rows = (ROOT / "sample_data" / "neural" / "sparc_phases.csv").read_text().splitlines()
+        held_out = tmp_path / "held_out.csv"
+        held_out.write_text("\n".join([rows[0], *rows[-8:]]) + "\n")
+        evaluation = data(await session.call_tool(
+            "neural_evaluate", {"model": "sparc-coord", "data": str(held_out)}))  # fmt: skip
+        assert 0.0 <= evaluation["metrics"]["accuracy"] <= 1.0
         models = data(await session.call_tool("neural_list", {}))["models"]
         assert any(m["name"] == "sparc-coord" for m in models)
 

@@ -272,6 +272,17 @@ def _register_tools(server: MCPServer, wb: Workbench) -> None:
         return {"predictions": wb.call(lambda e: e.neural.predict(model, input))}
 
     @tool()
+    def neural_evaluate(
+        model: Annotated[str, Field(description="NAME, NAME@VERSION or NAME@ALIAS")],
+        data: Annotated[str, Field(description="a labelled data file (JSON, CSV or NPZ)")],
+        label: Annotated[str | None, Field(description="the label column or key")] = None,
+    ) -> dict[str, Any]:
+        """Measure a model on held-out data, encoded exactly as predict encodes it:
+        accuracy, per-class figures, confusion matrix, calibration (ECE) and drift of the
+        file from the training statistics. Stored with the model version."""
+        return wb.call(lambda e: e.neural.evaluate(model, data, label))
+
+    @tool()
     def neural_list(
         catalog: Annotated[
             bool, Field(description="true: the catalog of presets with their data sources")
