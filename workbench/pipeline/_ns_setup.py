@@ -3,7 +3,8 @@
 It runs as root of fresh user, mount and PID (and network) namespaces made by `unshare`,
 builds a new root on a tmpfs (read-only binds of the system and Python paths in SPEC, the
 sandbox dir writable, a private /tmp, /proc and /dev), pivots into it, detaches the old
-root, drops every capability (bounding set, then capset), sets no_new_privs and execs ARGV.
+root, becomes a non-root user in a nested user namespace,
+drops every capability (bounding set, then capset), sets no_new_privs and execs ARGV.
 Standard library only: it runs before any isolation is in place, with `-S`.
 """
 
@@ -16,6 +17,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+CLONE_NEWUSER = 0x10000000
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 # statvfs flag -> mount flag, for the flags the kernel locks on a more privileged mount
 LOCKED = ((1, 1), (2, 2), (4, 4), (8, 8), (1024, 1024), (2048, 2048), (4096, 1 << 21))
@@ -82,6 +84,9 @@ def build_root(spec: dict) -> str:
         bind_ro(path, new + path)
     os.makedirs(new + spec["rw"], exist_ok=True)  # not recursive: the new root is under it
     mount(spec["rw"], new + spec["rw"], None, MS_BIND)
+    if not spec["writable"]:  # a warm pool server: nothing writable at all
+        for point in (spec["rw"], "/tmp", "/dev/shm", "/dev"):
+            mount(None, new + point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags_of(new + point))
     return new
 
 
@@ -92,6 +97,26 @@ def pivot(new: str, machine: str) -> None:
         fail("pivot_root")
     if libc.umount2(b".", MNT_DETACH):
         fail("detach the old root")
+
+
+def write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    except OSError as exc:
+        sys.stderr.write(f"workbench sandbox: write {path}: {exc.strerror}\n")
+        os._exit(126)
+    finally:
+        os.close(fd)
+
+
+def become(uid: int, gid: int) -> None:
+    """A nested user namespace where we are `uid` (never 0) mapped to our root here."""
+    if libc.unshare(CLONE_NEWUSER):
+        fail("unshare the user namespace")
+    write("/proc/self/setgroups", "deny")
+    write("/proc/self/uid_map", f"{uid} 0 1")
+    write("/proc/self/gid_map", f"{gid} 0 1")
 
 
 def drop_privileges() -> None:
@@ -108,6 +133,7 @@ def drop_privileges() -> None:
 def main() -> None:
     spec, argv = json.loads(sys.argv[1]), sys.argv[2:]
     pivot(build_root(spec), spec["machine"])
+    become(spec["uid"], spec["gid"])
     os.chdir(spec["cwd"])
     drop_privileges()
     os.execvp(argv[0], argv)

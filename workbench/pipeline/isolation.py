@@ -41,6 +41,7 @@ NAMESPACED = (BWRAP, UNSHARE)
 PROBE_TIMEOUT_S = 10.0
 # Top-level system paths the sandbox sees read-only (a symlink is recreated as a symlink).
 SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+NOBODY = 65534
 _ENV = shutil.which("env", path="/usr/bin:/bin") or "/usr/bin/env"
 
 
@@ -94,6 +95,14 @@ def view(root: Path) -> dict:
     return {"system": system, "python": python, "rw": str(root)}
 
 
+def sandbox_ids() -> tuple[int, int]:
+    """The uid/gid sandboxed code runs as: the user's own, or nobody's when the user is root.
+    Never 0 in its namespace, so nothing in it is root there, and the warm pool can still
+    make nested namespaces (the kernel refuses to map root from a namespace whose creator
+    could not set file capabilities)."""
+    return (os.getuid() or NOBODY, os.getgid() or NOBODY)
+
+
 # -- building the command ------------------------------------------------------------------
 
 
@@ -103,17 +112,23 @@ def wrap(
     root: Path,
     cwd: Path,
     network: bool = False,
+    writable: bool = True,
     isolation: Isolation | None = None,
 ) -> list[str]:
     """`argv` as the command that runs it isolated: `root` is the only writable tree, `cwd`
-    (inside it) the working directory; no network unless `network`. Limits mode returns
-    `argv` unchanged (the caller's rlimits and process group are all there is)."""
+    (inside it) the working directory; no network unless `network`. With `writable=False`
+    nothing at all is writable, not even /tmp (the warm pool's servers: each execution
+    mounts its own). Limits mode returns `argv` unchanged (the caller's rlimits and process
+    group are all there is)."""
     iso = isolation or current()
     if iso.level == BWRAP:
         # bwrap sets PWD after --chdir; env drops it so the environment stays the caller's
-        return [iso.tool, *_bwrap_args(root, cwd, network), "--", _ENV, "-u", "PWD", *argv]
+        bwrap_args = _bwrap_args(root, cwd, network, writable)
+        return [iso.tool, *bwrap_args, "--", _ENV, "-u", "PWD", *argv]
     if iso.level == UNSHARE:
-        spec = {**view(root), "cwd": str(cwd), "machine": platform.machine()}
+        uid, gid = sandbox_ids()
+        spec = {**view(root), "cwd": str(cwd), "machine": platform.machine(), "uid": uid,
+                "gid": gid, "writable": writable}  # fmt: skip
         flags = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
                  "--ipc", "--uts"]  # fmt: skip
         if not network:
@@ -123,13 +138,16 @@ def wrap(
     return list(argv)
 
 
-def _bwrap_args(root: Path, cwd: Path, network: bool) -> list[str]:
+def _bwrap_args(root: Path, cwd: Path, network: bool, writable: bool = True) -> list[str]:
     plan = view(root)
     args = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL"]  # fmt: skip
     if not network:
         args.append("--unshare-net")
+    if os.getuid() == 0:  # never root in its own namespace (see sandbox_ids)
+        uid, gid = sandbox_ids()
+        args += ["--uid", str(uid), "--gid", str(gid)]
     for entry in plan["system"]:
         if entry["kind"] == "symlink":
             args += ["--symlink", entry["target"], entry["path"]]
@@ -138,7 +156,9 @@ def _bwrap_args(root: Path, cwd: Path, network: bool) -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in plan["python"]:  # after /tmp: a venv under /tmp (CI's) stays visible
         args += ["--ro-bind", path, path]
-    args += ["--bind", plan["rw"], plan["rw"], "--chdir", str(cwd)]
+    args += ["--bind" if writable else "--ro-bind", plan["rw"], plan["rw"], "--chdir", str(cwd)]
+    if not writable:
+        args += ["--remount-ro", "/tmp", "--remount-ro", "/dev"]
     return args
 
 

@@ -178,6 +178,7 @@ def isolated(
     network: bool = False,
     pass_env: Mapping[str, str] | None = None,
     isolation: Isolation | None = None,
+    writable: bool = True,
 ) -> Launch:
     """THE way any sandboxed command is made (tests, a strategy's command step, a warm pool
     server): namespaces per the isolation level (`box` the only writable tree, no network
@@ -187,7 +188,9 @@ def isolated(
     home = box / "home"
     home.mkdir(exist_ok=True)
     env = {**scrubbed_env(home), **dict(pass_env or {})}
-    wrapped = isolation_mod.wrap(argv, root=box, cwd=cwd, network=network, isolation=iso)
+    wrapped = isolation_mod.wrap(
+        argv, root=box, cwd=cwd, network=network, writable=writable, isolation=iso
+    )
     return Launch(limited(wrapped, cpu_s, memory_bytes), env, cwd, iso)
 
 
