@@ -45,7 +45,7 @@ NOBODY = 65534
 _ENV = shutil.which("env", path="/usr/bin:/bin") or "/usr/bin/env"
 
 
-class IsolationError(RuntimeError):
+class IsolationError(ValueError):
     """The isolation asked for cannot be had here (one line, says why)."""
 
 

@@ -35,6 +35,7 @@ from workbench.pipeline.sandbox import (
     MEMORY_LIMIT_BYTES,
     POLL_S,
     Finished,
+    ProcessRegistry,
     isolated,
     kill_group,
     make_sandbox_dir,
@@ -196,6 +197,7 @@ class WarmPool:
         timeout_s: float,
         memory_bytes: int = MEMORY_LIMIT_BYTES,
         should_stop: Callable[[], bool] | None = None,
+        registry: ProcessRegistry | None = None,
     ) -> tuple[Finished, str | None]:
         """Run pytest `args` on a copy of `work` in a fresh pooled process: how it ended,
         and the JUnit report text it wrote to /tmp/report.xml (None if none)."""
@@ -217,7 +219,13 @@ class WarmPool:
         server = self._checkout()
         req["pool_dir"] = str(server.box)
         started = time.perf_counter()
-        reply = server.request(req, timeout_s + BACKSTOP_S, should_stop)
+        if registry is not None:  # a cancel kills the server (and so its execution)
+            registry.add(server.proc)
+        try:
+            reply = server.request(req, timeout_s + BACKSTOP_S, should_stop)
+        finally:
+            if registry is not None:
+                registry.discard(server.proc)
         exec_ms = round((time.perf_counter() - started) * 1000.0, 1)
         if reply is None or reply.get("error"):
             self._retire(server)

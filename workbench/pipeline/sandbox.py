@@ -295,7 +295,7 @@ def run_sandboxed(
         if pool is not None and not network and pool.isolation == iso:
             finished, report_text = pool.run(
                 work, pytest_args(task, "/tmp/report.xml"), timeout_s=timeout_s,
-                memory_bytes=memory_bytes, should_stop=should_stop,
+                memory_bytes=memory_bytes, should_stop=should_stop, registry=registry,
             )  # fmt: skip
             if report_text is not None:
                 report.write_text(report_text, encoding="utf-8")
