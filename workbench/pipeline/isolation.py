@@ -186,7 +186,8 @@ def _probe(cmd: list[str]) -> str:
     if done.returncode == 0:
         return ""
     lines = (done.stderr or done.stdout).strip().splitlines()
-    return lines[-1] if lines else f"exit code {done.returncode}"
+    last = "".join(ch for ch in lines[-1] if ch.isprintable()) if lines else ""
+    return last[:300] or f"exit code {done.returncode}"  # a tool's words: printable only
 
 
 def _probe_level(level: str, tool: str) -> str:

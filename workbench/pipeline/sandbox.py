@@ -339,23 +339,72 @@ def make_sandbox_dir(parent: str | Path | None = None) -> tuple[Path, Path]:
     return root, box
 
 
-def sweep_leftovers(parent: str | Path | None = None) -> list[Path]:
-    """Remove `wb-sandbox-*` dirs whose owner process is gone (a run killed with -9 leaves
-    them); dirs of live owners, other hosts or with no readable owner record stay."""
+def leftovers(parent: str | Path | None = None) -> list[Path]:
+    """`wb-sandbox-*` dirs whose owner process is gone (a run killed with -9 leaves them);
+    dirs of live owners, of other hosts or with no readable owner record are not listed."""
     parent = Path(parent or tempfile.gettempdir())
-    removed = []
-    for root in parent.glob(f"{SANDBOX_PREFIX}*"):
+    found = []
+    for root in sorted(parent.glob(f"{SANDBOX_PREFIX}*")):
         try:
             owner = json.loads((root / OWNER_FILE).read_text(encoding="utf-8"))
             pid, start, host = int(owner["pid"]), str(owner["proc_start"]), str(owner["host"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if host != leases.host_name() or leases.owner_alive(pid, start):
-            continue
+        if host == leases.host_name() and not leases.owner_alive(pid, start):
+            found.append(root)
+    return found
+
+
+def sweep_leftovers(parent: str | Path | None = None) -> list[Path]:
+    """Remove the `leftovers` (a pipeline run does this when it starts); the removed dirs."""
+    removed = []
+    for root in leftovers(parent):
         shutil.rmtree(root, ignore_errors=True)
         if not root.exists():
             removed.append(root)
     return removed
+
+
+def doctor_rows() -> list[dict]:
+    """`workbench doctor` lines about the sandbox: isolation level and why, tools, pool."""
+    rows = []
+    try:
+        iso = isolation_mod.current()
+    except isolation_mod.IsolationError as exc:
+        iso = None
+        rows.append(_row("sandbox isolation", "unavailable", "error", str(exc)))
+    if iso is not None:
+        status = "ok" if iso.namespaced else "warn"
+        value = {"bwrap": "namespaces (bubblewrap)", "unshare": "namespaces (unshare)"}.get(
+            iso.level, "limits only (no namespaces)"
+        )
+        rows.append(_row("sandbox isolation", value, status, iso.reason))
+        if iso.namespaced:
+            rows.append(_row("sandbox network", "off unless allowed", "ok",
+                             "a task or command asking for it needs --allow-network"))  # fmt: skip
+            rows.append(_row("warm pool", "available", "ok", "executions fork from servers "
+                             "that imported pytest, inside the same namespaces"))  # fmt: skip
+        else:
+            rows.append(_row("sandbox network", "not blocked", "warn",
+                             "without namespaces sandboxed code reaches the network"))  # fmt: skip
+            rows.append(_row("warm pool", "off", "warn", "it needs namespaces: cold starts"))
+    for tool in ("bwrap", "unshare"):
+        path = shutil.which(tool)
+        rows.append(_row(tool, path or "not installed", "info"))
+    try:
+        limit = Path("/proc/sys/user/max_user_namespaces").read_text().strip()
+    except OSError:
+        limit = "unknown"
+    rows.append(_row("max user namespaces", limit, "info"))
+    pending = leftovers()
+    rows.append(_row("sandbox leftovers", f"{len(pending)} dirs of dead runs",
+                     "warn" if pending else "ok",
+                     "swept when the next pipeline run starts" if pending else ""))  # fmt: skip
+    return rows
+
+
+def _row(label: str, value: str, status: str, detail: str = "") -> dict:
+    return {"label": label, "value": value, "status": status, "detail": detail}
 
 
 def _describe_exit(code: int) -> str:
