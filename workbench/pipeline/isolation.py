@@ -246,6 +246,14 @@ def current() -> Isolation:
     return _cached((os.environ.get(ENV_VAR) or "auto").strip().lower())
 
 
+LABELS = {BWRAP: "namespaces (bwrap)", UNSHARE: "namespaces (unshare)", LIMITS: "limits only"}
+
+
+def describe(level: str | None) -> str:
+    """How a recorded isolation level reads to a user ("" when none was recorded)."""
+    return LABELS.get(level or "", level or "")
+
+
 def check_network(name: str, asked: bool, allowed: bool) -> None:
     """A task or command that asks for network needs the user's permission."""
     if asked and not allowed:
