@@ -79,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
                     allow_network=args.allow_network,
                     warm_pool=False if args.cold else None,
                 )
-                _note_isolation()
                 executor = None
                 if args.executor != "local":
                     from workbench.pipeline.dask_executor import make_executor
@@ -95,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 finally:
                     if executor is not None:
                         executor.shutdown(wait=True, cancel_futures=True)
+                _note_isolation()
             elif command == "status":
                 result = service.status()
             else:
