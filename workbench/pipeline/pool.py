@@ -157,24 +157,29 @@ class WarmPool:
             self._give_back(server)
 
     def _checkout(self) -> _Server:
-        with self._lock:
-            if self._closed:
-                raise PoolError("the warm pool is closed")
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            start = self._started < self.size
+        """An idle server, a newly started one while fewer than `size` run, else wait."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise PoolError("the warm pool is closed")
+                try:
+                    return self._idle.get_nowait()
+                except queue.Empty:
+                    pass
+                start = self._started < self.size
+                if start:
+                    self._started += 1
             if start:
-                self._started += 1
-        if start:
-            try:
-                return _Server(self.isolation, self.memory_bytes)
-            except BaseException:
-                with self._lock:
-                    self._started -= 1
-                raise
-        return self._idle.get()
+                try:
+                    return _Server(self.isolation, self.memory_bytes)
+                except BaseException:
+                    with self._lock:
+                        self._started -= 1
+                    raise
+            try:  # a retired server frees a start slot: look again now and then
+                return self._idle.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
 
     def _give_back(self, server: _Server) -> None:
         with self._lock:
