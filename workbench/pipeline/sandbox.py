@@ -1,10 +1,16 @@
-"""Sandboxed execution of one (task, strategy): a fresh temp dir, a subprocess, limits.
+"""Sandboxed execution of one (task, strategy): a fresh temp dir, isolation, limits.
 
-`python -I -m pytest` runs in a copy of the task with the transformed module written in,
-a scrubbed environment (PATH, a temp HOME, LANG, PYTHONDONTWRITEBYTECODE, PYTHONHASHSEED=0
-and PYTEST_DISABLE_PLUGIN_AUTOLOAD — nothing else of ours leaks), its own process group,
-RLIMIT_CPU / RLIMIT_AS / RLIMIT_FSIZE / RLIMIT_NPROC / no core dumps, and a wall timeout
-that kills the whole group. Results come from the JUnit XML pytest writes (parsed, never
+`isolated(argv, box=..., cwd=...)` is the one way any sandboxed command is made (the task's
+pytest, a strategy's command step, a warm pool server): the isolation level of
+`isolation.py` (Linux namespaces through bwrap or unshare: the `box` dir the only writable
+tree, no store, no network unless asked, PID-namespace teardown; or limits only), rlimits
+(CPU, address space, file size, processes, no core dumps) and death with the parent set by
+a tiny launcher, and a scrubbed environment (PATH, an empty HOME, LANG,
+PYTHONDONTWRITEBYTECODE, PYTHONHASHSEED=0, PYTEST_DISABLE_PLUGIN_AUTOLOAD, plus only the
+variables a command names). `run_launch` runs it with a wall timeout that kills its process
+group. `run_sandboxed` copies the task into a fresh `wb-sandbox-*` dir (its owner recorded,
+so a later run can sweep it if this process is killed) and runs pytest there, cold or from
+the warm pool (`pool.py`). Results come from the JUnit XML pytest writes (parsed, never
 evaluated); no report means the interpreter died, and that is recorded with its reason.
 """
 
