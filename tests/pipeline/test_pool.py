@@ -205,3 +205,12 @@ def test_pool_dies_with_its_owner(tmp_path, mode):
     alive = [p for p in left if Path(f"/proc/{p}").exists()]
     zombies = [p for p in alive if "Z" in Path(f"/proc/{p}/stat").read_text().split(")")[1][:3]]
     assert alive == zombies, alive
+
+
+def test_what_the_pool_cannot_take_starts_cold(tmp_path, pool):
+    ok = make_task(tmp_path, "ok", "def test_ok():\n    assert True\n")
+    assert run(ok, pool, network=True).status == "passed"  # servers have no network
+    assert run(ok, pool, memory_bytes=2 << 30).status == "passed"  # above the servers' limit
+    assert pool._started == 0  # no server was needed (they start on first use)
+    assert run(ok, pool).status == "passed"
+    assert pool._started == 1

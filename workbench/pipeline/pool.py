@@ -194,6 +194,15 @@ class WarmPool:
             self._started -= 1
             self.replaced += 1
 
+    def takes(self, iso: Isolation, network: bool, memory_bytes: int, work: Path) -> bool:
+        """Whether an execution can start here (else it starts cold): same isolation, no
+        network (pool servers have none), a memory limit within the servers', a task copy
+        small enough to ship."""
+        if iso != self.isolation or network or memory_bytes > self.memory_bytes:
+            return False
+        size = sum(p.stat().st_size for p in work.rglob("*") if p.is_file())
+        return size <= MAX_SHIPPED_BYTES
+
     def run(
         self,
         work: Path,

@@ -298,14 +298,15 @@ def run_sandboxed(
         if lint:
             result.lint_ok, result.lint_errors = lint_source(source, task.module)
         report = box / "report.xml"
-        if pool is not None and not network and pool.isolation == iso:
+        finished = None
+        if pool is not None and pool.takes(iso, network, memory_bytes, work):
             finished, report_text = pool.run(
                 work, pytest_args(task, "/tmp/report.xml"), timeout_s=timeout_s,
                 memory_bytes=memory_bytes, should_stop=should_stop, registry=registry,
             )  # fmt: skip
             if report_text is not None:
                 report.write_text(report_text, encoding="utf-8")
-        else:
+        if finished is None:  # cold: no pool, or one that cannot take this execution
             launch = isolated(
                 [sys.executable, "-I", "-m", "pytest", *pytest_args(task, str(report))],
                 box=box, cwd=work, cpu_s=max(1, int(timeout_s + 1)), memory_bytes=memory_bytes,
