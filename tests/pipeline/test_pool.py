@@ -191,8 +191,9 @@ def test_pool_dies_with_its_owner(tmp_path, mode):
     mode_or_skip(mode)
     slow = make_task(tmp_path, "slow", "import time\n\ndef test_slow():\n    time.sleep(60)\n", 60)
     owner = subprocess.Popen(
-        [sys.executable, "-c", OWNER, str(slow.path), mode], stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-c", OWNER, str(slow.path), mode], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its dirs stay there: the owner dies
+    )  # fmt: skip
     assert owner.stdout.readline().strip() == "running"
     time.sleep(0.5)  # the execution is in its test
     left = descendants(owner.pid)
@@ -205,6 +206,7 @@ def test_pool_dies_with_its_owner(tmp_path, mode):
     alive = [p for p in left if Path(f"/proc/{p}").exists()]
     zombies = [p for p in alive if "Z" in Path(f"/proc/{p}/stat").read_text().split(")")[1][:3]]
     assert alive == zombies, alive
+    assert len(list(tmp_path.glob("wb-sandbox-*"))) >= 1  # the pool's dir, for the next sweep
 
 
 def test_what_the_pool_cannot_take_starts_cold(tmp_path, pool):
