@@ -106,6 +106,12 @@ class Engine:
             self._neural = NeuralService(root, backend=self.backend_name)
         return self._neural
 
+    def doctor(self) -> list[dict]:
+        """`workbench doctor` rows (label, value, status, detail) from every contributor."""
+        from workbench import doctor
+
+        return doctor.gather(self)
+
     @property
     def pipeline(self):
         """Training pipeline: sandboxed runs of tasks × strategies, profiles, selection."""

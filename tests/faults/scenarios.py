@@ -6,6 +6,12 @@ store the way the next command would and checks what a user must be able to trus
 passes `PRAGMA integrity_check`, every row read before the kill is still there, and work
 that was running is marked interrupted. A scenario returns a dict: `checks` (name -> bool)
 plus what it observed, so the script can tabulate many runs and a test can assert one.
+
+Every scenario takes `store`: a function of a name giving a `Target` (a SQLite file in the
+work dir by default, or a fresh PostgreSQL schema: tests/faults/test_kill.py runs each
+scenario on both when WORKBENCH_TEST_PG is set). On PostgreSQL the kill hits the client only;
+"integrity ok" there means every table of the schema reads back (the server's own crash
+safety is PostgreSQL's), and the other contracts are checked exactly as on SQLite.
 """
 
 from __future__ import annotations
@@ -31,34 +37,86 @@ POLL_S = 0.02
 # -- plumbing ------------------------------------------------------------------------------
 
 
-def cli(*args: str, db: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+class Target:
+    """Where a scenario's store lives: a SQLite file under `work`, or a PostgreSQL URL."""
+
+    def __init__(self, work: Path, name: str, url: str | None = None) -> None:
+        self.work, self.path, self.url = work, work / name, url
+
+    @property
+    def arg(self) -> str:
+        """What `--db` (and `Engine`) get."""
+        return self.url or str(self.path)
+
+    @property
+    def parent(self) -> Path:
+        return self.work
+
+    def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Read outside the engine (no reaping on the side)."""
+        if self.url is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            try:
+                return conn.execute(sql, args).fetchall()
+            finally:
+                conn.close()
+        import psycopg2
+
+        conn = psycopg2.connect(self.url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), args)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def integrity(self) -> str:
+        if self.url is None:
+            return str(self.query("PRAGMA integrity_check")[0][0])
+        tables = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE'"
+        )
+        for (table,) in tables:
+            self.query(f'SELECT COUNT(*) FROM "{table}"')
+        return "ok" if tables else "no tables"
+
+
+def sqlite_store(work: Path) -> Callable[[str], Target]:
+    return lambda name: Target(work, name)
+
+
+def cli(*args: str, db: Target, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run one CLI command to the end (the 'next command' after a kill)."""
     return subprocess.run(
-        [sys.executable, "-m", "workbench", *args, "--db", str(db)],
+        [sys.executable, "-m", "workbench", *args, "--db", db.arg],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=db.parent,
-        env=_env(),
+        env=_env(db),
     )
 
 
-def start(*args: str, db: Path) -> subprocess.Popen:
+def start(*args: str, db: Target) -> subprocess.Popen:
     """Start a CLI command in its own process group (so the kill takes its sandboxes too)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "workbench", *args, "--db", str(db)],
+        [sys.executable, "-m", "workbench", *args, "--db", db.arg],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=db.parent,
-        env=_env(),
+        env=_env(db),
         start_new_session=True,
     )
 
 
-def _env() -> dict[str, str]:
+def _env(db: Target) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("WORKBENCH_DB", None)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    temp = db.work / "tmp"  # sandbox dirs of the commands land here, to be counted
+    temp.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(temp)
     return env
 
 
@@ -73,21 +131,16 @@ def kill9(proc: subprocess.Popen) -> bool:
     return alive
 
 
-def query(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    """Read with a plain sqlite3 connection (not the engine: no reaping on the side)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def query(db: Target, sql: str, args: tuple = ()) -> list[tuple]:
+    return db.query(sql, args)
 
 
-def scalar(db: Path, sql: str, args: tuple = ()) -> object:
+def scalar(db: Target, sql: str, args: tuple = ()) -> object:
     return query(db, sql, args)[0][0]
 
 
-def integrity(db: Path) -> str:
-    return str(scalar(db, "PRAGMA integrity_check"))
+def integrity(db: Target) -> str:
+    return db.integrity()
 
 
 def wait_until(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 120) -> float:
@@ -104,18 +157,22 @@ def wait_until(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float
     return time.monotonic() - began
 
 
-def count_at_least(db: Path, table: str, n: int) -> Callable[[], bool]:
+def count_at_least(db: Target, table: str, n: int) -> Callable[[], bool]:
     def ready() -> bool:
         try:
             return int(scalar(db, f'SELECT COUNT(*) FROM "{table}"')) >= n
-        except sqlite3.OperationalError:  # not created yet, or busy
+        except Exception:  # not created yet, or busy (sqlite3 / psycopg2 errors)
             return False
 
     return ready
 
 
-def ids(db: Path, table: str) -> set[int]:
+def ids(db: Target, table: str) -> set[int]:
     return {r[0] for r in query(db, f'SELECT id FROM "{table}"')}
+
+
+def sandbox_dirs(db: Target) -> int:
+    return len(list((db.work / "tmp").glob("wb-sandbox-*")))
 
 
 def result(name: str, checks: dict[str, bool], **seen: object) -> dict:
@@ -125,9 +182,10 @@ def result(name: str, checks: dict[str, bool], **seen: object) -> dict:
 # -- scenarios -----------------------------------------------------------------------------
 
 
-def pipeline_run(work: Path, executions: int = 3) -> dict:
-    """Kill a pipeline run once `executions` task executions are committed."""
-    db = work / "store.db"
+def pipeline_run(work: Path, executions: int = 3, store=None) -> dict:
+    """Kill a pipeline run once `executions` task executions are committed. The sandbox
+    dirs the kill left behind are swept by the next run."""
+    db = (store or sqlite_store(work))("store.db")
     assert cli("init", db=db).returncode == 0
     proc = start("pipeline", "run", "--iterations", "50", "--workers", "1", db=db)
     wait_until(proc, count_at_least(db, "task_executions", executions))
@@ -138,6 +196,10 @@ def pipeline_run(work: Path, executions: int = 3) -> dict:
     after_open = cli("pipeline", "status", "--json", db=db)
     statuses = dict(query(db, "SELECT id, status FROM pipeline_runs"))
     after = ids(db, "task_executions")
+    leases_left = scalar(db, "SELECT COUNT(*) FROM work_leases")
+    left_by_kill = sandbox_dirs(db)
+    one_task = str(SAMPLES / "tasks" / "binary_search")
+    next_run = cli("pipeline", "run", "--tasks", one_task, "--strategies", "balanced", db=db)
     return result(
         "pipeline run",
         {
@@ -147,9 +209,12 @@ def pipeline_run(work: Path, executions: int = 3) -> dict:
             "integrity ok": integrity(db) == "ok",
             "no committed row lost": before <= after and run_ids <= set(statuses),
             "marked interrupted": all(statuses[i] == "interrupted" for i in run_ids),
-            "no lease left": scalar(db, "SELECT COUNT(*) FROM work_leases") == 0,
+            "no lease left": leases_left == 0,
+            "sandbox dirs left by the kill": left_by_kill >= 1,
+            "next run sweeps them": next_run.returncode == 0 and sandbox_dirs(db) == 0,
         },
         committed_before_kill=len(before),
+        sandbox_dirs_left=left_by_kill,
     )
 
 
@@ -186,25 +251,26 @@ def training_files(work: Path, rows: int = 6000) -> tuple[Path, Path]:
     return spec, data
 
 
-def _final_weights(db: Path, name: str) -> tuple[list[np.ndarray], dict]:
+def _final_weights(db: Target, name: str) -> tuple[list[np.ndarray], dict]:
     from workbench.engine import Engine
     from workbench.neural.artifact import ModelArtifact
     from workbench.neural.registry import load_weights
 
-    with Engine(db):
+    with Engine(db.arg):
         row, blob = load_weights(name)
         return ModelArtifact.from_bytes(blob).weights, {"version": row.version}
 
 
-def training_run(work: Path, epochs_before_kill: int = 3) -> dict:
+def training_run(work: Path, epochs_before_kill: int = 3, store=None) -> dict:
     """Kill a training after some epochs are committed; `--resume` must finish it with the
     weights an uninterrupted run gives."""
     spec, data = training_files(work)
     args = ("neural", "train", "--model", str(spec), "--data", str(data), "--backend", "numpy")
-    straight_db = work / "straight.db"
+    store = store or sqlite_store(work)
+    straight_db = store("straight.db")
     straight = cli(*args, "--json", db=straight_db)
     assert straight.returncode == 0, straight.stderr
-    db = work / "store.db"
+    db = store("store.db")
     proc = start(*args, db=db)
     wait_until(proc, count_at_least(db, "training_history", epochs_before_kill))
     before = ids(db, "training_history")
@@ -239,10 +305,12 @@ def training_run(work: Path, epochs_before_kill: int = 3) -> dict:
     )
 
 
-def memory_import(work: Path, lines: int = 16_000, rows_before_kill: int = 2000) -> dict:
+def memory_import(
+    work: Path, lines: int = 16_000, rows_before_kill: int = 2000, store=None
+) -> dict:
     """Kill a bulk vector import after a batch is committed. Contract: every committed
     batch is kept intact, and importing the same file again stores each key once."""
-    db = work / "store.db"
+    db = (store or sqlite_store(work))("store.db")
     source = work / "big.jsonl"
     with source.open("w", encoding="utf-8") as fh:
         for i in range(lines):
@@ -286,24 +354,25 @@ def hub_document(exported: Path, items: int) -> dict:
     return doc
 
 
-def timed(*args: str, db: Path) -> float:
+def timed(*args: str, db: Target) -> float:
     began = time.monotonic()
     done = cli(*args, db=db)
     assert done.returncode == 0, done.stderr
     return time.monotonic() - began
 
 
-def hub_import(work: Path, fraction: float = 0.75, items: int = 800) -> dict:
+def hub_import(work: Path, fraction: float = 0.75, items: int = 800, store=None) -> dict:
     """Kill a hub import at `fraction` of the time a full import takes. Contract: validated
     first, then one transaction, so either every item is in the store or none is."""
-    db = work / "store.db"
+    store = store or sqlite_store(work)
+    db = store("store.db")
     assert cli("init", db=db).returncode == 0
     exported = work / "export.json"
     assert cli("hub", "export", str(exported), db=db).returncode == 0
     source = work / "knowledge.json"
     source.write_text(json.dumps(hub_document(exported, items)))
-    reference = work / "reference.db"
-    (work / "reference.db").write_bytes(db.read_bytes())
+    reference = store("reference.db")  # the same seeded store, to time a full import
+    assert cli("init", db=reference).returncode == 0
     full_s = timed("hub", "import", str(source), db=reference)
     before = ids(db, "knowledge_items")
     proc = start("hub", "import", str(source), db=db)
@@ -324,13 +393,13 @@ def hub_import(work: Path, fraction: float = 0.75, items: int = 800) -> dict:
     )
 
 
-def seed_episodes(db: Path, count: int) -> None:
+def seed_episodes(db: Target, count: int) -> None:
     """Many episodes with repeated contexts, so consolidation has real work to do."""
     from workbench.engine import Engine
     from workbench.store import models as m
 
     kinds = ("deploy", "review", "test", "refactor")
-    with Engine(db) as engine, engine.db.atomic():
+    with Engine(db.arg) as engine, engine.db.atomic():
         now = m.utcnow()
         rows = [
             {
@@ -347,15 +416,17 @@ def seed_episodes(db: Path, count: int) -> None:
             m.EpisodicMemory.insert_many(rows[start_at : start_at + 500]).execute()
 
 
-def consolidation(work: Path, fraction: float = 0.6, episodes: int = 60_000) -> dict:
+def consolidation(work: Path, fraction: float = 0.6, episodes: int = 60_000, store=None) -> dict:
     """Kill a consolidation at `fraction` of the time a full one takes. Contract: one
     transaction, so the tiers are either untouched or fully consolidated (with its
     memory_events row)."""
-    db = work / "store.db"
+    store = store or sqlite_store(work)
+    db = store("store.db")
     assert cli("store", "stats", db=db).returncode == 0
     seed_episodes(db, episodes)
-    reference = work / "reference.db"
-    reference.write_bytes(db.read_bytes())
+    reference = store("reference.db")  # the same episodes, to time a full consolidation
+    assert cli("store", "stats", db=reference).returncode == 0
+    seed_episodes(reference, episodes)
     full_s = timed("memory", "consolidate", db=reference)
 
     def snapshot() -> tuple:
@@ -404,18 +475,18 @@ print("done")
 """
 
 
-def two_writers(work: Path, rows: int = 1000) -> dict:
+def two_writers(work: Path, rows: int = 1000, store=None) -> dict:
     """Two processes each store `rows` memory entries at once through
     the engine; none may be lost and neither may fail on the other's lock."""
-    db = work / "store.db"
+    db = (store or sqlite_store(work))("store.db")
     assert cli("store", "stats", db=db).returncode == 0
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), who, str(rows)],
+            [sys.executable, "-c", WRITER, db.arg, who, str(rows)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(),
+            env=_env(db),
         )
         for who in ("alpha", "beta")
     ]

@@ -170,14 +170,14 @@ def test_migrations_build_the_models_columns_and_types(pg_url, tmp_path):
 
 
 @needs_pg
-@pytest.mark.parametrize("previous", range(1, LATEST_VERSION))
+@pytest.mark.parametrize("previous", [n for n, _, _ in migrations()][:-1])  # may have gaps
 def test_an_older_postgres_store_migrates_forward_and_keeps_data(pg_url, tmp_path, previous):
     with Engine(pg_url, cwd=tmp_path, migrate_to=previous) as old:
         assert old.schema_version == previous
         channel = m.Channel.create(name="legacy", description="from an old schema")
         m.KnowledgeItem.create(uid="old-1", channel=channel, type="tip", title="t", content="c")
     with Engine(pg_url, cwd=tmp_path) as new:
-        assert new.applied_migrations == list(range(previous + 1, LATEST_VERSION + 1))
+        assert new.applied_migrations == [n for n, _, _ in migrations() if n > previous]
         item = m.KnowledgeItem.get(m.KnowledgeItem.uid == "old-1")
         assert (item.title, item.channel.name) == ("t", "legacy")
         m.Task.create(name="later", kind="function", complexity="easy", path="/x")

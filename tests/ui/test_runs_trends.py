@@ -69,7 +69,9 @@ def tasks(tmp_path) -> Path:
 def freeze_pipeline() -> None:
     """Wall-clock times and measured durations vary; pictures need fixed ones."""
     for run in m.PipelineRun.select():
-        config = {**json.loads(run.config), "tasks_dir": "tmp/tasks"}
+        # the isolation level depends on the machine (bwrap, unshare or limits): fix it
+        config = {**json.loads(run.config), "tasks_dir": "tmp/tasks", "isolation": "bwrap",
+                  "warm_pool": True}  # fmt: skip
         summary = {**json.loads(run.summary or "{}"), "recommendations": ["balanced is best"]}
         run.config, run.summary = json.dumps(config), json.dumps(summary)
         run.started = run.finished = FROZEN_NOW
@@ -77,7 +79,7 @@ def freeze_pipeline() -> None:
     m.TaskExecution.update(
         created=FROZEN_NOW, exec_ms=500.0, log_excerpt="..  [100%]\n2 passed"
     ).execute()
-    m.TaskExecution.update(score=60.0).execute()
+    m.TaskExecution.update(score=60.0, isolation="bwrap").execute()
     m.TaskExecution.update(score=95.0).where(m.TaskExecution.status == "passed").execute()
     m.StrategyProfile.update(updated=FROZEN_NOW, avg_exec_ms=500.0, avg_score=60.0).execute()
     m.StrategyProfile.update(avg_score=95.0).where(m.StrategyProfile.failures == 0).execute()

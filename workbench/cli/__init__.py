@@ -24,6 +24,7 @@ def _groups() -> tuple:
     """The command groups, imported only when the full parser is built."""
     from workbench.cli import (
         agents,
+        doctor,
         hooks,
         hub,
         learn,
@@ -39,7 +40,7 @@ def _groups() -> tuple:
 
     # Each command group is a module with NAME, add(commands) and run(args).
     return (neural, pipeline, memory, hub, strategy, perf, patterns, learn, hooks, agents, mcp,
-            serve)  # fmt: skip
+            serve, doctor)  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from workbench.cli.common import choices_arg, command_group, open_engine, print_json
 
@@ -27,6 +28,16 @@ def add(commands) -> None:
         help="where sandboxes run: a thread pool here (default), a local Dask cluster of N "
         "worker processes, or a Dask scheduler (needs workbench[scale])",
     )
+    p.add_argument(
+        "--allow-network",
+        action="store_true",
+        help='let tasks that ask for network (task.json "network": true) have it',
+    )
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="start every execution as a new interpreter instead of from the warm pool",
+    )
     command("status", "strategy profiles with trend and improvement")
     p = command("select", "which strategy to use now, and why")
     p.add_argument(
@@ -37,6 +48,16 @@ def add(commands) -> None:
     )
     p.add_argument("--bandit", action="store_true", help="Thompson sampling instead")
     p.add_argument("--seed", type=int, default=None, help="bandit RNG seed (default: random)")
+
+
+def _note_isolation() -> None:
+    """Say so on stderr when sandboxes run without namespaces (never a silent downgrade)."""
+    from workbench.pipeline import isolation
+
+    iso = isolation.current()  # a WORKBENCH_ISOLATION that cannot work: one-line error
+    if not iso.namespaced:
+        print(f"workbench: note: sandbox isolation is limits only: {iso.reason} "
+              "(see workbench doctor)", file=sys.stderr)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
                     strategies=strategies,
                     tasks_dir=args.tasks,
                     workers=args.workers,
+                    allow_network=args.allow_network,
+                    warm_pool=False if args.cold else None,
                 )
                 executor = None
                 if args.executor != "local":
@@ -71,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 finally:
                     if executor is not None:
                         executor.shutdown(wait=True, cancel_futures=True)
+                _note_isolation()
             elif command == "status":
                 result = service.status()
             else:

@@ -1,10 +1,16 @@
-"""Sandboxed execution of one (task, strategy): a fresh temp dir, a subprocess, limits.
+"""Sandboxed execution of one (task, strategy): a fresh temp dir, isolation, limits.
 
-`python -I -m pytest` runs in a copy of the task with the transformed module written in,
-a scrubbed environment (PATH, a temp HOME, LANG, PYTHONDONTWRITEBYTECODE, PYTHONHASHSEED=0
-and PYTEST_DISABLE_PLUGIN_AUTOLOAD — nothing else of ours leaks), its own process group,
-RLIMIT_CPU / RLIMIT_AS / RLIMIT_FSIZE / RLIMIT_NPROC / no core dumps, and a wall timeout
-that kills the whole group. Results come from the JUnit XML pytest writes (parsed, never
+`isolated(argv, box=..., cwd=...)` is the one way any sandboxed command is made (the task's
+pytest, a strategy's command step, a warm pool server): the isolation level of
+`isolation.py` (Linux namespaces through bwrap or unshare: the `box` dir the only writable
+tree, no store, no network unless asked, PID-namespace teardown; or limits only), rlimits
+(CPU, address space, file size, processes, no core dumps) and death with the parent set by
+a tiny launcher, and a scrubbed environment (PATH, an empty HOME, LANG,
+PYTHONDONTWRITEBYTECODE, PYTHONHASHSEED=0, PYTEST_DISABLE_PLUGIN_AUTOLOAD, plus only the
+variables a command names). `run_launch` runs it with a wall timeout that kills its process
+group. `run_sandboxed` copies the task into a fresh `wb-sandbox-*` dir (its owner recorded,
+so a later run can sweep it if this process is killed) and runs pytest there, cold or from
+the warm pool (`pool.py`). Results come from the JUnit XML pytest writes (parsed, never
 evaluated); no report means the interpreter died, and that is recorded with its reason.
 """
 
@@ -21,11 +27,18 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from workbench.pipeline import isolation as isolation_mod
+from workbench.pipeline.isolation import Isolation
 from workbench.pipeline.tasks import TaskSpec
+from workbench.store import leases
+
+if TYPE_CHECKING:
+    from workbench.pipeline.pool import WarmPool
 
 MEMORY_LIMIT_BYTES = 1 << 30
 FILE_SIZE_LIMIT_BYTES = 64 << 20
@@ -34,6 +47,8 @@ LOG_EXCERPT_CHARS = 2000
 POLL_S = 0.05
 LINT_RULES = "E4,E7,E9,F,B"  # ruff's defaults plus bugbear; no style-only rules
 _BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+SANDBOX_PREFIX = "wb-sandbox-"
+OWNER_FILE = "owner.json"
 
 
 @dataclass
@@ -52,6 +67,7 @@ class ExecutionResult:
     log_excerpt: str = ""
     real: bool = False  # a test report was obtained
     failures: list[str] = field(default_factory=list)
+    isolation: str = ""  # bwrap | unshare | limits: what contained this execution
 
     @property
     def pass_rate(self) -> float:
@@ -138,6 +154,124 @@ def limited(cmd: list[str], cpu_s: int, memory_bytes: int) -> list[str]:
     return [sys.executable, "-I", "-S", "-c", LAUNCHER, *map(str, limits), *cmd]
 
 
+@dataclass(frozen=True)
+class Launch:
+    """A command ready to run isolated: its argv, its whole environment, where it runs."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    isolation: Isolation
+
+
+@dataclass
+class Finished:
+    """How a launched command ended."""
+
+    returncode: int
+    output: str
+    exec_ms: float
+    outcome: str = ""  # "" (it exited) | timeout | cancelled
+
+
+def isolated(
+    argv: list[str],
+    *,
+    box: Path,
+    cwd: Path,
+    cpu_s: int,
+    memory_bytes: int = MEMORY_LIMIT_BYTES,
+    network: bool = False,
+    pass_env: Mapping[str, str] | None = None,
+    isolation: Isolation | None = None,
+    writable: bool = True,
+) -> Launch:
+    """THE way any sandboxed command is made (tests, a strategy's command step, a warm pool
+    server): namespaces per the isolation level (`box` the only writable tree, no network
+    unless `network`), rlimits, death with its parent, and a scrubbed environment with an
+    empty home (`box/home`) plus only the variables in `pass_env`."""
+    iso = isolation or isolation_mod.current()
+    home = box / "home"
+    home.mkdir(exist_ok=True)
+    env = {**scrubbed_env(home), **dict(pass_env or {})}
+    wrapped = isolation_mod.wrap(
+        argv, root=box, cwd=cwd, network=network, writable=writable, isolation=iso
+    )
+    return Launch(limited(wrapped, cpu_s, memory_bytes), env, cwd, iso)
+
+
+def run_launch(
+    launch: Launch,
+    *,
+    timeout_s: float,
+    should_stop: Callable[[], bool] | None = None,
+    registry: ProcessRegistry | None = None,
+) -> Finished:
+    """Run an `isolated` command to its end, a timeout or a stop; kill what it left."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        launch.argv,
+        cwd=launch.cwd,
+        env=launch.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    if registry is not None:
+        registry.add(proc)
+    output_chunks: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: output_chunks.append(proc.stdout.read()),  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+    outcome = ""
+    try:
+        while True:
+            try:
+                proc.wait(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - started > timeout_s:
+                    outcome = "timeout"
+                elif should_stop is not None and should_stop():
+                    outcome = "cancelled"
+                if outcome:
+                    kill_group(proc)
+                    proc.wait()
+                    break
+    finally:
+        kill_group(proc)  # leftovers a test spawned and forgot
+        if registry is not None:
+            registry.discard(proc)
+    exec_ms = round((time.perf_counter() - started) * 1000.0, 1)
+    reader.join(timeout=2)
+    output = b"".join(output_chunks).decode("utf-8", "replace")
+    code = proc.returncode
+    if launch.isolation.namespaced and 128 < code < 128 + 65:
+        code = 128 - code  # bwrap/unshare report a child's death by signal N as 128 + N
+    return Finished(code, output, exec_ms, outcome)
+
+
+def prepare_task(task: TaskSpec, source: str, box: Path) -> Path:
+    """The task copy in `box` with the transformed module written in; its path."""
+    work = box / "task"
+    shutil.copytree(
+        task.path, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
+    )
+    (work / task.module).write_text(source, encoding="utf-8")
+    if not (work / "pytest.ini").exists():
+        (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return work
+
+
+def pytest_args(task: TaskSpec, report: str) -> list[str]:
+    """pytest's arguments for a task (cold start and warm pool alike)."""
+    return ["-q", "-p", "no:cacheprovider", "-c", "pytest.ini", "--rootdir", ".",
+            f"--junitxml={report}", *task.tests]  # fmt: skip
+
+
 def run_sandboxed(
     task: TaskSpec,
     strategy: str,
@@ -148,81 +282,136 @@ def run_sandboxed(
     should_stop: Callable[[], bool] | None = None,
     registry: ProcessRegistry | None = None,
     lint: bool = True,
+    network: bool = False,
+    isolation: Isolation | None = None,
+    pool: WarmPool | None = None,
 ) -> ExecutionResult:
-    """Run the task's tests against `source` (the transformed module) in a sandbox."""
+    """Run the task's tests against `source` (the transformed module) in a sandbox: from a
+    warm pool worker when `pool` is given (and can take it), else a cold `python -m pytest`."""
     timeout_s = task.timeout_s if timeout_s is None else timeout_s
-    root = Path(tempfile.mkdtemp(prefix="wb-sandbox-"))
+    iso = isolation or (pool.isolation if pool is not None else isolation_mod.current())
+    root, box = make_sandbox_dir()
     try:
-        work = root / "task"
-        shutil.copytree(
-            task.path, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
-        )
-        (work / task.module).write_text(source, encoding="utf-8")
-        if not (work / "pytest.ini").exists():
-            (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        home = root / "home"
-        home.mkdir()
-        result = ExecutionResult(task=task.name, strategy=strategy, status="error")
+        work = prepare_task(task, source, box)
+        result = ExecutionResult(task=task.name, strategy=strategy, status="error",
+                                 isolation=iso.level)  # fmt: skip
         if lint:
             result.lint_ok, result.lint_errors = lint_source(source, task.module)
-        report = root / "report.xml"
-        cmd = [
-            sys.executable, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-c", "pytest.ini", "--rootdir", ".", f"--junitxml={report}", *task.tests,
-        ]  # fmt: skip
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            limited(cmd, max(1, int(timeout_s + 1)), memory_bytes),
-            cwd=work,
-            env=scrubbed_env(home),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if registry is not None:
-            registry.add(proc)
-        output_chunks: list[bytes] = []
-        reader = threading.Thread(
-            target=lambda: output_chunks.append(proc.stdout.read()),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        reader.start()
-        outcome = None
-        try:
-            while True:
-                try:
-                    proc.wait(timeout=POLL_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    if time.perf_counter() - started > timeout_s:
-                        outcome = "timeout"
-                    elif should_stop is not None and should_stop():
-                        outcome = "cancelled"
-                    if outcome:
-                        kill_group(proc)
-                        proc.wait()
-                        break
-        finally:
-            kill_group(proc)  # leftovers a test spawned and forgot
-            if registry is not None:
-                registry.discard(proc)
-        result.exec_ms = round((time.perf_counter() - started) * 1000.0, 1)
-        reader.join(timeout=2)
-        output = b"".join(output_chunks).decode("utf-8", "replace")
-        result.log_excerpt = output[-LOG_EXCERPT_CHARS:]
-        if outcome == "timeout":
+        report = box / "report.xml"
+        finished = None
+        if pool is not None and pool.takes(iso, network, memory_bytes, work):
+            finished, report_text = pool.run(
+                work, pytest_args(task, "/tmp/report.xml"), timeout_s=timeout_s,
+                memory_bytes=memory_bytes, should_stop=should_stop, registry=registry,
+            )  # fmt: skip
+            if report_text is not None:
+                report.write_text(report_text, encoding="utf-8")
+        if finished is None:  # cold: no pool, or one that cannot take this execution
+            launch = isolated(
+                [sys.executable, "-I", "-m", "pytest", *pytest_args(task, str(report))],
+                box=box, cwd=work, cpu_s=max(1, int(timeout_s + 1)), memory_bytes=memory_bytes,
+                network=network, isolation=iso,
+            )  # fmt: skip
+            finished = run_launch(
+                launch, timeout_s=timeout_s, should_stop=should_stop, registry=registry
+            )
+        result.exec_ms = finished.exec_ms
+        result.log_excerpt = finished.output[-LOG_EXCERPT_CHARS:]
+        if finished.outcome == "timeout":
             result.status = "timeout"
             result.reason = f"timed out after {timeout_s:g} s (process group killed)"
             return result
-        if outcome == "cancelled":
+        if finished.outcome == "cancelled":
             result.status = "cancelled"
             result.reason = "cancelled"
             return result
-        _read_report(result, report, proc.returncode, output)
+        _read_report(result, report, finished.returncode, finished.output)
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- leftovers of killed runs ----------------------------------------------------------------
+
+
+def make_sandbox_dir(parent: str | Path | None = None) -> tuple[Path, Path]:
+    """A fresh `wb-sandbox-*` dir with its owner recorded (pid + start token, so a sweep
+    knows when it is gone) and `box/`, the only tree the sandboxed code may write."""
+    root = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX, dir=parent))
+    pid = os.getpid()
+    owner = {"pid": pid, "proc_start": leases.process_start(pid), "host": leases.host_name()}
+    (root / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+    box = root / "box"
+    box.mkdir()
+    return root, box
+
+
+def leftovers(parent: str | Path | None = None) -> list[Path]:
+    """`wb-sandbox-*` dirs whose owner process is gone (a run killed with -9 leaves them);
+    dirs of live owners, of other hosts or with no readable owner record are not listed."""
+    parent = Path(parent or tempfile.gettempdir())
+    found = []
+    for root in sorted(parent.glob(f"{SANDBOX_PREFIX}*")):
+        try:
+            owner = json.loads((root / OWNER_FILE).read_text(encoding="utf-8"))
+            pid, start, host = int(owner["pid"]), str(owner["proc_start"]), str(owner["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if host == leases.host_name() and not leases.owner_alive(pid, start):
+            found.append(root)
+    return found
+
+
+def sweep_leftovers(parent: str | Path | None = None) -> list[Path]:
+    """Remove the `leftovers` (a pipeline run does this when it starts); the removed dirs."""
+    removed = []
+    for root in leftovers(parent):
+        shutil.rmtree(root, ignore_errors=True)
+        if not root.exists():
+            removed.append(root)
+    return removed
+
+
+def doctor_rows() -> list[dict]:
+    """`workbench doctor` lines about the sandbox: isolation level and why, tools, pool."""
+    rows = []
+    try:
+        iso = isolation_mod.current()
+    except isolation_mod.IsolationError as exc:
+        iso = None
+        rows.append(_row("sandbox isolation", "unavailable", "error", str(exc)))
+    if iso is not None:
+        status = "ok" if iso.namespaced else "warn"
+        value = {"bwrap": "namespaces (bubblewrap)", "unshare": "namespaces (unshare)"}.get(
+            iso.level, "limits only (no namespaces)"
+        )
+        rows.append(_row("sandbox isolation", value, status, iso.reason))
+        if iso.namespaced:
+            rows.append(_row("sandbox network", "off unless allowed", "ok",
+                             "a task or command asking for it needs --allow-network"))  # fmt: skip
+            rows.append(_row("warm pool", "available", "ok", "executions fork from servers "
+                             "that imported pytest, inside the same namespaces"))  # fmt: skip
+        else:
+            rows.append(_row("sandbox network", "not blocked", "warn",
+                             "without namespaces sandboxed code reaches the network"))  # fmt: skip
+            rows.append(_row("warm pool", "off", "warn", "it needs namespaces: cold starts"))
+    for tool in ("bwrap", "unshare"):
+        path = shutil.which(tool)
+        rows.append(_row(tool, path or "not installed", "info"))
+    try:
+        limit = Path("/proc/sys/user/max_user_namespaces").read_text().strip()
+    except OSError:
+        limit = "unknown"
+    rows.append(_row("max user namespaces", limit, "info"))
+    pending = leftovers()
+    rows.append(_row("sandbox leftovers", f"{len(pending)} dirs of dead runs",
+                     "warn" if pending else "ok",
+                     "swept when the next pipeline run starts" if pending else ""))  # fmt: skip
+    return rows
+
+
+def _row(label: str, value: str, status: str, detail: str = "") -> dict:
+    return {"label": label, "value": value, "status": status, "detail": detail}
 
 
 def _describe_exit(code: int) -> str:

@@ -17,9 +17,15 @@ from pathlib import Path
 
 import peewee
 
-from workbench.pipeline import COMPLEXITIES, scoring, selection
+from workbench.pipeline import COMPLEXITIES, isolation, scoring, selection
 from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
-from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
+from workbench.pipeline.pool import PoolError, WarmPool
+from workbench.pipeline.sandbox import (
+    ExecutionResult,
+    ProcessRegistry,
+    run_sandboxed,
+    sweep_leftovers,
+)
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
 from workbench.pipeline.tasks import TaskSpec, load_tasks
 from workbench.store import leases
@@ -28,7 +34,8 @@ from workbench.store import models as m
 CURRICULUM_UP = 0.8
 CURRICULUM_DOWN = 0.4
 EXECUTION_FIELDS = ("task", "strategy", "tests_passed", "tests_total", "lint_ok",
-                    "lint_errors", "exec_ms", "score", "status", "reason")  # fmt: skip
+                    "lint_errors", "exec_ms", "score", "status", "reason",
+                    "isolation")  # fmt: skip
 
 Event = dict
 OnEvent = Callable[[Event], None]
@@ -53,6 +60,8 @@ class PipelineService:
         self.registry = StrategyRegistry()
         self.processes = ProcessRegistry()
         self._stop = threading.Event()
+        self._pool: WarmPool | None = None
+        self._isolation: isolation.Isolation | None = None
 
     # -- control ---------------------------------------------------------------------
 
@@ -82,8 +91,15 @@ class PipelineService:
         executor: Executor | None = None,
         up: float = CURRICULUM_UP,
         down: float = CURRICULUM_DOWN,
+        allow_network: bool = False,
+        warm_pool: bool | None = None,
     ) -> dict:
-        """Run `iterations` rounds of every (task, strategy); returns the run report."""
+        """Run `iterations` rounds of every (task, strategy); returns the run report.
+
+        Sandboxes are isolated as `isolation.current()` says (recorded on the run and each
+        execution); tasks asking for network need `allow_network`. Local runs start
+        executions from a warm pool when namespaces are available (`warm_pool=None`: if it
+        starts; True: it must; False: cold starts)."""
         strategies = list(dict.fromkeys(strategies))
         if not strategies:
             raise ValueError("no strategies given")
@@ -98,36 +114,37 @@ class PipelineService:
         all_tasks = load_tasks(tasks_dir, complexity)
         if not all_tasks:
             raise ValueError(f"no {complexity or ''} tasks found".replace("  ", " "))
+        for task in all_tasks:
+            isolation.check_network(f"task {task.name}", task.network, allow_network)
         workers = workers or os.cpu_count() or 1
         if workers < 1:
             raise ValueError("workers must be >= 1")
+        iso = isolation.current()
+        if warm_pool and (executor is not None or not iso.namespaced):
+            raise ValueError(
+                "the warm pool runs local executions in namespaces; here: "
+                f"{'a remote executor' if executor is not None else iso.reason}"
+            )
+        swept = len(sweep_leftovers())
+        self._isolation = iso
+        pool_note = self._start_pool(workers, iso, executor is None, warm_pool)
+        try:
+            run, before = self._open_run(
+                all_tasks, strategies, complexity, curriculum, iterations, tasks_dir, workers,
+                executor, up, down, allow_network, pool_note, swept,
+            )  # fmt: skip
+        except BaseException:
+            self._close_pool()
+            raise
         emit = on_event or (lambda event: None)
         self._stop.clear()
 
         def stopping() -> bool:
             return self._stop.is_set() or bool(should_stop and should_stop())
 
-        self._register_tasks(all_tasks)
-        before = scoring.overall(self.profiles(strategies))
-        config = {
-            "curriculum": curriculum,
-            "tasks_dir": str(tasks_dir) if tasks_dir else None,
-            "workers": workers,
-            "executor": getattr(executor, "description", "local"),
-            "thresholds": {"up": up, "down": down} if curriculum else None,
-        }
-        with self.db.atomic():
-            run = m.PipelineRun.create(
-                status="running",
-                complexity="curriculum" if curriculum else complexity,
-                iterations=iterations,
-                strategies=json.dumps(strategies),
-                config=json.dumps(config),
-                started=self.clock(),
-            )
-            leases.claim("pipeline_runs", run.id)
         emit({"type": "run_started", "run_id": run.id, "iterations": iterations,
-              "strategies": strategies})  # fmt: skip
+              "strategies": strategies, "isolation": iso.level,
+              "isolation_reason": iso.reason, "warm_pool": self._pool is not None})  # fmt: skip
         own_executor = executor is None
         pool = LocalExecutor(workers) if executor is None else executor
         level = "easy" if curriculum else complexity
@@ -167,6 +184,7 @@ class PipelineService:
         finally:
             if own_executor:
                 pool.shutdown(wait=True, cancel_futures=True)
+            self._close_pool()
         profiles = self.status(strategies)
         after = scoring.overall(profiles)
         baseline = before
@@ -201,6 +219,58 @@ class PipelineService:
             "real_executions": summary["real_executions"],
         }
 
+    def _start_pool(self, workers: int, iso, local: bool, wanted: bool | None) -> str:
+        """Start the warm pool for a local namespaced run; a note when it could not start."""
+        self._pool = None
+        if not local or not iso.namespaced or wanted is False:
+            return ""
+        pool = WarmPool(workers, iso)
+        try:
+            pool.warm()
+        except PoolError as exc:
+            pool.close()
+            if wanted:
+                raise ValueError(str(exc)) from None
+            return f"{exc}: executions start cold"
+        self._pool = pool
+        return ""
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _open_run(self, all_tasks, strategies, complexity, curriculum, iterations, tasks_dir,
+                  workers, executor, up, down, allow_network, pool_note, swept):  # fmt: skip
+        """Register the tasks and create the running run row with its lease."""
+        iso = self._isolation
+        self._register_tasks(all_tasks)
+        before = scoring.overall(self.profiles(strategies))
+        config = {
+            "curriculum": curriculum,
+            "tasks_dir": str(tasks_dir) if tasks_dir else None,
+            "workers": workers,
+            "executor": getattr(executor, "description", "local"),
+            "thresholds": {"up": up, "down": down} if curriculum else None,
+            "isolation": iso.level,
+            "isolation_reason": iso.reason,
+            "network": allow_network,
+            "warm_pool": self._pool is not None,
+            "warm_pool_note": pool_note,
+            "swept_leftovers": swept,
+        }
+        with self.db.atomic():
+            run = m.PipelineRun.create(
+                status="running",
+                complexity="curriculum" if curriculum else complexity,
+                iterations=iterations,
+                strategies=json.dumps(strategies),
+                config=json.dumps(config),
+                started=self.clock(),
+            )
+            leases.claim("pipeline_runs", run.id)
+        return run, before
+
     def _register_tasks(self, tasks: list[TaskSpec]) -> None:
         rows = [
             {"name": t.name, "kind": t.kind, "complexity": t.complexity,
@@ -220,8 +290,9 @@ class PipelineService:
             return source
         try:
             return run_sandboxed(
-                task, strategy, source, should_stop=stopping, registry=self.processes
-            )
+                task, strategy, source, should_stop=stopping, registry=self.processes,
+                network=task.network, isolation=self._isolation, pool=self._pool,
+            )  # fmt: skip
         except Exception as exc:  # the run goes on
             return ExecutionResult(
                 task.name, strategy, "error", reason=f"sandbox: {type(exc).__name__}: {exc}"

@@ -30,6 +30,7 @@ class TaskSpec:
     module: str
     tests: tuple[str, ...]
     timeout_s: float
+    network: bool = False  # task.json "network": true; runs only with --allow-network
 
     @property
     def module_path(self) -> Path:
@@ -109,7 +110,11 @@ def load_task(directory: str | Path) -> TaskSpec:
         raise ValueError(f"{where}: 'timeout_s' must be a number")
     if not 0 < timeout <= MAX_TIMEOUT_S:
         raise ValueError(f"{where}: 'timeout_s' must be in (0, {MAX_TIMEOUT_S:g}]")
+    network = meta.get("network", False)
+    if not isinstance(network, bool):
+        raise ValueError(f"{where}: 'network' must be true or false")
     return TaskSpec(
+        network=network,
         name=name,
         kind=kind,
         complexity=complexity,

@@ -201,6 +201,7 @@ class TaskExecution(BaseModel):
     log_excerpt = TextField(default="")
     created = DateTimeField(default=utcnow)
     level = TextField(null=True)  # curriculum level of the iteration
+    isolation = TextField(null=True)  # bwrap | unshare | limits (migration 0014)
 
     class Meta:
         table_name = "task_executions"

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from workbench.pipeline.isolation import describe as describe_isolation
 from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
@@ -248,7 +249,12 @@ class RunsPane(Pane):
                 ("strategies ", "dim"), ", ".join(run["strategies"]) or "—",
                 ("  tasks ", "dim"), str(run["config"].get("tasks_dir") or "bundled bank"),
             )  # fmt: skip
-            lines = [head, *iteration_lines(run, self.executions)]
+            lines = [head]
+            sandbox = describe_isolation(run["config"].get("isolation"))
+            if sandbox:  # runs recorded before isolation was (migration 0014) show nothing
+                pool = " · warm pool" if run["config"].get("warm_pool") else ""
+                lines.append(Text.assemble(("sandbox ", "dim"), sandbox + pool))
+            lines += iteration_lines(run, self.executions)
             recs = (run.get("summary") or {}).get("recommendations") or []
             lines += [Text.assemble(("→ ", "dim"), rec) for rec in recs[:2]]
             info.update(Text("\n").join(lines))
@@ -296,6 +302,7 @@ class RunsPane(Pane):
             ("log · ", "bold"), f"{e['task']} · {e['strategy']}",
             f" · {e['reason']}" if e.get("reason") else "",
             f" · lint errors {e['lint_errors']}" if e.get("lint_errors") else "",
+            f" · sandbox {describe_isolation(e['isolation'])}" if e.get("isolation") else "",
         )  # fmt: skip
         body = (e.get("log_excerpt") or "(no output)").rstrip().splitlines()[-LOG_LINES:]
         log.update(Text("\n").join([head, Text("\n".join(body))]))
