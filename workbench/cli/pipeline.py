@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from workbench.cli.common import command_group, open_engine, print_json
 
@@ -21,6 +22,26 @@ def add(commands) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N", help="default: core count")
     p.add_argument("--strategy-module", metavar="PATH", help="a .py file defining STRATEGIES")
     p.add_argument(
+        "--strategy-cmd",
+        action="append",
+        default=[],
+        metavar="NAME='COMMAND ...'",
+        help="a command strategy (repeatable): runs in the task's sandbox copy before its "
+        "tests, with WB_PROMPT, WB_TASK_ID and WB_FILES; name it in --strategies",
+    )
+    p.add_argument(
+        "--strategies-file",
+        metavar="PATH",
+        help="command strategies in TOML (default: ./strategies.toml when present)",
+    )
+    p.add_argument(
+        "--select",
+        choices=("production", "prototyping", "balanced", "bandit"),
+        help="run only the strategy this selector picks for each task, and log its "
+        "probability (for evaluate-selectors)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of --select's draws")
+    p.add_argument(
         "--executor",
         default="local",
         metavar="local|dask-local[:N]|dask://HOST:PORT",
@@ -37,6 +58,12 @@ def add(commands) -> None:
     )
     p.add_argument("--bandit", action="store_true", help="Thompson sampling instead")
     p.add_argument("--seed", type=int, default=None, help="bandit RNG seed (default: random)")
+    p = command(
+        "evaluate-selectors",
+        "estimate offline, from the logged executions, how each selector would have done",
+    )
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="B", help="resamples")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
             if command == "run":
                 if args.strategy_module:
                     service.load_strategy_module(args.strategy_module)
+                if args.strategies_file:
+                    service.load_strategies_file(args.strategies_file)
+                else:
+                    service.load_project_strategies(Path.cwd())
+                for spec in args.strategy_cmd:
+                    service.add_command_strategy(spec)
                 strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
                 kwargs = dict(
                     complexity=args.complexity,
@@ -55,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                     strategies=strategies,
                     tasks_dir=args.tasks,
                     workers=args.workers,
+                    select=args.select,
+                    seed=args.seed,
                 )
                 executor = None
                 if args.executor != "local":
@@ -73,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
                         executor.shutdown(wait=True, cancel_futures=True)
             elif command == "status":
                 result = service.status()
+            elif command == "evaluate-selectors":
+                result = service.evaluate_selectors(bootstrap=args.bootstrap, seed=args.seed)
             else:
                 result = service.select(args.priorities, bandit=args.bandit, seed=args.seed)
     if args.json:
@@ -84,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
         print(report.format_run(result))
     elif command == "status":
         print(report.format_status(result))
+    elif command == "evaluate-selectors":
+        from workbench.pipeline.offpolicy import format_evaluation
+
+        print(format_evaluation(result))
     else:
         print(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
     return 0

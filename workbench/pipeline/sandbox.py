@@ -24,8 +24,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.pipeline.tasks import TaskSpec
+
+if TYPE_CHECKING:
+    from workbench.pipeline.commands import CommandStep
 
 MEMORY_LIMIT_BYTES = 1 << 30
 FILE_SIZE_LIMIT_BYTES = 64 << 20
@@ -52,6 +56,11 @@ class ExecutionResult:
     log_excerpt: str = ""
     real: bool = False  # a test report was obtained
     failures: list[str] = field(default_factory=list)
+    # a command strategy's step (None for transform strategies): see pipeline/commands.py
+    command_exit: int | None = None
+    command_ms: float | None = None
+    command_diff: str | None = None
+    command_network: bool | None = None
 
     @property
     def pass_rate(self) -> float:
@@ -138,6 +147,77 @@ def limited(cmd: list[str], cpu_s: int, memory_bytes: int) -> list[str]:
     return [sys.executable, "-I", "-S", "-c", LAUNCHER, *map(str, limits), *cmd]
 
 
+@dataclass
+class Launched:
+    """How one sandboxed process ended: exit code, output, and whether we stopped it."""
+
+    returncode: int
+    output: str
+    outcome: str | None  # None (it exited), "timeout" or "cancelled"
+    ms: float
+
+
+def launch(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout_s: float,
+    memory_bytes: int = MEMORY_LIMIT_BYTES,
+    should_stop: Callable[[], bool] | None = None,
+    registry: ProcessRegistry | None = None,
+    network: bool = False,
+) -> Launched:
+    """Run `cmd` in the sandbox: limits, scrubbed `env`, own process group, wall timeout.
+
+    The one launch path of an execution: the task's tests and a command strategy's step
+    both come through here. `network` says whether the process may use the network; this
+    launcher has no network isolation yet, so today it is only recorded by the caller.
+    """
+    del network  # honoured by an isolating launcher; recorded by the caller meanwhile
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        limited(cmd, max(1, int(timeout_s + 1)), memory_bytes),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    if registry is not None:
+        registry.add(proc)
+    output_chunks: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: output_chunks.append(proc.stdout.read()),  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+    outcome = None
+    try:
+        while True:
+            try:
+                proc.wait(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - started > timeout_s:
+                    outcome = "timeout"
+                elif should_stop is not None and should_stop():
+                    outcome = "cancelled"
+                if outcome:
+                    kill_group(proc)
+                    proc.wait()
+                    break
+    finally:
+        kill_group(proc)  # leftovers a test spawned and forgot
+        if registry is not None:
+            registry.discard(proc)
+    ms = round((time.perf_counter() - started) * 1000.0, 1)
+    reader.join(timeout=2)
+    output = b"".join(output_chunks).decode("utf-8", "replace")
+    return Launched(proc.returncode, output, outcome, ms)
+
+
 def run_sandboxed(
     task: TaskSpec,
     strategy: str,
@@ -148,8 +228,12 @@ def run_sandboxed(
     should_stop: Callable[[], bool] | None = None,
     registry: ProcessRegistry | None = None,
     lint: bool = True,
+    command: CommandStep | None = None,
 ) -> ExecutionResult:
-    """Run the task's tests against `source` (the transformed module) in a sandbox."""
+    """Run the task's tests against `source` (the transformed module) in a sandbox.
+
+    With a `command` (a command strategy), the command first runs in the task's copy and
+    edits it; the tests then run on what it left (see `pipeline/commands.py`)."""
     timeout_s = task.timeout_s if timeout_s is None else timeout_s
     root = Path(tempfile.mkdtemp(prefix="wb-sandbox-"))
     try:
@@ -163,6 +247,17 @@ def run_sandboxed(
         home = root / "home"
         home.mkdir()
         result = ExecutionResult(task=task.name, strategy=strategy, status="error")
+        command_log = ""
+        if command is not None:
+            from workbench.pipeline.commands import run_command_step
+
+            went_on, command_log = run_command_step(
+                command, task, work, home, result, should_stop=should_stop, registry=registry
+            )
+            if not went_on:  # timed out, died or cancelled: no tests
+                return result
+            module = work / task.module
+            source = module.read_text("utf-8", "replace") if module.is_file() else ""
         if lint:
             result.lint_ok, result.lint_errors = lint_source(source, task.module)
         report = root / "report.xml"
@@ -170,47 +265,13 @@ def run_sandboxed(
             sys.executable, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "-c", "pytest.ini", "--rootdir", ".", f"--junitxml={report}", *task.tests,
         ]  # fmt: skip
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            limited(cmd, max(1, int(timeout_s + 1)), memory_bytes),
-            cwd=work,
-            env=scrubbed_env(home),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if registry is not None:
-            registry.add(proc)
-        output_chunks: list[bytes] = []
-        reader = threading.Thread(
-            target=lambda: output_chunks.append(proc.stdout.read()),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        reader.start()
-        outcome = None
-        try:
-            while True:
-                try:
-                    proc.wait(timeout=POLL_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    if time.perf_counter() - started > timeout_s:
-                        outcome = "timeout"
-                    elif should_stop is not None and should_stop():
-                        outcome = "cancelled"
-                    if outcome:
-                        kill_group(proc)
-                        proc.wait()
-                        break
-        finally:
-            kill_group(proc)  # leftovers a test spawned and forgot
-            if registry is not None:
-                registry.discard(proc)
-        result.exec_ms = round((time.perf_counter() - started) * 1000.0, 1)
-        reader.join(timeout=2)
-        output = b"".join(output_chunks).decode("utf-8", "replace")
-        result.log_excerpt = output[-LOG_EXCERPT_CHARS:]
+        launched = launch(
+            cmd, cwd=work, env=scrubbed_env(home), timeout_s=timeout_s,
+            memory_bytes=memory_bytes, should_stop=should_stop, registry=registry,
+        )  # fmt: skip
+        outcome, output = launched.outcome, launched.output
+        result.exec_ms = round(launched.ms + (result.command_ms or 0.0), 1)
+        result.log_excerpt = command_log + output[-LOG_EXCERPT_CHARS:]
         if outcome == "timeout":
             result.status = "timeout"
             result.reason = f"timed out after {timeout_s:g} s (process group killed)"
@@ -219,7 +280,7 @@ def run_sandboxed(
             result.status = "cancelled"
             result.reason = "cancelled"
             return result
-        _read_report(result, report, proc.returncode, output)
+        _read_report(result, report, launched.returncode, output)
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)

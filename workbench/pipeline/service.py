@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -18,6 +19,13 @@ from pathlib import Path
 import peewee
 
 from workbench.pipeline import COMPLEXITIES, scoring, selection
+from workbench.pipeline.commands import (
+    STRATEGIES_FILE,
+    CommandStrategy,
+    load_strategies_file,
+    make_step,
+    parse_strategy_cmd,
+)
 from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
 from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
@@ -29,6 +37,9 @@ CURRICULUM_UP = 0.8
 CURRICULUM_DOWN = 0.4
 EXECUTION_FIELDS = ("task", "strategy", "tests_passed", "tests_total", "lint_ok",
                     "lint_errors", "exec_ms", "score", "status", "reason")  # fmt: skip
+
+COMMAND_FIELDS = ("command_exit", "command_ms", "command_diff", "command_network")
+SELECTION_FIELDS = ("selector", "propensity", "probabilities")
 
 Event = dict
 OnEvent = Callable[[Event], None]
@@ -52,6 +63,7 @@ class PipelineService:
         self.clock = clock
         self.registry = StrategyRegistry()
         self.processes = ProcessRegistry()
+        self.commands: dict[str, CommandStrategy] = {}
         self._stop = threading.Event()
 
     # -- control ---------------------------------------------------------------------
@@ -59,8 +71,35 @@ class PipelineService:
     def load_strategy_module(self, path: str | Path) -> list[str]:
         return self.registry.load_module(path)
 
+    def add_command_strategy(self, strategy: CommandStrategy | str) -> str:
+        """Register a command strategy (or a `NAME=COMMAND ...` spec); returns its name."""
+        if isinstance(strategy, str):
+            strategy = parse_strategy_cmd(strategy)
+        if strategy.name in self.registry.names():
+            raise ValueError(f"strategy name {strategy.name!r} is taken by a transform strategy")
+        self.commands[strategy.name] = strategy
+        return strategy.name
+
+    def load_strategies_file(self, path: str | Path) -> list[str]:
+        """Register every command strategy of a strategies.toml (all or none)."""
+        loaded = load_strategies_file(path)
+        taken = [s.name for s in loaded if s.name in self.registry.names()]
+        if taken:
+            raise ValueError(f"{path}: strategy name {taken[0]!r} is taken by a transform")
+        return [self.add_command_strategy(s) for s in loaded]
+
+    def load_project_strategies(self, project_dir: str | Path) -> list[str]:
+        """The project's strategies.toml, when there is one."""
+        path = Path(project_dir) / STRATEGIES_FILE
+        return self.load_strategies_file(path) if path.is_file() else []
+
     def strategies(self) -> list[str]:
-        return self.registry.names()
+        builtin = self.registry.names()
+        return [*builtin, *(n for n in self.commands if n not in builtin)]
+
+    def _check_strategy(self, name: str) -> None:
+        if name not in self.commands:
+            self.registry.get(name)
 
     def cancel(self) -> None:
         """Stop the current run: no new sandboxes, running ones killed (thread-safe)."""
@@ -82,13 +121,26 @@ class PipelineService:
         executor: Executor | None = None,
         up: float = CURRICULUM_UP,
         down: float = CURRICULUM_DOWN,
+        select: str | None = None,
+        seed: int | None = None,
     ) -> dict:
-        """Run `iterations` rounds of every (task, strategy); returns the run report."""
+        """Run `iterations` rounds of every (task, strategy); returns the run report.
+
+        With `select` (production, prototyping, balanced or bandit) each task runs only the
+        strategy that selector picks from the current profiles, and the execution records
+        the probability of that pick (see `selection.selector_policy`)."""
         strategies = list(dict.fromkeys(strategies))
         if not strategies:
             raise ValueError("no strategies given")
         for name in strategies:
-            self.registry.get(name)
+            self._check_strategy(name)
+        commands = [self.commands[n] for n in strategies if n in self.commands]
+        for command in commands:
+            make_step(command)  # a pass_env variable that is not set fails now, not per task
+        if commands and isinstance(executor, SandboxExecutor):
+            raise ValueError("command strategies run on the local executor only (for now)")
+        if select is not None and select not in selection.SELECTORS:
+            raise ValueError(f"select: one of {', '.join(selection.SELECTORS)}")
         if iterations < 1:
             raise ValueError("iterations must be >= 1")
         if curriculum and complexity is not None:
@@ -116,6 +168,14 @@ class PipelineService:
             "executor": getattr(executor, "description", "local"),
             "thresholds": {"up": up, "down": down} if curriculum else None,
         }
+        if commands:
+            config["commands"] = {c.name: c.describe() for c in commands}
+        if select is not None:
+            seed = random.randrange(2**31) if seed is None else seed
+            config["select"] = {"selector": select, "seed": seed}
+            if select != "bandit":
+                # a deterministic selector needs a profile to choose from: fail before the run
+                selection.selector_policy(select, self.profiles(strategies), strategies)
         with self.db.atomic():
             run = m.PipelineRun.create(
                 status="running",
@@ -140,14 +200,20 @@ class PipelineService:
                     status = "cancelled"
                     break
                 tasks = [t for t in all_tasks if not curriculum or t.complexity == level]
-                pairs = [(t, s) for t in tasks for s in strategies]
+                if select is None:
+                    pairs = [(t, s) for t in tasks for s in strategies]
+                    choices = {}
+                else:
+                    pairs, choices = self._select_pairs(select, tasks, strategies, seed, iteration)
                 # on the row too, so a UI in another process can draw the progress bar
                 progress = {"iteration": iteration, "level": level, "total": len(pairs)}
                 m.PipelineRun.update(summary=json.dumps({"progress": progress})).where(
                     m.PipelineRun.id == run.id
                 ).execute()
                 emit({"type": "iteration_started", "run_id": run.id, **progress})
-                done = self._run_iteration(run, iteration, level, pairs, pool, stopping, emit)
+                done = self._run_iteration(
+                    run, iteration, level, pairs, pool, stopping, emit, choices
+                )
                 executions.extend(done)
                 if stopping():
                     status = "cancelled"
@@ -191,7 +257,17 @@ class PipelineService:
             "run_id": run.id,
             "status": status,
             "executions": [
-                {k: e[k] for k in (*EXECUTION_FIELDS, "iteration", "level")} for e in executions
+                {
+                    k: e[k]
+                    for k in (
+                        *EXECUTION_FIELDS,
+                        "iteration",
+                        "level",
+                        "propensity",
+                        *COMMAND_FIELDS,
+                    )
+                }
+                for e in executions
             ],
             "iterations": iteration_reports,
             "profiles": profiles,
@@ -211,6 +287,19 @@ class PipelineService:
             for start in range(0, len(rows), 200):
                 m.Task.insert_many(rows[start : start + 200]).on_conflict_ignore().execute()
 
+    def _select_pairs(self, select, tasks, strategies, seed, iteration):
+        """One (task, strategy) per task, drawn from the selector's distribution."""
+        policy = selection.selector_policy(select, self.profiles(strategies), strategies)
+        rng = random.Random(f"{seed}:{iteration}")
+        names = sorted(policy)
+        pairs, choices = [], {}
+        for task in tasks:
+            chosen = rng.choices(names, weights=[policy[n] for n in names])[0]
+            pairs.append((task, chosen))
+            choices[task.name] = {"selector": select, "propensity": policy[chosen],
+                                  "probabilities": json.dumps(policy, sort_keys=True)}  # fmt: skip
+        return pairs, choices
+
     def _execute(self, task: TaskSpec, strategy: str, stopping) -> ExecutionResult:
         """Worker body: transform, sandbox, never raise (a failure is a result)."""
         if stopping():
@@ -219,9 +308,11 @@ class PipelineService:
         if isinstance(source, ExecutionResult):
             return source
         try:
+            command = self.commands.get(strategy)
             return run_sandboxed(
-                task, strategy, source, should_stop=stopping, registry=self.processes
-            )
+                task, strategy, source, should_stop=stopping, registry=self.processes,
+                command=make_step(command) if command is not None else None,
+            )  # fmt: skip
         except Exception as exc:  # the run goes on
             return ExecutionResult(
                 task.name, strategy, "error", reason=f"sandbox: {type(exc).__name__}: {exc}"
@@ -229,6 +320,8 @@ class PipelineService:
 
     def _transform(self, task: TaskSpec, strategy: str) -> str | ExecutionResult:
         try:
+            if strategy in self.commands:  # the command edits the files itself
+                return task.source()
             return self.registry.apply(strategy, task.source())
         except (ValueError, OSError) as exc:
             return ExecutionResult(task.name, strategy, "error", reason=f"transform: {exc}")
@@ -244,7 +337,10 @@ class PipelineService:
         failed.set_result(source)
         return failed
 
-    def _run_iteration(self, run, iteration, level, pairs, pool, stopping, emit) -> list[dict]:
+    def _run_iteration(
+        self, run, iteration, level, pairs, pool, stopping, emit, choices=None
+    ) -> list[dict]:
+        choices = choices or {}
         timeouts = {t.name: t.timeout_s for t, _ in pairs}
         pending: set[Future] = {self._submit(pool, t, s, stopping) for t, s in pairs}
         done_rows: list[dict] = []
@@ -264,11 +360,14 @@ class PipelineService:
                     result.exec_ms, timeouts[result.task], result.status,
                 )  # fmt: skip
                 row["iteration"], row["level"] = iteration, level
+                choice = choices.get(result.task, {})
+                row["propensity"] = choice.get("propensity", 1.0)
                 if result.status != "cancelled":
                     m.TaskExecution.create(
                         run=run, iteration=iteration, level=level, created=self.clock(),
                         log_excerpt=result.log_excerpt,
-                        **{k: row[k] for k in EXECUTION_FIELDS},
+                        **{k: row[k] for k in (*EXECUTION_FIELDS, *COMMAND_FIELDS)},
+                        **choice,
                     )  # fmt: skip
                     done_rows.append(row)
                 emit({"type": "execution", "run_id": run.id, "done": len(done_rows),
@@ -355,8 +454,72 @@ class PipelineService:
         """What a selector picks now, and why."""
         profiles = self.profiles()
         if bandit:
-            return selection.select_bandit(profiles, list(DEFAULT_STRATEGIES), seed=seed)
-        return selection.select_weighted(profiles, priorities)
+            names = sorted(set(DEFAULT_STRATEGIES) | set(profiles))
+            pick = selection.select_bandit(profiles, names, seed=seed)
+            policy = selection.thompson_probabilities(profiles, names)
+        else:
+            pick = selection.select_weighted(profiles, priorities)
+            policy = {n: float(n == pick["strategy"]) for n in pick["candidates"]}
+        # the probability with which this selector picks what it picked (offline evaluation)
+        return {**pick, "propensity": policy[pick["strategy"]], "probabilities": policy}
+
+    def evaluate_selectors(self, bootstrap: int = 1000, seed: int = 0) -> dict:
+        """Offline IPS/DR estimates of each selector and fixed strategy (see offpolicy.py)."""
+        from workbench.pipeline import offpolicy
+
+        E = m.TaskExecution
+        rows = list(
+            E.select(E.run, E.iteration, E.task, E.strategy, E.score, E.status, E.selector,
+                     E.propensity, E.probabilities)
+            .where(E.status != "cancelled")
+            .order_by(E.id)
+            .dicts()
+        )  # fmt: skip
+        for row in rows:
+            row["run_id"] = row.pop("run")
+        run_strategies = {
+            r.id: json.loads(r.strategies or "[]")
+            for r in m.PipelineRun.select(m.PipelineRun.id, m.PipelineRun.strategies)
+        }
+        points = offpolicy.decision_points(rows, run_strategies)
+        logged = sorted({r["strategy"] for r in rows})
+        profiles = self.profiles()
+        targets: dict[str, dict[str, float]] = {}
+        picks: dict[str, str | None] = {}
+        problems: dict[str, str] = {}
+        for name in selection.SELECTORS:
+            try:
+                policy = selection.selector_policy(name, profiles, logged)
+            except ValueError as exc:
+                problems[name] = str(exc)
+                continue
+            targets[name] = policy
+            picks[name] = max(policy, key=lambda a: (policy[a], a))
+        for name in logged:
+            targets[f"always {name}"] = {name: 1.0}
+            picks[f"always {name}"] = name
+        estimates = offpolicy.estimate(points, targets, bootstrap=bootstrap, seed=seed)
+        for name, problem in problems.items():
+            estimates[name] = {
+                "policy": {}, "decision_points": len(points), "ess": 0.0,
+                "supported": False, "note": problem, "ips": None, "dr": None,
+            }  # fmt: skip
+        order = [*selection.SELECTORS, *(f"always {n}" for n in logged)]
+        result_targets = {n: {**estimates[n], "pick": picks.get(n)} for n in order}
+        statement = None
+        if not points:
+            statement = "no executions logged yet: run `workbench pipeline run` first"
+        elif not any(t["supported"] for t in result_targets.values()):
+            statement = "the log cannot support any estimate yet (see the notes)"
+        return {
+            "decision_points": len(points),
+            "executions": len(rows),
+            "strategies": logged,
+            "bootstrap": bootstrap,
+            "interval": offpolicy.INTERVAL,
+            "targets": result_targets,
+            "statement": statement,
+        }
 
     def runs(self, limit: int = 50) -> list[dict]:
         query = m.PipelineRun.select().order_by(m.PipelineRun.id.desc()).limit(limit)
@@ -370,7 +533,8 @@ class PipelineService:
         )
         return [
             {"id": e.id, "iteration": e.iteration, "level": e.level, "lint_errors": e.lint_errors,
-             "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS}}
+             "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS},
+             **{k: getattr(e, k) for k in (*COMMAND_FIELDS, *SELECTION_FIELDS)}}
             for e in query
         ]  # fmt: skip
 
