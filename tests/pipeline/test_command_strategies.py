@@ -48,9 +48,7 @@ def by_strategy(engine, run_id: int) -> dict[str, dict]:
     return {e["strategy"]: e for e in engine.pipeline.executions(run_id)}
 
 
-def test_a_command_that_fixes_the_bug_passes_and_one_that_does_nothing_fails(
-    engine, buggy_tasks
-):
+def test_a_command_that_fixes_the_bug_passes_and_one_that_does_nothing_fails(engine, buggy_tasks):
     pipeline = engine.pipeline
     pipeline.add_command_strategy(f"fixer={script('fix_bug.py')}")
     pipeline.add_command_strategy(f"idle={script('do_nothing.py')}")
@@ -82,7 +80,7 @@ def test_a_hanging_command_and_one_killing_its_parent_are_recorded_failures(
 ):
     toml = tmp_path / "strategies.toml"
     toml.write_text(
-        f'[sleepy]\ncommand = {json.dumps([sys.executable, str(SCRIPTS / "sleep_forever.py")])}\n'
+        f"[sleepy]\ncommand = {json.dumps([sys.executable, str(SCRIPTS / 'sleep_forever.py')])}\n"
         "timeout = 1\n"
         f'[killer]\ncommand = "{sys.executable} {SCRIPTS / "kill_parent.py"}"\n'
         'description = "kills its parent"\n'
