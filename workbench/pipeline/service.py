@@ -29,7 +29,7 @@ from workbench.pipeline.commands import (
 from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
 from workbench.pipeline.sandbox import ExecutionResult, ProcessRegistry, run_sandboxed
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
-from workbench.pipeline.tasks import TaskSpec, load_tasks
+from workbench.pipeline.tasks import TaskSpec, load_task, load_tasks
 from workbench.store import leases
 from workbench.store import models as m
 
@@ -280,7 +280,7 @@ class PipelineService:
     def _register_tasks(self, tasks: list[TaskSpec]) -> None:
         rows = [
             {"name": t.name, "kind": t.kind, "complexity": t.complexity,
-             "description": t.description, "path": str(t.path), "created": self.clock()}
+             "description": t.description, "path": str(t.task_dir), "created": self.clock()}
             for t in tasks
         ]  # fmt: skip
         with self.db.atomic():
@@ -462,6 +462,63 @@ class PipelineService:
             policy = {n: float(n == pick["strategy"]) for n in pick["candidates"]}
         # the probability with which this selector picks what it picked (offline evaluation)
         return {**pick, "propensity": policy[pick["strategy"]], "probabilities": policy}
+
+    # -- tasks -----------------------------------------------------------------------
+
+    def add_repo_task(self, repo: str | Path, dest_root: str | Path, **kwargs) -> dict:
+        """Make a task from a repository (validated before anything is written) and add it
+        to the store's task bank."""
+        from workbench.pipeline import repo_tasks
+
+        name = kwargs.get("name") or Path(repo).expanduser().resolve().name
+        known = m.Task.get_or_none(m.Task.name == name)
+        if known is not None:
+            raise ValueError(f"a task named {name!r} is already known ({known.path})")
+        made = repo_tasks.add_repo(repo, dest_root=dest_root, **kwargs)
+        self._register_tasks([load_task(made["path"])])
+        return made
+
+    def task_list(self) -> list[dict]:
+        """The store's task bank (bundled tasks, tasks of past runs, repository tasks)."""
+        out = []
+        for t in m.Task.select().order_by(m.Task.name):
+            meta_file = Path(t.path) / "task.json"
+            source = "missing"
+            if meta_file.is_file():
+                try:
+                    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+                    source = "repo" if isinstance(meta, dict) and meta.get("root") else "bank"
+                except (OSError, ValueError):
+                    source = "unreadable"
+            out.append({"name": t.name, "kind": t.kind, "complexity": t.complexity,
+                        "source": source, "path": t.path,
+                        "description": t.description})  # fmt: skip
+        return out
+
+    def find_task(self, name_or_path: str | Path) -> TaskSpec:
+        """A task by directory or by its name in the store's task bank."""
+        path = Path(name_or_path).expanduser()
+        if (path / "task.json").is_file():
+            return load_task(path)
+        row = m.Task.get_or_none(m.Task.name == str(name_or_path))
+        if row is None:
+            raise ValueError(f"no task {str(name_or_path)!r} (a task directory or a known name)")
+        return load_task(row.path)
+
+    def task_detail(self, name_or_path: str | Path) -> dict:
+        task = self.find_task(name_or_path)
+        meta = json.loads((task.task_dir / "task.json").read_text(encoding="utf-8"))
+        return {"name": task.name, "kind": task.kind, "complexity": task.complexity,
+                "description": task.description, "path": str(task.task_dir),
+                "prompt": task.instructions, "module": task.module, "files": list(task.editable),
+                "tests": list(task.tests), "timeout_s": task.timeout_s,
+                "source": meta.get("source"),
+                "hollowed": (task.task_dir / "reference").is_dir()}  # fmt: skip
+
+    def validate_task(self, name_or_path: str | Path) -> dict:
+        from workbench.pipeline import repo_tasks
+
+        return repo_tasks.validate(self.find_task(name_or_path).task_dir)
 
     def evaluate_selectors(self, bootstrap: int = 1000, seed: int = 0) -> dict:
         """Offline IPS/DR estimates of each selector and fixed strategy (see offpolicy.py)."""
