@@ -275,6 +275,28 @@ def unified_diff(
     return text
 
 
+def diff_stat(diff: str | None) -> list[tuple[str, int, int]]:
+    """(file, lines added, lines removed) per file of a unified diff."""
+    out: list[tuple[str, int, int]] = []
+    for line in (diff or "").splitlines():
+        if line.startswith("+++ "):
+            name = line[4:].removeprefix("b/")
+            if name == "/dev/null" and out:
+                continue
+            out.append((name, 0, 0))
+        elif line.startswith("--- "):
+            continue
+        elif line.startswith("+") and out:
+            name, added, removed = out[-1]
+            out[-1] = (name, added + 1, removed)
+        elif line.startswith("-") and out:
+            name, added, removed = out[-1]
+            out[-1] = (name, added, removed + 1)
+        elif line.startswith("Binary file "):
+            out.append((line.removeprefix("Binary file ").removesuffix(" changed"), 0, 0))
+    return out
+
+
 def restore_tests(task: TaskSpec, work: Path, touched: Iterable[str]) -> list[str]:
     """Put back the task's test files the command changed; returns their names."""
     tests = {t.split("::", 1)[0] for t in task.tests}

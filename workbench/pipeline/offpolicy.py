@@ -145,6 +145,21 @@ def effective_sample_size(points: Sequence[DecisionPoint], policy: Mapping[str, 
     return float(weights.sum() ** 2 / (weights**2).sum())
 
 
+SHORT_REASONS = (
+    ("too few decision points", "too few points"),
+    ("never tried", "never tried"),
+    ("could not have picked", "no overlap"),
+    ("effective sample size", "ESS too small"),
+)
+
+
+def short_reason(note: str | None) -> str | None:
+    """A few words for a table cell."""
+    if note is None:
+        return None
+    return next((short for key, short in SHORT_REASONS if key in note), "no estimate")
+
+
 def support_problem(points: Sequence[DecisionPoint], policy: Mapping[str, float]) -> str | None:
     """Why the log cannot support an estimate of `policy`, or None when it can."""
     if len(points) < MIN_POINTS:
@@ -195,6 +210,7 @@ def estimate(
             "ess": round(effective_sample_size(points, policy), 2),
             "supported": problem is None,
             "note": problem,
+            "reason": short_reason(problem),
             "ips": None,
             "dr": None,
         }

@@ -40,6 +40,7 @@ EXECUTION_FIELDS = ("task", "strategy", "tests_passed", "tests_total", "lint_ok"
 
 COMMAND_FIELDS = ("command_exit", "command_ms", "command_diff", "command_network")
 SELECTION_FIELDS = ("selector", "propensity", "probabilities")
+NOTHING_LOGGED = "no executions logged yet: run `workbench pipeline run` first"
 
 Event = dict
 OnEvent = Callable[[Event], None]
@@ -525,6 +526,11 @@ class PipelineService:
         from workbench.pipeline import offpolicy
 
         E = m.TaskExecution
+        if not E.select().where(E.status != "cancelled").exists():
+            # nothing logged: say so without the work (the UI asks on its own thread)
+            return {"decision_points": 0, "executions": 0, "strategies": [],
+                    "bootstrap": bootstrap, "interval": offpolicy.INTERVAL, "targets": {},
+                    "statement": NOTHING_LOGGED}  # fmt: skip
         rows = list(
             E.select(E.run, E.iteration, E.task, E.strategy, E.score, E.status, E.selector,
                      E.propensity, E.probabilities)
@@ -559,14 +565,13 @@ class PipelineService:
         for name, problem in problems.items():
             estimates[name] = {
                 "policy": {}, "decision_points": len(points), "ess": 0.0,
-                "supported": False, "note": problem, "ips": None, "dr": None,
+                "supported": False, "note": problem, "reason": "no profile",
+                "ips": None, "dr": None,
             }  # fmt: skip
         order = [*selection.SELECTORS, *(f"always {n}" for n in logged)]
         result_targets = {n: {**estimates[n], "pick": picks.get(n)} for n in order}
         statement = None
-        if not points:
-            statement = "no executions logged yet: run `workbench pipeline run` first"
-        elif not any(t["supported"] for t in result_targets.values()):
+        if not any(t["supported"] for t in result_targets.values()):
             statement = "the log cannot support any estimate yet (see the notes)"
         return {
             "decision_points": len(points),
