@@ -126,5 +126,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(format_evaluation(result))
     else:
-        print(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
+        print(
+            f"{result['strategy']}  (score {result['score']:.3f}, picked with probability "
+            f"{result['propensity']:.2f})\n  {result['reason']}"
+        )
     return 0
