@@ -238,9 +238,16 @@ def test_snapshot_launch_dialog(snap_compare, make_app, tasks):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+async def show_trends(pilot) -> None:
+    """Press 2 and wait for the selector estimates' worker and its message."""
+    await pilot.press("2")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_snapshot_trends_after_a_run(snap_compare, make_app, tasks):
     app = ran_app(make_app, tasks)
-    assert snap_compare(app, terminal_size=SIZE, press=["2"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=show_trends)
 
 
 # -- several runs: filter, marks, compare, drill-down ---------------------------------------

@@ -36,11 +36,12 @@ def _groups() -> tuple:
         pipeline,
         serve,
         strategy,
+        tasks,
     )
 
     # Each command group is a module with NAME, add(commands) and run(args).
     return (neural, pipeline, memory, hub, strategy, perf, patterns, learn, hooks, agents, mcp,
-            serve, doctor)  # fmt: skip
+            serve, doctor, tasks)  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench.cli.common import choices_arg, command_group, open_engine, print_json
 
@@ -21,6 +22,26 @@ def add(commands) -> None:
     p.add_argument("--tasks", metavar="DIR", help="task folder (default: sample_data/tasks)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="default: core count")
     p.add_argument("--strategy-module", metavar="PATH", help="a .py file defining STRATEGIES")
+    p.add_argument(
+        "--strategy-cmd",
+        action="append",
+        default=[],
+        metavar="NAME='COMMAND ...'",
+        help="a command strategy (repeatable): runs in the task's sandbox copy before its "
+        "tests, with WB_PROMPT, WB_TASK_ID and WB_FILES; name it in --strategies",
+    )
+    p.add_argument(
+        "--strategies-file",
+        metavar="PATH",
+        help="command strategies in TOML (default: ./strategies.toml when present)",
+    )
+    p.add_argument(
+        "--select",
+        choices=("production", "prototyping", "balanced", "bandit"),
+        help="run only the strategy this selector picks for each task, and log its "
+        "probability (for evaluate-selectors)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of --select's draws")
     p.add_argument(
         "--executor",
         default="local",
@@ -48,6 +69,12 @@ def add(commands) -> None:
     )
     p.add_argument("--bandit", action="store_true", help="Thompson sampling instead")
     p.add_argument("--seed", type=int, default=None, help="bandit RNG seed (default: random)")
+    p = command(
+        "evaluate-selectors",
+        "estimate offline, from the logged executions, how each selector would have done",
+    )
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="B", help="resamples")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
 def _note_isolation() -> None:
@@ -68,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
             if command == "run":
                 if args.strategy_module:
                     service.load_strategy_module(args.strategy_module)
+                if args.strategies_file:
+                    service.load_strategies_file(args.strategies_file)
+                else:
+                    service.load_project_strategies(Path.cwd())
+                for spec in args.strategy_cmd:
+                    service.add_command_strategy(spec)
                 strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
                 kwargs = dict(
                     complexity=args.complexity,
@@ -78,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
                     workers=args.workers,
                     allow_network=args.allow_network,
                     warm_pool=False if args.cold else None,
+                    select=args.select,
+                    seed=args.seed,
                 )
                 executor = None
                 if args.executor != "local":
@@ -97,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 _note_isolation()
             elif command == "status":
                 result = service.status()
+            elif command == "evaluate-selectors":
+                result = service.evaluate_selectors(bootstrap=args.bootstrap, seed=args.seed)
             else:
                 result = service.select(args.priorities, bandit=args.bandit, seed=args.seed)
     if args.json:
@@ -108,6 +145,13 @@ def run(args: argparse.Namespace) -> int:
         print(report.format_run(result))
     elif command == "status":
         print(report.format_status(result))
+    elif command == "evaluate-selectors":
+        from workbench.pipeline.offpolicy import format_evaluation
+
+        print(format_evaluation(result))
     else:
-        print(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
+        print(
+            f"{result['strategy']}  (score {result['score']:.3f}, picked with probability "
+            f"{result['propensity']:.2f})\n  {result['reason']}"
+        )
     return 0

@@ -82,6 +82,12 @@ def build_root(spec: dict) -> str:
     os.symlink("/proc/self/fd", new + "/dev/fd")
     for path in spec["python"]:  # after /tmp: a venv under /tmp stays visible
         bind_ro(path, new + path)
+    for path in spec.get("files", ()):  # single files (a command strategy's program)
+        os.makedirs(os.path.dirname(new + path), exist_ok=True)
+        if not os.path.exists(new + path):
+            open(new + path, "w").close()
+        mount(path, new + path, None, MS_BIND)
+        mount(None, new + path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags_of(new + path))
     os.makedirs(new + spec["rw"], exist_ok=True)  # not recursive: the new root is under it
     mount(spec["rw"], new + spec["rw"], None, MS_BIND)
     if not spec["writable"]:  # a warm pool server: nothing writable at all

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def python_paths() -> list[str]:
     return out
 
 
-def view(root: Path) -> dict:
-    """The mount plan both namespaced modes follow (the launcher gets it as JSON)."""
+def view(root: Path, read_only: Sequence[str] = ()) -> dict:
+    """The mount plan both namespaced modes follow (the launcher gets it as JSON).
+    `read_only`: single files shown read-only besides (a command strategy's program)."""
     system = []
     for path in SYSTEM_PATHS:
         if os.path.islink(path):
@@ -92,7 +94,8 @@ def view(root: Path) -> dict:
         elif os.path.isdir(path):
             system.append({"kind": "ro", "path": path})
     python = [p for p in python_paths() if not any(p.startswith(s + "/") for s in ("/usr", "/etc"))]
-    return {"system": system, "python": python, "rw": str(root)}
+    files = [str(p) for p in read_only if os.path.isfile(p)]
+    return {"system": system, "python": python, "files": files, "rw": str(root)}
 
 
 def sandbox_ids() -> tuple[int, int]:
@@ -114,6 +117,7 @@ def wrap(
     network: bool = False,
     writable: bool = True,
     isolation: Isolation | None = None,
+    read_only: Sequence[str] = (),
 ) -> list[str]:
     """`argv` as the command that runs it isolated: `root` is the only writable tree, `cwd`
     (inside it) the working directory; no network unless `network`. With `writable=False`
@@ -123,11 +127,11 @@ def wrap(
     iso = isolation or current()
     if iso.level == BWRAP:
         # bwrap sets PWD after --chdir; env drops it so the environment stays the caller's
-        bwrap_args = _bwrap_args(root, cwd, network, writable)
+        bwrap_args = _bwrap_args(root, cwd, network, writable, read_only)
         return [iso.tool, *bwrap_args, "--", _ENV, "-u", "PWD", *argv]
     if iso.level == UNSHARE:
         uid, gid = sandbox_ids()
-        spec = {**view(root), "cwd": str(cwd), "machine": platform.machine(), "uid": uid,
+        spec = {**view(root, read_only), "cwd": str(cwd), "machine": platform.machine(), "uid": uid,
                 "gid": gid, "writable": writable}  # fmt: skip
         flags = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
                  "--ipc", "--uts"]  # fmt: skip
@@ -138,8 +142,10 @@ def wrap(
     return list(argv)
 
 
-def _bwrap_args(root: Path, cwd: Path, network: bool, writable: bool = True) -> list[str]:
-    plan = view(root)
+def _bwrap_args(
+    root: Path, cwd: Path, network: bool, writable: bool = True, read_only: Sequence[str] = ()
+) -> list[str]:
+    plan = view(root, read_only)
     args = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL"]  # fmt: skip
@@ -154,7 +160,7 @@ def _bwrap_args(root: Path, cwd: Path, network: bool, writable: bool = True) -> 
         else:
             args += ["--ro-bind", entry["path"], entry["path"]]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for path in plan["python"]:  # after /tmp: a venv under /tmp (CI's) stays visible
+    for path in [*plan["python"], *plan["files"]]:  # after /tmp: a venv under /tmp stays
         args += ["--ro-bind", path, path]
     args += ["--bind" if writable else "--ro-bind", plan["rw"], plan["rw"], "--chdir", str(cwd)]
     if not writable:

@@ -65,6 +65,11 @@ def format_run(result: dict) -> str:
                 lines.append(f"🔄 Task: {current}")
             tests_ok = e["status"] == "passed"
             lines.append(f"   Strategy: {e['strategy']}")
+            if e.get("command_ms") is not None:
+                code = "—" if e.get("command_exit") is None else e["command_exit"]
+                lines.append(f"   💻 Command exit {code} in {e['command_ms']:.0f}ms")
+            if e.get("propensity") is not None and e["propensity"] < 1:
+                lines.append(f"   🎲 Picked with probability {e['propensity']:.2f}")
             lines.append(
                 f"   {'✅' if tests_ok else '⚠️ '} Tests passed "
                 f"({e['tests_passed']}/{e['tests_total']})"

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ from workbench.pipeline.tasks import TaskSpec
 from workbench.store import leases
 
 if TYPE_CHECKING:
+    from workbench.pipeline.commands import CommandStep
     from workbench.pipeline.pool import WarmPool
 
 MEMORY_LIMIT_BYTES = 1 << 30
@@ -68,6 +69,11 @@ class ExecutionResult:
     real: bool = False  # a test report was obtained
     failures: list[str] = field(default_factory=list)
     isolation: str = ""  # bwrap | unshare | limits: what contained this execution
+    # a command strategy's step (None for transform strategies): see pipeline/commands.py
+    command_exit: int | None = None
+    command_ms: float | None = None
+    command_diff: str | None = None
+    command_network: bool | None = None
 
     @property
     def pass_rate(self) -> float:
@@ -185,6 +191,7 @@ def isolated(
     pass_env: Mapping[str, str] | None = None,
     isolation: Isolation | None = None,
     writable: bool = True,
+    read_only: Sequence[str] = (),
 ) -> Launch:
     """THE way any sandboxed command is made (tests, a strategy's command step, a warm pool
     server): namespaces per the isolation level (`box` the only writable tree, no network
@@ -195,8 +202,9 @@ def isolated(
     home.mkdir(exist_ok=True)
     env = {**scrubbed_env(home), **dict(pass_env or {})}
     wrapped = isolation_mod.wrap(
-        argv, root=box, cwd=cwd, network=network, writable=writable, isolation=iso
-    )
+        argv, root=box, cwd=cwd, network=network, writable=writable, isolation=iso,
+        read_only=read_only,
+    )  # fmt: skip
     return Launch(limited(wrapped, cpu_s, memory_bytes), env, cwd, iso)
 
 
@@ -285,9 +293,13 @@ def run_sandboxed(
     network: bool = False,
     isolation: Isolation | None = None,
     pool: WarmPool | None = None,
+    command: CommandStep | None = None,
 ) -> ExecutionResult:
     """Run the task's tests against `source` (the transformed module) in a sandbox: from a
-    warm pool worker when `pool` is given (and can take it), else a cold `python -m pytest`."""
+    warm pool worker when `pool` is given (and can take it), else a cold `python -m pytest`.
+
+    With a `command` (a command strategy), the command first runs in the task's copy, in the
+    same isolation, and edits it; the tests then run on what it left (pipeline/commands.py)."""
     timeout_s = task.timeout_s if timeout_s is None else timeout_s
     iso = isolation or (pool.isolation if pool is not None else isolation_mod.current())
     root, box = make_sandbox_dir()
@@ -295,6 +307,18 @@ def run_sandboxed(
         work = prepare_task(task, source, box)
         result = ExecutionResult(task=task.name, strategy=strategy, status="error",
                                  isolation=iso.level)  # fmt: skip
+        command_log = ""
+        if command is not None:
+            from workbench.pipeline.commands import run_command_step
+
+            went_on, command_log = run_command_step(
+                command, task, work, box, result, isolation=iso, should_stop=should_stop,
+                registry=registry,
+            )  # fmt: skip
+            if not went_on:  # timed out, died or cancelled: no tests
+                return result
+            module = work / task.module
+            source = module.read_text("utf-8", "replace") if module.is_file() else ""
         if lint:
             result.lint_ok, result.lint_errors = lint_source(source, task.module)
         report = box / "report.xml"
@@ -315,8 +339,8 @@ def run_sandboxed(
             finished = run_launch(
                 launch, timeout_s=timeout_s, should_stop=should_stop, registry=registry
             )
-        result.exec_ms = finished.exec_ms
-        result.log_excerpt = finished.output[-LOG_EXCERPT_CHARS:]
+        result.exec_ms = round(finished.exec_ms + (result.command_ms or 0.0), 1)
+        result.log_excerpt = command_log + finished.output[-LOG_EXCERPT_CHARS:]
         if finished.outcome == "timeout":
             result.status = "timeout"
             result.reason = f"timed out after {timeout_s:g} s (process group killed)"

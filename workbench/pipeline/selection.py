@@ -7,18 +7,30 @@ quality = avg score / 100; the weights are normalised to sum 1.
 Bandit (Thompson sampling): each strategy's probability of a fully passing execution has a
 Beta(1 + passes, 1 + failures) posterior; one draw per strategy from a seeded RNG, the
 highest draw wins. Strategies never tried have the flat Beta(1, 1) and so get explored.
+
+For offline evaluation every selector is also a distribution over strategies
+(`selector_policy`): a weighted preset puts probability 1 on its pick, the bandit gives
+each strategy its posterior probability of being best, estimated by Monte Carlo (20,000
+joint draws from the Beta posteriors with a fixed seed, so the same profiles always give
+the same numbers). A run with a selector draws each task's strategy from exactly that
+distribution, so the probability it logs is the one the choice was made with.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 PRESETS: dict[str, tuple[float, float, float]] = {
     "production": (0.7, 0.1, 0.2),
     "prototyping": (0.2, 0.6, 0.2),
     "balanced": (0.4, 0.3, 0.3),
 }
+SELECTORS = (*PRESETS, "bandit")
+MC_DRAWS = 20_000
+MC_SEED = 0
 
 
 def parse_priorities(value: str | tuple[float, float, float] | None) -> tuple[float, ...]:
@@ -129,3 +141,47 @@ def select_bandit(
         "seed": seed,
         "candidates": candidates,
     }
+
+
+def thompson_probabilities(
+    profiles: Mapping[str, Mapping], strategies: Sequence[str], draws: int = MC_DRAWS
+) -> dict[str, float]:
+    """P(strategy has the highest pass probability) under the Beta posteriors (Monte Carlo,
+    fixed seed). Never exactly 0: each strategy gets at least one win in `draws`."""
+    names = sorted(set(strategies))
+    if not names:
+        raise ValueError("no strategies to choose from")
+    rng = np.random.default_rng(MC_SEED)
+    samples = np.stack(
+        [
+            rng.beta(
+                1 + int(profiles.get(n, {}).get("passes", 0)),
+                1 + int(profiles.get(n, {}).get("failures", 0)),
+                draws,
+            )
+            for n in names
+        ]  # fmt: skip
+    )
+    wins = np.bincount(samples.argmax(axis=0), minlength=len(names)).astype(float)
+    wins = np.maximum(wins, 1.0)
+    wins /= wins.sum()
+    return {n: float(w) for n, w in zip(names, wins, strict=True)}
+
+
+def selector_policy(
+    selector: str, profiles: Mapping[str, Mapping], strategies: Sequence[str]
+) -> dict[str, float]:
+    """The selector as a distribution over `strategies` (what it would do now)."""
+    names = list(dict.fromkeys(strategies))
+    if selector == "bandit":
+        return thompson_probabilities(profiles, names)
+    if selector not in PRESETS:
+        raise ValueError(f"selector {selector!r}: one of {', '.join(SELECTORS)}")
+    mine = {n: p for n, p in profiles.items() if n in names}
+    if not any(p.get("uses", 0) > 0 for p in mine.values()):
+        raise ValueError(
+            f"selector {selector} needs a profile of {', '.join(names)}: "
+            "run them without a selector first"
+        )
+    pick = select_weighted(mine, selector)["strategy"]
+    return {n: float(n == pick) for n in names}

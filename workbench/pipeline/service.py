@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -18,6 +19,13 @@ from pathlib import Path
 import peewee
 
 from workbench.pipeline import COMPLEXITIES, isolation, scoring, selection
+from workbench.pipeline.commands import (
+    STRATEGIES_FILE,
+    CommandStrategy,
+    load_strategies_file,
+    make_step,
+    parse_strategy_cmd,
+)
 from workbench.pipeline.executor import Executor, LocalExecutor, SandboxExecutor
 from workbench.pipeline.pool import PoolError, WarmPool
 from workbench.pipeline.sandbox import (
@@ -27,7 +35,7 @@ from workbench.pipeline.sandbox import (
     sweep_leftovers,
 )
 from workbench.pipeline.strategies import DEFAULT_STRATEGIES, StrategyRegistry
-from workbench.pipeline.tasks import TaskSpec, load_tasks
+from workbench.pipeline.tasks import TaskSpec, load_task, load_tasks
 from workbench.store import leases
 from workbench.store import models as m
 
@@ -36,6 +44,10 @@ CURRICULUM_DOWN = 0.4
 EXECUTION_FIELDS = ("task", "strategy", "tests_passed", "tests_total", "lint_ok",
                     "lint_errors", "exec_ms", "score", "status", "reason",
                     "isolation")  # fmt: skip
+
+COMMAND_FIELDS = ("command_exit", "command_ms", "command_diff", "command_network")
+SELECTION_FIELDS = ("selector", "propensity", "probabilities")
+NOTHING_LOGGED = "no executions logged yet: run `workbench pipeline run` first"
 
 Event = dict
 OnEvent = Callable[[Event], None]
@@ -59,6 +71,7 @@ class PipelineService:
         self.clock = clock
         self.registry = StrategyRegistry()
         self.processes = ProcessRegistry()
+        self.commands: dict[str, CommandStrategy] = {}
         self._stop = threading.Event()
         self._pool: WarmPool | None = None
         self._isolation: isolation.Isolation | None = None
@@ -68,8 +81,35 @@ class PipelineService:
     def load_strategy_module(self, path: str | Path) -> list[str]:
         return self.registry.load_module(path)
 
+    def add_command_strategy(self, strategy: CommandStrategy | str) -> str:
+        """Register a command strategy (or a `NAME=COMMAND ...` spec); returns its name."""
+        if isinstance(strategy, str):
+            strategy = parse_strategy_cmd(strategy)
+        if strategy.name in self.registry.names():
+            raise ValueError(f"strategy name {strategy.name!r} is taken by a transform strategy")
+        self.commands[strategy.name] = strategy
+        return strategy.name
+
+    def load_strategies_file(self, path: str | Path) -> list[str]:
+        """Register every command strategy of a strategies.toml (all or none)."""
+        loaded = load_strategies_file(path)
+        taken = [s.name for s in loaded if s.name in self.registry.names()]
+        if taken:
+            raise ValueError(f"{path}: strategy name {taken[0]!r} is taken by a transform")
+        return [self.add_command_strategy(s) for s in loaded]
+
+    def load_project_strategies(self, project_dir: str | Path) -> list[str]:
+        """The project's strategies.toml, when there is one."""
+        path = Path(project_dir) / STRATEGIES_FILE
+        return self.load_strategies_file(path) if path.is_file() else []
+
     def strategies(self) -> list[str]:
-        return self.registry.names()
+        builtin = self.registry.names()
+        return [*builtin, *(n for n in self.commands if n not in builtin)]
+
+    def _check_strategy(self, name: str) -> None:
+        if name not in self.commands:
+            self.registry.get(name)
 
     def cancel(self) -> None:
         """Stop the current run: no new sandboxes, running ones killed (thread-safe)."""
@@ -93,18 +133,31 @@ class PipelineService:
         down: float = CURRICULUM_DOWN,
         allow_network: bool = False,
         warm_pool: bool | None = None,
+        select: str | None = None,
+        seed: int | None = None,
     ) -> dict:
         """Run `iterations` rounds of every (task, strategy); returns the run report.
 
         Sandboxes are isolated as `isolation.current()` says (recorded on the run and each
         execution); tasks asking for network need `allow_network`. Local runs start
         executions from a warm pool when namespaces are available (`warm_pool=None`: if it
-        starts; True: it must; False: cold starts)."""
+        starts; True: it must; False: cold starts).
+
+        With `select` (production, prototyping, balanced or bandit) each task runs only the
+        strategy that selector picks from the current profiles, and the execution records
+        the probability of that pick (see `selection.selector_policy`)."""
         strategies = list(dict.fromkeys(strategies))
         if not strategies:
             raise ValueError("no strategies given")
         for name in strategies:
-            self.registry.get(name)
+            self._check_strategy(name)
+        commands = [self.commands[n] for n in strategies if n in self.commands]
+        for command in commands:
+            make_step(command)  # a pass_env variable that is not set fails now, not per task
+        if commands and isinstance(executor, SandboxExecutor):
+            raise ValueError("command strategies run on the local executor only (for now)")
+        if select is not None and select not in selection.SELECTORS:
+            raise ValueError(f"select: one of {', '.join(selection.SELECTORS)}")
         if iterations < 1:
             raise ValueError("iterations must be >= 1")
         if curriculum and complexity is not None:
@@ -125,13 +178,23 @@ class PipelineService:
                 "the warm pool runs local executions in namespaces; here: "
                 f"{'a remote executor' if executor is not None else iso.reason}"
             )
+        if select is not None:
+            seed = random.randrange(2**31) if seed is None else seed
+            if select != "bandit":
+                # a deterministic selector needs a profile to choose from: fail before the run
+                selection.selector_policy(select, self.profiles(strategies), strategies)
+        extra_config: dict = {}
+        if commands:
+            extra_config["commands"] = {c.name: c.describe() for c in commands}
+        if select is not None:
+            extra_config["select"] = {"selector": select, "seed": seed}
         swept = len(sweep_leftovers())
         self._isolation = iso
         pool_note = self._start_pool(workers, iso, executor is None, warm_pool)
         try:
             run, before = self._open_run(
                 all_tasks, strategies, complexity, curriculum, iterations, tasks_dir, workers,
-                executor, up, down, allow_network, pool_note, swept,
+                executor, up, down, allow_network, pool_note, swept, extra_config,
             )  # fmt: skip
         except BaseException:
             self._close_pool()
@@ -157,14 +220,20 @@ class PipelineService:
                     status = "cancelled"
                     break
                 tasks = [t for t in all_tasks if not curriculum or t.complexity == level]
-                pairs = [(t, s) for t in tasks for s in strategies]
+                if select is None:
+                    pairs = [(t, s) for t in tasks for s in strategies]
+                    choices = {}
+                else:
+                    pairs, choices = self._select_pairs(select, tasks, strategies, seed, iteration)
                 # on the row too, so a UI in another process can draw the progress bar
                 progress = {"iteration": iteration, "level": level, "total": len(pairs)}
                 m.PipelineRun.update(summary=json.dumps({"progress": progress})).where(
                     m.PipelineRun.id == run.id
                 ).execute()
                 emit({"type": "iteration_started", "run_id": run.id, **progress})
-                done = self._run_iteration(run, iteration, level, pairs, pool, stopping, emit)
+                done = self._run_iteration(
+                    run, iteration, level, pairs, pool, stopping, emit, choices
+                )
                 executions.extend(done)
                 if stopping():
                     status = "cancelled"
@@ -209,7 +278,17 @@ class PipelineService:
             "run_id": run.id,
             "status": status,
             "executions": [
-                {k: e[k] for k in (*EXECUTION_FIELDS, "iteration", "level")} for e in executions
+                {
+                    k: e[k]
+                    for k in (
+                        *EXECUTION_FIELDS,
+                        "iteration",
+                        "level",
+                        "propensity",
+                        *COMMAND_FIELDS,
+                    )
+                }
+                for e in executions
             ],
             "iterations": iteration_reports,
             "profiles": profiles,
@@ -241,7 +320,8 @@ class PipelineService:
             self._pool = None
 
     def _open_run(self, all_tasks, strategies, complexity, curriculum, iterations, tasks_dir,
-                  workers, executor, up, down, allow_network, pool_note, swept):  # fmt: skip
+                  workers, executor, up, down, allow_network, pool_note, swept,
+                  extra_config):  # fmt: skip
         """Register the tasks and create the running run row with its lease."""
         iso = self._isolation
         self._register_tasks(all_tasks)
@@ -258,6 +338,7 @@ class PipelineService:
             "warm_pool": self._pool is not None,
             "warm_pool_note": pool_note,
             "swept_leftovers": swept,
+            **extra_config,
         }
         with self.db.atomic():
             run = m.PipelineRun.create(
@@ -274,12 +355,25 @@ class PipelineService:
     def _register_tasks(self, tasks: list[TaskSpec]) -> None:
         rows = [
             {"name": t.name, "kind": t.kind, "complexity": t.complexity,
-             "description": t.description, "path": str(t.path), "created": self.clock()}
+             "description": t.description, "path": str(t.task_dir), "created": self.clock()}
             for t in tasks
         ]  # fmt: skip
         with self.db.atomic():
             for start in range(0, len(rows), 200):
                 m.Task.insert_many(rows[start : start + 200]).on_conflict_ignore().execute()
+
+    def _select_pairs(self, select, tasks, strategies, seed, iteration):
+        """One (task, strategy) per task, drawn from the selector's distribution."""
+        policy = selection.selector_policy(select, self.profiles(strategies), strategies)
+        rng = random.Random(f"{seed}:{iteration}")
+        names = sorted(policy)
+        pairs, choices = [], {}
+        for task in tasks:
+            chosen = rng.choices(names, weights=[policy[n] for n in names])[0]
+            pairs.append((task, chosen))
+            choices[task.name] = {"selector": select, "propensity": policy[chosen],
+                                  "probabilities": json.dumps(policy, sort_keys=True)}  # fmt: skip
+        return pairs, choices
 
     def _execute(self, task: TaskSpec, strategy: str, stopping) -> ExecutionResult:
         """Worker body: transform, sandbox, never raise (a failure is a result)."""
@@ -289,9 +383,11 @@ class PipelineService:
         if isinstance(source, ExecutionResult):
             return source
         try:
+            command = self.commands.get(strategy)
             return run_sandboxed(
                 task, strategy, source, should_stop=stopping, registry=self.processes,
                 network=task.network, isolation=self._isolation, pool=self._pool,
+                command=make_step(command) if command is not None else None,
             )  # fmt: skip
         except Exception as exc:  # the run goes on
             return ExecutionResult(
@@ -300,6 +396,8 @@ class PipelineService:
 
     def _transform(self, task: TaskSpec, strategy: str) -> str | ExecutionResult:
         try:
+            if strategy in self.commands:  # the command edits the files itself
+                return task.source()
             return self.registry.apply(strategy, task.source())
         except (ValueError, OSError) as exc:
             return ExecutionResult(task.name, strategy, "error", reason=f"transform: {exc}")
@@ -315,7 +413,10 @@ class PipelineService:
         failed.set_result(source)
         return failed
 
-    def _run_iteration(self, run, iteration, level, pairs, pool, stopping, emit) -> list[dict]:
+    def _run_iteration(
+        self, run, iteration, level, pairs, pool, stopping, emit, choices=None
+    ) -> list[dict]:
+        choices = choices or {}
         timeouts = {t.name: t.timeout_s for t, _ in pairs}
         pending: set[Future] = {self._submit(pool, t, s, stopping) for t, s in pairs}
         done_rows: list[dict] = []
@@ -335,11 +436,14 @@ class PipelineService:
                     result.exec_ms, timeouts[result.task], result.status,
                 )  # fmt: skip
                 row["iteration"], row["level"] = iteration, level
+                choice = choices.get(result.task, {})
+                row["propensity"] = choice.get("propensity", 1.0)
                 if result.status != "cancelled":
                     m.TaskExecution.create(
                         run=run, iteration=iteration, level=level, created=self.clock(),
                         log_excerpt=result.log_excerpt,
-                        **{k: row[k] for k in EXECUTION_FIELDS},
+                        **{k: row[k] for k in (*EXECUTION_FIELDS, *COMMAND_FIELDS)},
+                        **choice,
                     )  # fmt: skip
                     done_rows.append(row)
                 emit({"type": "execution", "run_id": run.id, "done": len(done_rows),
@@ -426,8 +530,133 @@ class PipelineService:
         """What a selector picks now, and why."""
         profiles = self.profiles()
         if bandit:
-            return selection.select_bandit(profiles, list(DEFAULT_STRATEGIES), seed=seed)
-        return selection.select_weighted(profiles, priorities)
+            names = sorted(set(DEFAULT_STRATEGIES) | set(profiles))
+            pick = selection.select_bandit(profiles, names, seed=seed)
+            policy = selection.thompson_probabilities(profiles, names)
+        else:
+            pick = selection.select_weighted(profiles, priorities)
+            policy = {n: float(n == pick["strategy"]) for n in pick["candidates"]}
+        # the probability with which this selector picks what it picked (offline evaluation)
+        return {**pick, "propensity": policy[pick["strategy"]], "probabilities": policy}
+
+    # -- tasks -----------------------------------------------------------------------
+
+    def add_repo_task(self, repo: str | Path, dest_root: str | Path, **kwargs) -> dict:
+        """Make a task from a repository (validated before anything is written) and add it
+        to the store's task bank."""
+        from workbench.pipeline import repo_tasks
+
+        name = kwargs.get("name") or Path(repo).expanduser().resolve().name
+        known = m.Task.get_or_none(m.Task.name == name)
+        if known is not None:
+            raise ValueError(f"a task named {name!r} is already known ({known.path})")
+        made = repo_tasks.add_repo(repo, dest_root=dest_root, **kwargs)
+        self._register_tasks([load_task(made["path"])])
+        return made
+
+    def task_list(self) -> list[dict]:
+        """The store's task bank (bundled tasks, tasks of past runs, repository tasks)."""
+        out = []
+        for t in m.Task.select().order_by(m.Task.name):
+            meta_file = Path(t.path) / "task.json"
+            source = "missing"
+            if meta_file.is_file():
+                try:
+                    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+                    source = "repo" if isinstance(meta, dict) and meta.get("root") else "bank"
+                except (OSError, ValueError):
+                    source = "unreadable"
+            out.append({"name": t.name, "kind": t.kind, "complexity": t.complexity,
+                        "source": source, "path": t.path,
+                        "description": t.description})  # fmt: skip
+        return out
+
+    def find_task(self, name_or_path: str | Path) -> TaskSpec:
+        """A task by directory or by its name in the store's task bank."""
+        path = Path(name_or_path).expanduser()
+        if (path / "task.json").is_file():
+            return load_task(path)
+        row = m.Task.get_or_none(m.Task.name == str(name_or_path))
+        if row is None:
+            raise ValueError(f"no task {str(name_or_path)!r} (a task directory or a known name)")
+        return load_task(row.path)
+
+    def task_detail(self, name_or_path: str | Path) -> dict:
+        task = self.find_task(name_or_path)
+        meta = json.loads((task.task_dir / "task.json").read_text(encoding="utf-8"))
+        return {"name": task.name, "kind": task.kind, "complexity": task.complexity,
+                "description": task.description, "path": str(task.task_dir),
+                "prompt": task.instructions, "module": task.module, "files": list(task.editable),
+                "tests": list(task.tests), "timeout_s": task.timeout_s,
+                "source": meta.get("source"),
+                "hollowed": (task.task_dir / "reference").is_dir()}  # fmt: skip
+
+    def validate_task(self, name_or_path: str | Path) -> dict:
+        from workbench.pipeline import repo_tasks
+
+        return repo_tasks.validate(self.find_task(name_or_path).task_dir)
+
+    def evaluate_selectors(self, bootstrap: int = 1000, seed: int = 0) -> dict:
+        """Offline IPS/DR estimates of each selector and fixed strategy (see offpolicy.py)."""
+        from workbench.pipeline import offpolicy
+
+        E = m.TaskExecution
+        if not E.select().where(E.status != "cancelled").exists():
+            # nothing logged: say so without the work (the UI asks on its own thread)
+            return {"decision_points": 0, "executions": 0, "strategies": [],
+                    "bootstrap": bootstrap, "interval": offpolicy.INTERVAL, "targets": {},
+                    "statement": NOTHING_LOGGED}  # fmt: skip
+        rows = list(
+            E.select(E.run, E.iteration, E.task, E.strategy, E.score, E.status, E.selector,
+                     E.propensity, E.probabilities)
+            .where(E.status != "cancelled")
+            .order_by(E.id)
+            .dicts()
+        )  # fmt: skip
+        for row in rows:
+            row["run_id"] = row.pop("run")
+        run_strategies = {
+            r.id: json.loads(r.strategies or "[]")
+            for r in m.PipelineRun.select(m.PipelineRun.id, m.PipelineRun.strategies)
+        }
+        points = offpolicy.decision_points(rows, run_strategies)
+        logged = sorted({r["strategy"] for r in rows})
+        profiles = self.profiles()
+        targets: dict[str, dict[str, float]] = {}
+        picks: dict[str, str | None] = {}
+        problems: dict[str, str] = {}
+        for name in selection.SELECTORS:
+            try:
+                policy = selection.selector_policy(name, profiles, logged)
+            except ValueError as exc:
+                problems[name] = str(exc)
+                continue
+            targets[name] = policy
+            picks[name] = max(policy, key=lambda a: (policy[a], a))
+        for name in logged:
+            targets[f"always {name}"] = {name: 1.0}
+            picks[f"always {name}"] = name
+        estimates = offpolicy.estimate(points, targets, bootstrap=bootstrap, seed=seed)
+        for name, problem in problems.items():
+            estimates[name] = {
+                "policy": {}, "decision_points": len(points), "ess": 0.0,
+                "supported": False, "note": problem, "reason": "no profile",
+                "ips": None, "dr": None,
+            }  # fmt: skip
+        order = [*selection.SELECTORS, *(f"always {n}" for n in logged)]
+        result_targets = {n: {**estimates[n], "pick": picks.get(n)} for n in order}
+        statement = None
+        if not any(t["supported"] for t in result_targets.values()):
+            statement = "the log cannot support any estimate yet (see the notes)"
+        return {
+            "decision_points": len(points),
+            "executions": len(rows),
+            "strategies": logged,
+            "bootstrap": bootstrap,
+            "interval": offpolicy.INTERVAL,
+            "targets": result_targets,
+            "statement": statement,
+        }
 
     def runs(self, limit: int = 50) -> list[dict]:
         query = m.PipelineRun.select().order_by(m.PipelineRun.id.desc()).limit(limit)
@@ -441,7 +670,8 @@ class PipelineService:
         )
         return [
             {"id": e.id, "iteration": e.iteration, "level": e.level, "lint_errors": e.lint_errors,
-             "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS}}
+             "log_excerpt": e.log_excerpt, **{k: getattr(e, k) for k in EXECUTION_FIELDS},
+             **{k: getattr(e, k) for k in (*COMMAND_FIELDS, *SELECTION_FIELDS)}}
             for e in query
         ]  # fmt: skip
 

@@ -31,6 +31,27 @@ class TaskSpec:
     tests: tuple[str, ...]
     timeout_s: float
     network: bool = False  # task.json "network": true; runs only with --allow-network
+    # what a command strategy is told (WB_PROMPT) and may edit (WB_FILES); repo tasks set
+    # both, bank tasks get them from the description and the module
+    prompt: str = ""
+    files: tuple[str, ...] = ()
+    home: Path | None = None  # the directory holding task.json (path may be a subfolder)
+
+    @property
+    def task_dir(self) -> Path:
+        return self.home or self.path
+
+    @property
+    def editable(self) -> tuple[str, ...]:
+        return self.files or (self.module,)
+
+    @property
+    def instructions(self) -> str:
+        """The prompt a command strategy receives."""
+        if self.prompt:
+            return self.prompt
+        tests = ", ".join(self.tests)
+        return f"{self.description}\n\nEdit {self.module} so that the tests in {tests} pass."
 
     @property
     def module_path(self) -> Path:
@@ -66,6 +87,12 @@ def load_task(directory: str | Path) -> TaskSpec:
             raise ValueError(f"{where}: {key!r} must be a string")
         return value
 
+    root = text("root", "")
+    tree = directory
+    if root:  # a repository task keeps its snapshot in a subfolder (see repo_tasks.py)
+        tree = directory / root
+        if not tree.is_dir() or not _inside(directory, root):
+            raise ValueError(f"{where}: 'root' {root!r} is not a folder in {directory}")
     name = text("name", directory.name) or directory.name
     kind = text("kind", "function")
     complexity = text("complexity", "medium")
@@ -77,7 +104,7 @@ def load_task(directory: str | Path) -> TaskSpec:
 
     tests_value = meta.get("tests")
     if tests_value is None:
-        tests = tuple(sorted(p.name for p in directory.glob("test_*.py")))
+        tests = tuple(sorted(p.name for p in tree.glob("test_*.py")))
     elif isinstance(tests_value, str):
         tests = (tests_value,)
     elif isinstance(tests_value, list) and all(isinstance(t, str) for t in tests_value):
@@ -87,13 +114,13 @@ def load_task(directory: str | Path) -> TaskSpec:
     if not tests:
         raise ValueError(f"{where}: no test files (test_*.py) in {directory}")
     for test in tests:
-        _check_inside(directory, test, where, "test file")
+        _check_inside(tree, test.split("::", 1)[0], where, "test file")
 
     module = meta.get("module")
     if module is None:
         candidates = sorted(
             p.name
-            for p in directory.glob("*.py")
+            for p in tree.glob("*.py")
             if p.name not in tests and not p.name.startswith(("test_", "conftest"))
         )
         if len(candidates) != 1:
@@ -103,7 +130,13 @@ def load_task(directory: str | Path) -> TaskSpec:
         module = candidates[0]
     if not isinstance(module, str) or not module.endswith(".py"):
         raise ValueError(f"{where}: 'module' must be a .py file name")
-    _check_inside(directory, module, where, "module")
+    _check_inside(tree, module, where, "module")
+    files_value = meta.get("files", [])
+    if not isinstance(files_value, list) or not all(isinstance(f, str) for f in files_value):
+        raise ValueError(f"{where}: 'files' must be a list of file names")
+    for name_ in files_value:
+        _check_inside(tree, name_, where, "file")
+    prompt = text("prompt", "")
 
     timeout = meta.get("timeout_s", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
@@ -119,16 +152,25 @@ def load_task(directory: str | Path) -> TaskSpec:
         kind=kind,
         complexity=complexity,
         description=description,
-        path=directory.resolve(),
+        path=tree.resolve(),
         module=module,
         tests=tests,
         timeout_s=float(timeout),
+        prompt=prompt,
+        files=tuple(files_value),
+        home=directory.resolve(),
     )
 
 
-def _check_inside(directory: Path, name: str, where: str, what: str) -> None:
+def _inside(directory: Path, name: str) -> bool:
+    base = directory.resolve()
     candidate = (directory / name).resolve()
-    if candidate.parent != directory.resolve() or not candidate.is_file():
+    return candidate != base and candidate.is_relative_to(base)
+
+
+def _check_inside(directory: Path, name: str, where: str, what: str) -> None:
+    """`name` is a file inside `directory` (a subfolder is fine; `..` and links out are not)."""
+    if not _inside(directory, name) or not (directory / name).resolve().is_file():
         raise ValueError(f"{where}: {what} {name!r} is not a file in {directory}")
 
 

@@ -202,6 +202,15 @@ class TaskExecution(BaseModel):
     created = DateTimeField(default=utcnow)
     level = TextField(null=True)  # curriculum level of the iteration
     isolation = TextField(null=True)  # bwrap | unshare | limits (migration 0014)
+    # a command strategy's step (migration 0013): exit code, time, diff, network allowed
+    command_exit = IntegerField(null=True)
+    command_ms = FloatField(null=True)
+    command_diff = TextField(null=True)
+    command_network = BooleanField(null=True)
+    # a selector's choice (0013): which selector, P(chosen), the distribution (JSON)
+    selector = TextField(null=True)
+    propensity = FloatField(null=True)
+    probabilities = TextField(null=True)
 
     class Meta:
         table_name = "task_executions"

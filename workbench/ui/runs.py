@@ -7,6 +7,7 @@ from the store, so a run started in another terminal shows up through the change
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from workbench.pipeline.commands import diff_stat
 from workbench.pipeline.isolation import describe as describe_isolation
 from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
@@ -52,6 +54,21 @@ def iteration_lines(run: dict, executions: list[dict]) -> list[Text]:
             )
         )
     return lines
+
+
+def command_line(e: dict) -> Text:
+    """A command strategy's step: exit code, time, network, what its diff touched."""
+    code = e.get("command_exit")
+    changed = diff_stat(e.get("command_diff"))
+    touched = ", ".join(f"{name} +{a} −{r}" for name, a, r in changed[:3]) or "no changes"
+    if len(changed) > 3:
+        touched += f" and {len(changed) - 3} more"
+    return Text.assemble(
+        ("command · ", "bold"),
+        (f"exit {code}" if code is not None else "no exit code", "green" if code == 0 else "red"),
+        f" · {e['command_ms']:.0f} ms · network {'on' if e.get('command_network') else 'off'}",
+        f" · diff: {touched}",
+    )
 
 
 class RunEvent(Message):
@@ -305,7 +322,10 @@ class RunsPane(Pane):
             f" · sandbox {describe_isolation(e['isolation'])}" if e.get("isolation") else "",
         )  # fmt: skip
         body = (e.get("log_excerpt") or "(no output)").rstrip().splitlines()[-LOG_LINES:]
-        log.update(Text("\n").join([head, Text("\n".join(body))]))
+        lines = [head]
+        if e.get("command_ms") is not None:
+            lines.append(command_line(e))
+        log.update(Text("\n").join([*lines, Text("\n".join(body))]))
 
     def _show_progress(self, run: dict | None) -> None:
         row = self.query_one("#run-progress-row")
@@ -333,6 +353,10 @@ class RunsPane(Pane):
         if self.running:
             self.notify("a run is already going: x cancels it", severity="warning")
             return
+        try:  # the project's command strategies can be picked too
+            self.pipeline.load_project_strategies(Path.cwd())
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
         self.app.push_screen(LaunchRunDialog(self.pipeline.strategies()), self._launch_chosen)
 
     def _launch_chosen(self, result: dict | None) -> None:
@@ -340,6 +364,14 @@ class RunsPane(Pane):
             return
         self.running = True
         self.priorities = result.pop("priorities")
+        command = result.pop("command", None)
+        if command is not None:
+            try:
+                self.pipeline.add_command_strategy(command)
+            except ENGINE_ERRORS as exc:
+                self.running = False
+                self.notify(str(exc), severity="error")
+                return
         self._progress_total = self._progress_done = self._progress_iteration = 0
         self._status("starting run…")
         self.run_pipeline(result)

@@ -1,15 +1,17 @@
 """Trends: per-strategy charts over the trend points, the profile table with the bandit's
-posterior, and what each selector would pick now and why."""
+posterior, and what each selector would pick now and why, beside the offline estimates of
+how each would have done on the logged executions (computed on a worker thread)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
@@ -18,6 +20,7 @@ from workbench.ui.pane import Pane
 from workbench.ui.widgets.run_picker import RunPicker
 
 TREND_TABLES = {"strategy_profiles", "strategy_trend", "pipeline_runs"}
+ESTIMATE_COLUMNS = ("target", "DR score · 90%", "DR success · 90%", "ESS")
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 # Stable colours: the built-in strategies keep theirs; others get one from the name.
 STRATEGY_COLOURS = {"conservative": "blue", "balanced": "green", "aggressive": "red"}
@@ -55,6 +58,27 @@ def fmt_rate(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+def estimate_cells(entry: dict) -> tuple[str, str]:
+    """DR score and success with their intervals, or why there is no estimate."""
+    dr = entry.get("dr")
+    if dr is None:
+        why = entry.get("reason") or "no estimate"
+        return f"— {why}", "—"
+    score, success = dr["score"], dr["success"]
+    return (
+        f"{score['estimate']:.1f} [{score['low']:.1f}–{score['high']:.1f}]",
+        f"{fmt_rate(success['estimate'])} [{fmt_rate(success['low'])}–{fmt_rate(success['high'])}]",
+    )
+
+
+class EstimatesReady(Message):
+    """The offline selector estimates, computed off the UI thread."""
+
+    def __init__(self, result: dict) -> None:
+        super().__init__()
+        self.result = result
+
+
 class TrendsPane(Pane):
     TITLE = "Trends"
     TABLES = frozenset(TREND_TABLES)
@@ -63,7 +87,10 @@ class TrendsPane(Pane):
         "point per run iteration; strategies overlaid, each in its own colour). Below: the "
         "profiles (EMA of the executions), the bandit's posterior mean with its 90% "
         "credible interval, and what each selector (production, prototyping, balanced, "
-        "Thompson bandit with seed 0) would pick now, and why.\n\n"
+        "Thompson bandit with seed 0) would pick now, and why; beside it the doubly-robust "
+        "estimate of each selector's and each fixed strategy's score and success rate on the "
+        "logged executions, with 90% bootstrap intervals and the effective sample size "
+        "(`workbench pipeline evaluate-selectors` gives IPS too).\n\n"
         "| key | action |\n|---|---|\n"
         "| `space` | mark a run: the charts overlay only the marked runs (shared with Runs) |\n"
         "| `/` | filter the runs list; Esc clears |\n"
@@ -76,7 +103,9 @@ class TrendsPane(Pane):
     TrendsPane #trend-charts { height: 1fr; min-height: 8; }
     TrendsPane PlotextPlot { width: 1fr; height: 1fr; }
     TrendsPane #profiles { height: auto; max-height: 8; }
-    TrendsPane #picks { height: auto; padding: 0 1; }
+    TrendsPane #picks { height: auto; padding: 0 1; width: 1fr; }
+    TrendsPane #selector-row { height: auto; }
+    TrendsPane #estimates { width: 66; height: auto; max-height: 10; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -98,8 +127,16 @@ class TrendsPane(Pane):
                         "impr. rate", "posterior", "90% interval"):  # fmt: skip
                 table.add_column(col, key=col)
             yield table
-            yield Label("Selectors · what each would pick now", classes="panel-title")
-            yield Static("", id="picks")
+            yield Label(
+                "Selectors · what each would pick now · how each would have done (offline)",
+                classes="panel-title",
+            )
+            with Horizontal(id="selector-row"):
+                yield Static("", id="picks")
+                estimates = DataTable(id="estimates", cursor_type="none", zebra_stripes=True)
+                for col in ESTIMATE_COLUMNS:
+                    estimates.add_column(col, key=col)
+                yield estimates
 
     def on_show(self) -> None:
         # the change feed may be off (tests, --no-watch): what is shown is never stale
@@ -171,6 +208,39 @@ class TrendsPane(Pane):
         self._draw_charts(axis)
         self._fill_profiles()
         self._show_picks()
+        self._refresh_estimates()
+
+    def _refresh_estimates(self) -> None:
+        """An empty log is answered at once; anything else is computed on a worker."""
+        try:
+            empty = self.app.engine.count("task_executions") == 0  # type: ignore[attr-defined]
+            if empty:
+                self._fill_estimates(self.pipeline.evaluate_selectors())
+                return
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._estimate()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="selector-estimates")
+    def _estimate(self) -> None:
+        self.post_message(EstimatesReady(self.pipeline.evaluate_selectors()))
+
+    @on(EstimatesReady)
+    def _estimates_ready(self, message: EstimatesReady) -> None:
+        self._fill_estimates(message.result)
+
+    def _fill_estimates(self, result: dict) -> None:
+        table = self.query_one("#estimates", DataTable)
+        table.clear()
+        if not result["targets"]:
+            table.add_row(Text(result.get("statement") or "", style="dim"), "", "", "")
+            return
+        for name, entry in result["targets"].items():
+            score, success = estimate_cells(entry)
+            strategy = entry.get("pick")
+            label = Text(name, style=f"bold {rich_colour(strategy)}" if strategy else "")
+            table.add_row(label, score, success, f"{entry['ess']:.0f}", key=name)
 
     def _draw_charts(self, axis: list[tuple[int, int]]) -> None:
         position = {key: i for i, key in enumerate(axis, start=1)}

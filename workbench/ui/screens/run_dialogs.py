@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.pipeline import COMPLEXITIES
+from workbench.pipeline.commands import parse_strategy_cmd
 from workbench.pipeline.selection import parse_priorities
 from workbench.ui.screens.model_dialogs import ModelDialog
 
@@ -18,6 +19,8 @@ class LaunchRunDialog(ModelDialog):
     DEFAULT_CSS = """
     LaunchRunDialog Input { margin: 0; }
     LaunchRunDialog .dialog-intro { padding: 0; }
+    LaunchRunDialog > Vertical { max-height: 100%; }
+    LaunchRunDialog .dialog-buttons { padding: 0; }
     """
     TITLE_TEXT = "Launch pipeline run"
     OK_LABEL = "Run"
@@ -43,6 +46,12 @@ class LaunchRunDialog(ModelDialog):
                 "balanced",
             ),  # fmt: skip
             ("tasks", "Tasks dir", self.tasks_dir, "empty: the bundled task bank"),
+            (
+                "command",
+                "Command strategy NAME=COMMAND (optional; add NAME to Strategies)",
+                "",
+                "e.g. my_agent=./agent.sh --fix",
+            ),  # fmt: skip
         ]
 
     def validate(self) -> dict:
@@ -66,7 +75,14 @@ class LaunchRunDialog(ModelDialog):
         strategies = [s.strip() for s in self.value("strategies").split(",") if s.strip()]
         if not strategies:
             raise ValueError("strategies: name at least one")
-        unknown = [s for s in strategies if s not in self.known]
+        command = self.value("command") or None
+        known = list(self.known)
+        if command is not None:
+            try:
+                known.append(parse_strategy_cmd(command).name)
+            except ValueError as exc:
+                raise ValueError(f"command strategy: {exc}") from None
+        unknown = [s for s in strategies if s not in known]
         if unknown:
             raise ValueError(f"strategies: unknown {', '.join(unknown)}")
         priorities = self.value("priorities") or "balanced"
@@ -84,4 +100,5 @@ class LaunchRunDialog(ModelDialog):
             "strategies": strategies,
             "priorities": priorities,
             "tasks_dir": str(Path(tasks).expanduser()) if tasks else None,
+            "command": command,
         }
