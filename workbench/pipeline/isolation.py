@@ -94,7 +94,11 @@ def view(root: Path, read_only: Sequence[str] = ()) -> dict:
         elif os.path.isdir(path):
             system.append({"kind": "ro", "path": path})
     python = [p for p in python_paths() if not any(p.startswith(s + "/") for s in ("/usr", "/etc"))]
-    files = [str(p) for p in read_only if os.path.isfile(p)]
+    shown = [e["path"] for e in system] + python
+    files = [
+        str(p) for p in read_only
+        if os.path.isfile(p) and not any(str(p).startswith(d.rstrip("/") + "/") for d in shown)
+    ]  # fmt: skip
     return {"system": system, "python": python, "files": files, "rw": str(root)}
 
 
