@@ -127,7 +127,7 @@ def _slack(r):
 
 def _slack_hook(r):
     url = f"https://hooks.slack.com/services/T{pick(r, UPPER_DIGITS, 8)}/B{pick(r, UPPER_DIGITS, 8)}/{pick(r, ALNUM, 24)}"  # noqa: E501
-    return f"curl -X POST -d '{{\"text\":\"deployed\"}}' {url}", url.rsplit("/", 1)[1]
+    return f'curl -X POST -d \'{{"text":"deployed"}}\' {url}', url.rsplit("/", 1)[1]
 
 
 def _npm(r):

@@ -44,9 +44,7 @@ def _template(value: str) -> bool:
 
 
 # Code, not a literal: `self.token`, `password: str`, `rc4_key_st` (digits only with `_`).
-_DOTTED_IDENTIFIER = re.compile(
-    r"^(?:[A-Za-z_][A-Za-z_]*|[A-Za-z_]\w*_\w*)(?:\.[A-Za-z_]\w*)*$"
-)
+_DOTTED_IDENTIFIER = re.compile(r"^(?:[A-Za-z_][A-Za-z_]*|[A-Za-z_]\w*_\w*)(?:\.[A-Za-z_]\w*)*$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _SEQUENCE = re.compile(r"(?i)abcdef|012345|qwerty")
 
@@ -134,8 +132,9 @@ class Entry:
 
     `triggers`: lowercase substrings one of which the lowercased text must hold for the
     pattern to be tried at all (a substring test is far cheaper than a regex scan, and most
-    events hold no secret); `cased`: the same, tested on the text as it is. `fold`: the pattern is written in lowercase and runs over the lowercased
-    text — Python's `re` scans a case-insensitive alternation about 15x slower.
+    events hold no secret); `cased`: the same, tested on the text as it is. `fold`: the
+    pattern is written in lowercase and runs over the lowercased text — Python's `re` scans
+    a case-insensitive alternation about 15x slower.
     """
 
     __slots__ = ("cased", "check", "fold", "kind", "pattern", "pattern_ci", "triggers")
@@ -358,9 +357,7 @@ def find_secrets(text: str) -> list[tuple[int, int, str]]:
             continue
         if entry.fold:
             matches = (
-                entry.pattern.finditer(lower)
-                if same_length
-                else entry.pattern_ci.finditer(text)  # type: ignore[union-attr]
+                entry.pattern.finditer(lower) if same_length else entry.pattern_ci.finditer(text)  # type: ignore[union-attr]
             )
         else:
             matches = entry.pattern.finditer(text)
@@ -433,8 +430,9 @@ def redact_json(value: Any) -> tuple[Any, Counter[str]]:
             and isinstance(item, str)
             and SECRET_KEY_NAME.search(key)
             and len(item) >= 4
-            and _plausible(item)
-            and not ALREADY.fullmatch(item)
+            and not item.startswith("[redacted:")
+            and not _PLACEHOLDER.match(item)
+            and not _template(item)
         ):
             found["secret-field"] += 1
             return MARKER.format(kind="secret-field")

@@ -12,12 +12,22 @@ import sys
 from collections.abc import Sequence
 
 from workbench import __version__
-from workbench.cli import hub, learn, memory, neural, patterns, perf, pipeline, strategy
+from workbench.cli import (
+    agents,
+    hub,
+    learn,
+    memory,
+    neural,
+    patterns,
+    perf,
+    pipeline,
+    strategy,
+)
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
 
 # Each command group is a module with NAME, add(commands) and run(args).
-GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn)
+GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn, agents)
 
 
 def build_parser() -> argparse.ArgumentParser:

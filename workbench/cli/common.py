@@ -40,7 +40,15 @@ def command_group(commands, group: str, help_text: str):
 def open_engine(args: argparse.Namespace):
     from workbench.engine import Engine
 
-    return Engine(args.db)
+    engine = Engine(args.db)
+    warn(engine.warnings)
+    return engine
+
+
+def warn(warnings: list[str]) -> None:
+    """Each warning as one line on stderr (stdout stays machine-readable)."""
+    for line in warnings:
+        print(f"workbench: warning: {line}", file=sys.stderr)
 
 
 def print_json(result: object) -> None:

@@ -106,6 +106,10 @@ class WorkbenchApp(App[None]):
         self.sub_title = f"{self.engine.store_name} · kernels: {self.engine.backend_name}"
         for error in self.theme_errors:
             self.notify(f"theme not loaded: {error}", severity="warning")
+        for warning in getattr(self.engine, "warnings", []):
+            self.notify(
+                warning, title="Store permissions", severity="warning", timeout=15, markup=False
+            )
         if self.requested_theme is None:
             self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.watch_store:
