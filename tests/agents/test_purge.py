@@ -202,7 +202,8 @@ def test_cli_purge_and_redact_existing(tmp_path, capsys):
     assert b"alpacaword" not in file_bytes(path)
 
     assert main(["agents", "purge", "--project", "/nowhere", "--yes", "--db", str(path)]) == 0
-    assert capsys.readouterr().out == "nothing to purge: no agent session matches project /nowhere\n"
+    out = capsys.readouterr().out
+    assert out == "nothing to purge: no agent session matches project /nowhere\n"
 
     assert main(["agents", "redact-existing", "--json", "--db", str(path)]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == 0
