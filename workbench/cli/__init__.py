@@ -25,6 +25,7 @@ from workbench.cli import (
 )
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
+from workbench.textsafe import clean
 
 # Each command group is a module with NAME, add(commands) and run(args).
 GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn, agents)
@@ -146,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_bench_kernels(args)
         return run_ui(args)
     except (StoreError, CliError, ValueError, OSError) as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+        # the message may quote input or stored text: one clean line
+        print(f"workbench: error: {clean(str(exc), keep_newlines=False)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

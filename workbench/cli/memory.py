@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from workbench.cli.common import CliError, command_group, fmt, open_engine, print_json
+from workbench.cli.common import CliError, command_group, fmt, open_engine, print_json, say
 
 NAME = "memory"
 EXIT_PARTIAL = 1  # an import that kept its good lines but reported bad ones
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        print(FORMATTERS[command](result))
+        say(FORMATTERS[command](result))
     if command == "import" and result["bad_lines"]:
         for error in result["errors"]:
             print(f"workbench: {result['file']}:{error['line']}: {error['error']}", file=sys.stderr)

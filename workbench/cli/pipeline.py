@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli.common import command_group, open_engine, print_json
+from workbench.cli.common import command_group, open_engine, print_json, say
 
 NAME = "pipeline"
 
@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
     from workbench.pipeline import report
 
     if command == "run":
-        print(report.format_run(result))
+        say(report.format_run(result))
     elif command == "status":
-        print(report.format_status(result))
+        say(report.format_status(result))
     else:
-        print(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
+        say(f"{result['strategy']}  (score {result['score']:.3f})\n  {result['reason']}")
     return 0
