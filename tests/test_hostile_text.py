@@ -35,10 +35,9 @@ def _raw(text: str) -> list[str]:
     return [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
 
 
-@pytest.fixture(scope="module")
-def hostile_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hostile") / "hostile.db"
-    eng = make_fixture_store(path)
+def make_hostile_store(path, cwd=None):
+    """The fixture store with hostile text in every kind of stored text a face shows."""
+    eng = make_fixture_store(path, cwd=cwd)
     with eng.db.atomic():
         for model, columns in (
             (m.KnowledgeItem, ("title", "content", "source_agent")),
@@ -77,6 +76,13 @@ def hostile_store(tmp_path_factory):
             )
     agent = eng.hub.agents()[0]
     eng.hub.share("general", "warning", HOSTILE, HOSTILE, agent=HOSTILE, broadcast=True)
+    return eng, agent
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "hostile.db"
+    eng, agent = make_hostile_store(path)
     eng.close()
     return str(path), agent
 

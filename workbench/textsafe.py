@@ -57,3 +57,9 @@ def cell(value: Any, keep_newlines: bool = False, style: str = ""):
 def is_clean(text: str) -> bool:
     """No raw control byte a terminal would act on (tests use this on captured output)."""
     return _CONTROL.search(text) is None
+
+
+def strip_controls(text: str) -> str:
+    """`text` without any control character (the UI's last line of defence: a rendered line
+    keeps its cell width, since control characters take none)."""
+    return _CONTROL_ALL.sub("", text) if _CONTROL_ALL.search(text) else text

@@ -19,9 +19,12 @@ from workbench.ui.models import ModelsPane
 from workbench.ui.pane import Pane
 from workbench.ui.patterns import PatternsPane
 from workbench.ui.runs import RunsPane
+from workbench.ui.safe import ControlFilter
 from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
 from workbench.ui.trends import TrendsPane
+
+CONTROL_FILTER = ControlFilter()
 
 PANES: dict[str, type[Pane]] = {
     "runs": RunsPane,
@@ -85,6 +88,15 @@ class WorkbenchApp(App[None]):
         for t in themes:
             self.register_theme(t)
         self.theme = self._initial_theme()
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Notifications quote stored names and error messages: not markup by default."""
+        super().notify(message, markup=markup, **kwargs)
+
+    def get_line_filters(self):
+        """Textual's filters plus one that keeps control characters in stored text from
+        ever reaching the terminal (see ui/safe.py)."""
+        return [*super().get_line_filters(), CONTROL_FILTER]
 
     def _initial_theme(self) -> str:
         wanted = self.requested_theme or config.load_settings(self.settings_path).get("theme")

@@ -27,6 +27,7 @@ from textual_plotext import PlotextPlot
 from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import plain
 from workbench.ui.screens.model_dialogs import (
     ExportDialog,
     ImportDialog,
@@ -377,7 +378,7 @@ class ModelsPane(Pane):
             table.add_row(
                 f"v{v['version']}",
                 v["status"],
-                ", ".join(v["aliases"]) or "—",
+                plain(", ".join(v["aliases"]) or "—"),
                 fmt_acc(v["accuracy"]),
                 fmt_acc(v["val_accuracy"]),
                 fmt_size(v["size_bytes"]),
