@@ -223,3 +223,19 @@ def test_cli_purge_bad_input_is_one_line(tmp_path, capsys, args, message):
     assert len(err) == 1 and err[0].startswith("workbench: error: ") and message in err[0]
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM agent_sessions").fetchone()[0] == 2
+
+
+def test_purge_on_either_backend(engine):
+    """Runs on PostgreSQL too when WORKBENCH_TEST_PG is set (the engine fixture)."""
+    engine.hub.create_channel("solutions")
+    _session(engine, "pg-a", "ibexword", stdout=SAMPLES["github-token"][0])
+    _session(engine, "pg-b", "lynxword")
+    assert not engine.agents.purge(session="pg-zzz").matched
+    report = engine.agents.purge(session="pg-a")
+    assert report.matched and report.rows["agent_sessions"] == 1
+    assert report.compaction["vacuumed"]
+    assert m.AgentSession.select().count() == 1
+    assert not m.EpisodicMemory.select().where(m.EpisodicMemory.text.contains("ibexword"))
+    assert m.EpisodicMemory.select().where(m.EpisodicMemory.text.contains("lynxword"))
+    assert engine.agents.last_purge()["sessions"] == 1
+    assert engine.agents.redact_existing()["total"] == 0
