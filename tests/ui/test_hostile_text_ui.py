@@ -58,3 +58,14 @@ async def test_every_pane_renders_hostile_text_without_raw_controls(tmp_path, is
             assert "\\x1b]0;pwned" in screen_text(app) or "]0;pwned" in screen_text(app)
     finally:
         engine.close()
+
+
+async def test_notifications_are_never_markup(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one("#hub-pane")
+        pane.notify("agent [/oops] [@click=app.quit]x[/] shared", severity="warning")
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert note.markup is False and "[/oops]" in note.message
+        assert app.is_running

@@ -90,8 +90,9 @@ class WorkbenchApp(App[None]):
         self.theme = self._initial_theme()
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
-        """Notifications quote stored names and error messages: not markup by default."""
-        super().notify(message, markup=markup, **kwargs)
+        """Notifications quote stored names and error messages, so they are never read as
+        markup (widgets' `notify` passes markup=True explicitly; none of ours uses any)."""
+        super().notify(message, markup=False, **kwargs)
 
     def get_line_filters(self):
         """Textual's filters plus one that keeps control characters in stored text from
