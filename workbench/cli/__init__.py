@@ -12,17 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from workbench import __version__
-from workbench.cli import (
-    agents,
-    hub,
-    learn,
-    memory,
-    neural,
-    patterns,
-    perf,
-    pipeline,
-    strategy,
-)
+from workbench.cli import agents, hub, learn, memory, neural, patterns, perf, pipeline, strategy
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
 from workbench.textsafe import clean
