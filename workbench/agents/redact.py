@@ -137,7 +137,7 @@ class Entry:
     a case-insensitive alternation about 15x slower.
     """
 
-    __slots__ = ("cased", "check", "fold", "kind", "pattern", "pattern_ci", "triggers")
+    __slots__ = ("_compiled", "cased", "check", "flags", "fold", "kind", "source", "triggers")
 
     def __init__(
         self,
@@ -155,9 +155,20 @@ class Entry:
         self.triggers = triggers
         self.cased = cased
         self.fold = fold
-        self.pattern = re.compile(pattern, flags)
-        # for text whose lowercase differs in length (a few non-ASCII letters)
-        self.pattern_ci = re.compile(pattern, flags | re.IGNORECASE) if fold else None
+        self.source = pattern
+        self.flags = flags
+        # compiled on first use: a hook process redacts one event, whose text holds the
+        # triggers of few detectors, so most patterns are never compiled at all
+        self._compiled: dict[bool, re.Pattern[str]] = {}
+
+    def compiled(self, ignore_case: bool = False) -> re.Pattern[str]:
+        """The pattern; `ignore_case` for text whose lowercase differs in length (a few
+        non-ASCII letters), where a folded pattern cannot run over the lowercased text."""
+        pattern = self._compiled.get(ignore_case)
+        if pattern is None:
+            flags = self.flags | (re.IGNORECASE if ignore_case else 0)
+            pattern = self._compiled[ignore_case] = re.compile(self.source, flags)
+        return pattern
 
 
 # Most specific first: where two matches overlap, the earlier kind wins. The secret is
@@ -356,11 +367,10 @@ def find_secrets(text: str) -> list[tuple[int, int, str]]:
         if entry.cased and not any(t in text for t in entry.cased):
             continue
         if entry.fold:
-            matches = (
-                entry.pattern.finditer(lower) if same_length else entry.pattern_ci.finditer(text)  # type: ignore[union-attr]
-            )
+            pattern = entry.compiled(ignore_case=not same_length)
+            matches = pattern.finditer(lower if same_length else text)
         else:
-            matches = entry.pattern.finditer(text)
+            matches = entry.compiled().finditer(text)
         for match in matches:
             start, end, quoted = _secret_span(match)
             check = entry.check
