@@ -15,6 +15,7 @@ import pytest
 from tests.agents.recording import hook_events, record
 from tests.agents.secret_corpus import corpus
 from workbench.agents.privacy import privacy_status
+from workbench.agents.redact import redact_json
 from workbench.cli import main
 from workbench.engine import Engine
 from workbench.store import models as m
@@ -51,9 +52,42 @@ def _session(store, ext: str, word: str, stdout: str = "", cwd: str = "/work/app
     )
 
 
+def transcript_lines(session_id: str, text: str) -> list[dict]:
+    """Claude Code transcript records (JSONL lines): a tool_use and its tool_result."""
+    return [
+        {
+            "type": "assistant",
+            "uuid": "u-1",
+            "sessionId": session_id,
+            "message": {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "toolu_9", "name": "Bash",
+                     "input": {"command": f"cat .env # {text}"}},
+                ],
+            },
+        },
+        {
+            "type": "user",
+            "uuid": "u-2",
+            "sessionId": session_id,
+            "message": {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": text}],
+            },
+        },
+    ]  # fmt: skip
+
+
 def test_no_recorded_secret_reaches_the_database_file_or_its_wal(store):
     stdout = "\n".join(SAMPLES[k][0] for k in KINDS)
     session = _session(store, "sess-secrets", "zebrafinch", stdout)
+    for seq, line in enumerate(transcript_lines("sess-secrets", stdout), start=100):
+        clean, _ = redact_json(line)  # as transcript import stores each record
+        m.AgentEvent.create(
+            session=session, seq=seq, kind=line["type"], source_key=line["uuid"],
+            payload=json.dumps(clean),
+        )  # fmt: skip
     raw = file_bytes(store.db_path)
     leaked = [k for k in KINDS if SAMPLES[k][1].encode() in raw]
     assert not leaked
