@@ -33,7 +33,19 @@ def sandbox_rows(engine: Engine) -> list[dict]:
     return doctor_rows()
 
 
-CONTRIBUTORS: list[Contributor] = [store_rows, sandbox_rows]
+def privacy_rows(engine: Engine) -> list[dict]:
+    """Redaction of agent data, the last purge, the store's file permissions."""
+    from workbench.agents.privacy import privacy_status
+
+    rows = []
+    for label, value in privacy_status(engine):
+        wide = label == "store permissions" and bool(engine.warnings)
+        rows.append({"label": label, "value": value, "status": "warn" if wide else "info",
+                     "detail": ""})  # fmt: skip
+    return rows
+
+
+CONTRIBUTORS: list[Contributor] = [store_rows, sandbox_rows, privacy_rows]
 
 
 def gather(engine: Engine, contributors: Iterable[Contributor] | None = None) -> list[dict]:

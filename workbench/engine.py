@@ -14,7 +14,7 @@ from pathlib import Path
 
 import peewee
 
-from workbench import config
+from workbench import config, fsutil
 from workbench.store import leases
 from workbench.store import models as m
 from workbench.store.db import LATEST_VERSION, open_database, translate_errors
@@ -47,12 +47,18 @@ class Engine:
         self.store_label = location.label  # for messages: the URL without its password
         self.store_name = location.short_label  # for the header
         self.clock = clock
+        own_dir = not location.explicit or location.is_postgres
         if not location.explicit:
+            self._check_owner(self.db_path.parent, "store directory")
             self._make_dir(self.db_path.parent)
+        if not location.is_postgres:
+            self._check_owner(self.db_path, "database file")
         self.db, applied = open_database(location.target, self.busy_timeout_ms, migrate_to)
         if location.is_postgres:
             # A directory, so that anything opening it as a SQLite file fails loudly.
             self._make_dir(self.db_path)
+        # One-line warnings for the faces to show (stderr, a notification); never a chmod.
+        self.warnings: list[str] = self._permission_warnings(own_dir, location.is_postgres)
         self.created = 1 in applied
         # Work a killed process left `running` is marked interrupted (see store/leases.py).
         self.interrupted: dict[str, list[int]] = {}
@@ -72,10 +78,33 @@ class Engine:
 
     @staticmethod
     def _make_dir(path: Path) -> None:
+        """Create a directory of ours 0700: it holds agent sessions."""
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            fsutil.private_mkdir(path)
         except OSError as exc:
             raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from None
+
+    @staticmethod
+    def _check_owner(path: Path, what: str) -> None:
+        uid = fsutil.foreign_owner(path)
+        if uid is not None:
+            raise StoreError(
+                f"{what} belongs to another user (uid {uid}), refusing to keep private "
+                f"agent data there: {path} (choose a store of your own with --db)"
+            )
+
+    def _permission_warnings(self, own_dir: bool, is_postgres: bool) -> list[str]:
+        path = self.db_path
+        paths = [] if is_postgres else [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        if own_dir:
+            paths.insert(0, path if is_postgres else path.parent)
+        wide = fsutil.wide_permissions(paths)
+        if not wide:
+            return []
+        return [
+            f"store is readable by other users: {', '.join(wide)} — the workbench does not "
+            "change modes itself: chmod 700 the directory, 600 the files"
+        ]
 
     def guard(self) -> contextlib.AbstractContextManager[None]:
         """Translate database failures of an operation into one-line StoreErrors."""

@@ -77,7 +77,8 @@ def test_list_show_errors_through_the_process(tmp_path):
     listed = run_cli("agents", "list", "--db", db)
     assert listed.returncode == 0 and "lg-1" in listed.stdout
     shown = run_cli("agents", "show", "lg-1", "--db", db)
-    assert shown.returncode == 0 and "hello red world" in shown.stdout
+    assert shown.returncode == 0 and "\x1b" not in shown.stdout  # escaped, visibly
+    assert "hello \\x1b[31mred\\x1b[0m world" in shown.stdout
     assert "\x1b[31m" not in shown.stdout  # agent text is data: no control sequences
     assert_one_line_error(run_cli("agents", "show", "nope", "--db", db), "no agent session")
     errors = run_cli("agents", "errors", "--db", db, "--json")

@@ -76,13 +76,15 @@ def test_a_session_through_the_real_entry_point(store):
         assert (execution.agent, execution.success, execution.source) == (
             "claude-code",
             False,
-            "agent",
+            "agent-session:sess-A",  # derived rows name their session (agents/purge.py)
         )
         assert (execution.errors, execution.actions) == (1, 2)
         episode = m.EpisodicMemory.get_by_id(fed["episode"])
         assert (episode.session, episode.outcome, episode.text) == ("sess-A", "failure", PROMPT)
         pattern = m.PatternMemory.get_by_id(fed["pattern_memory"])
         assert pattern.failures == 1 and pattern.type == fed["pattern"]
+        assert json.loads(pattern.data)["agent_sessions"] == ["sess-A"]
+        assert json.loads(episode.context)["agent_session"] == "sess-A"
         buffered = m.ExperienceBuffer.select().where(
             m.ExperienceBuffer.source_ref == f"outcome:{pattern.id}:1"
         )
@@ -303,3 +305,32 @@ def test_parallel_tool_calls_of_one_new_session(store):
         assert session["tool_calls"] == 6
         seqs = sorted(e.seq for e in m.AgentEvent.select())
         assert seqs == list(range(1, 7))
+
+
+def test_purge_after_a_real_hook_session_leaves_no_trace(store, hook):
+    """What `hooks run` derives (episode, agent execution, pattern memory, learnings,
+    experience) carries its session, so `agents purge` finds it all and the file keeps no
+    copy of the session's words."""
+    marker = "zanzibar-quokka-7731"
+    for event in session_events("sess-P"):
+        if event["hook_event_name"] == "UserPromptSubmit":
+            event = {**event, "prompt": f"fix the {marker} tokenizer bug"}
+        code, out, _ = hook(store, event)
+        assert (code, out) == (0, b"")
+    with Engine(store) as engine:
+        before = {
+            name: engine.count(name)
+            for name in (
+                "episodic_memory",
+                "agent_executions",
+                "pattern_memory",
+                "experience_buffer",
+            )
+        }
+        assert all(before.values()), before  # the session was fed into learning
+        report = engine.agents.purge(session="sess-P")
+        assert report.matched
+        for name in before:
+            assert engine.count(name) == 0, name
+    raw = b"".join(p.read_bytes() for p in store.parent.glob(store.name + "*"))
+    assert marker.encode() not in raw

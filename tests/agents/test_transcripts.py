@@ -125,7 +125,7 @@ def test_each_prompt_closes_the_previous_turn(tmp_path):
         turns = [(t["turn"], t["outcome"]) for t in detail["outcome_detail"]["learning"]]
         assert turns == [(1, "failure"), (2, "success")]
         assert detail["outcome"] == "success"
-        runs = m.AgentExecution.select().where(m.AgentExecution.source == "agent")
+        runs = m.AgentExecution.select().where(m.AgentExecution.source == "agent-session:tx-1")
         assert sorted(r.success for r in runs) == [False, True]
 
 

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from workbench.engine import Engine
+from workbench.fsutil import create_private_file
 
 START = dt.datetime(2026, 3, 2, 10, 0, 0)
 EPOCHS = 30  # the recipe stops early near epoch 14 on this data; 30 leaves headroom
@@ -41,6 +42,7 @@ def trained_template(tmp_path_factory):
 
 def copy_store(source, dest) -> None:
     """A consistent copy through SQLite's backup API (the WAL included)."""
+    create_private_file(dest)  # as the engine creates a store (0600): no mode warning
     with sqlite3.connect(source) as src, sqlite3.connect(dest) as dst:
         src.backup(dst)
 

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from tests.conftest import FROZEN_NOW, make_fixture_store
 from tests.ui.conftest import SIZE, wait_for_screen
 from workbench.engine import Engine
+from workbench.fsutil import create_private_file
 from workbench.neural import registry
 from workbench.store import models as m
 from workbench.ui.app import WorkbenchApp
@@ -94,6 +95,7 @@ def app_from(templates, tmp_path, isolated_env):
 
     def factory(name: str) -> WorkbenchApp:
         path = tmp_path / "fixture.db"
+        create_private_file(path)  # as the engine creates a store (0600): no mode warning
         with sqlite3.connect(templates[name]) as src, sqlite3.connect(path) as dst:
             src.backup(dst)
         engine = Engine(path, clock=lambda: FROZEN_NOW)

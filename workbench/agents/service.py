@@ -20,6 +20,7 @@ from typing import Any
 
 import peewee
 
+from workbench.agents import purge as purging
 from workbench.agents.recorder import (
     PROMPT,
     SESSION_END,
@@ -48,7 +49,6 @@ ADVICE_HEADER = "Workbench advice for this task (ids let you report what you app
 LEARNING_LOG_KEEP = 20
 TASK_CHARS = 500
 EPISODE_KIND = "agent_turn"
-EXECUTION_SOURCE = "agent"
 
 
 class AgentsService(AgentViews):
@@ -188,7 +188,7 @@ class AgentsService(AgentViews):
             task,
             {
                 "agent": session.agent,
-                "agent_session": session.id,
+                "agent_session": session.external_id,  # agents/purge.py finds derived rows
                 "outcome": out,
                 "tool_calls": turn["tool_calls"],
                 "tool_failures": turn["tool_failures"],
@@ -211,13 +211,18 @@ class AgentsService(AgentViews):
             success=success,
             errors=turn["tool_failures"],
             actions=turn["tool_calls"],
-            source=EXECUTION_SOURCE,
+            source=purging.session_tag(session.external_id),
         )
         fed["execution"] = execution["id"]
         errors = [turn["rule"]] if not success else []
         try:
             learned = self.services("patterns").learn(
-                {"text": task, "agent": session.agent, "task": task[:120]},
+                {
+                    "text": task,
+                    "agent": session.agent,
+                    "task": task[:120],
+                    "agent_session": session.external_id,
+                },  # fmt: skip
                 {
                     "success": success,
                     "time_ms": round(duration_s * 1000.0, 3),
@@ -338,6 +343,45 @@ class AgentsService(AgentViews):
         err = m.AgentError
         query = err.select().order_by(err.at.desc(), err.id.desc()).limit(limit)
         return [_plain(d) for d in query.dicts()]
+
+    # -- privacy: forget for good, redact what was stored before redaction -----------------
+
+    def purge_preview(
+        self,
+        session: str | None = None,
+        before: dt.datetime | None = None,
+        project: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The sessions `purge` with the same arguments would remove (nothing is removed)."""
+        return purging.preview(self.db, purging.Selection(session, before, project))
+
+    def purge(
+        self,
+        session: str | None = None,
+        before: dt.datetime | None = None,
+        project: str | None = None,
+    ) -> purging.PurgeReport:
+        """Remove sessions and everything derived from them in one transaction, and leave
+        no copy of their text in the database file. A selection matching nothing removes
+        nothing and says so (`report.matched` is False)."""
+        return purging.purge(self.db, purging.Selection(session, before, project), self.clock)
+
+    def redact_existing(self) -> dict[str, Any]:
+        """Redact agent text stored before redaction existed (or recorded with it off)."""
+        return purging.redact_existing(self.db, self.clock)
+
+    def last_purge(self) -> dict[str, Any] | None:
+        """When the last purge ran and what it removed (for `workbench doctor`)."""
+        with self.db.atomic():
+            return purging.get_meta(purging.LAST_PURGE_KEY)
+
+    def redaction_totals(self) -> tuple[int, int]:
+        """(redactions recorded, sessions with any) over the stored sessions."""
+        s = m.AgentSession
+        with self.db.atomic():
+            total = s.select(peewee.fn.COALESCE(peewee.fn.SUM(s.redactions), 0)).scalar()
+            sessions = s.select().where(s.redactions > 0).count()
+        return int(total or 0), sessions
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from workbench import __version__
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
+from workbench.textsafe import clean
 
 if TYPE_CHECKING:
     import argparse
@@ -194,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_bench_kernels(args)
         return run_ui(args)
     except (StoreError, CliError, ValueError, OSError) as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+        # the message may quote input or stored text: one clean line
+        print(f"workbench: error: {clean(str(exc), keep_newlines=False)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any
 
 from workbench.cli.common import CliError, command_group, console, fmt, open_engine, print_json
+from workbench.textsafe import clean
 
 NAME = "agents"
 EXIT_PARTIAL = 1  # an import that kept its good lines but reported bad ones
-CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-)
 
 
 def printable(value: object) -> str:
-    """Agent text with terminal control sequences removed (it is data, never commands)."""
-    return CONTROL.sub("", str(value))
+    """Text from files or agents, escaped for the terminal (the one textsafe.clean)."""
+    return clean(value)
 
 
 def add(commands) -> None:
+    from workbench.cli import agents_privacy
+
     command = command_group(commands, "agents", "recorded coding-agent sessions")
     p = command("import", "import Claude Code transcripts (a .jsonl file or a directory)")
     p.add_argument("path", metavar="PATH")
@@ -38,9 +37,14 @@ def add(commands) -> None:
     p.add_argument("ref", metavar="ID", help="row id or the agent's session id")
     p = command("errors", "problems met while recording (hooks never fail their agent)")
     p.add_argument("--limit", type=int, default=50, metavar="N")
+    agents_privacy.add(command.subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
+    from workbench.cli import agents_privacy
+
+    if args.agents_command in agents_privacy.COMMANDS:
+        return agents_privacy.run(args)
     return COMMANDS[args.agents_command](args)
 
 

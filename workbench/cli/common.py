@@ -63,13 +63,24 @@ def command_group(commands, group: str, help_text: str):
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
+    command.subparsers = sub  # for groups that attach commands built elsewhere
     return command
 
 
 def open_engine(args: argparse.Namespace):
     from workbench.engine import Engine
 
-    return Engine(args.db)
+    engine = Engine(args.db)
+    warn(engine.warnings)
+    return engine
+
+
+def warn(warnings: list[str]) -> None:
+    """Each warning as one line on stderr (stdout stays machine-readable)."""
+    from workbench.textsafe import clean
+
+    for line in warnings:
+        print(f"workbench: warning: {clean(line, keep_newlines=False)}", file=sys.stderr)
 
 
 def print_json(result: object) -> None:
@@ -77,10 +88,30 @@ def print_json(result: object) -> None:
 
 
 def console():
-    """A rich console; 160 columns when piped so output does not wrap at 80."""
+    """A rich console for output that shows stored text: 160 columns when piped so output
+    does not wrap at 80; strings are not parsed as markup (style with `Text`), and every
+    segment of text is cleaned of terminal control characters (`textsafe.clean`) before it
+    is written — Rich's own styling travels in styles, so it is kept."""
     from rich.console import Console
+    from rich.segment import Segment
 
-    return Console(width=None if sys.stdout.isatty() else 160)
+    from workbench.textsafe import clean
+
+    class SafeConsole(Console):
+        def _render_buffer(self, buffer):
+            return super()._render_buffer(
+                segment if segment.control else Segment(clean(segment.text), segment.style)
+                for segment in buffer
+            )
+
+    return SafeConsole(width=None if sys.stdout.isatty() else 160, markup=False)
+
+
+def say(text: object = "") -> None:
+    """`print` for plain output that holds stored or agent-supplied text: cleaned."""
+    from workbench.textsafe import clean
+
+    print(clean(text))
 
 
 def fmt(value: object) -> str:

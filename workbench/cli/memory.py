@@ -16,6 +16,7 @@ from workbench.cli.common import (
     open_engine,
     plain,
     print_json,
+    say,
 )
 from workbench.memory.keyed import parse_ttl
 
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        print(FORMATTERS[command](result))
+        say(FORMATTERS[command](result))
     if command == "import" and result["bad_lines"]:
         for error in result["errors"]:
             print(f"workbench: {result['file']}:{error['line']}: {error['error']}", file=sys.stderr)

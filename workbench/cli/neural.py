@@ -357,12 +357,13 @@ TABLE_COLUMNS = {
 
 def _print_result(result: object, command: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     columns = TABLE_COLUMNS.get(command)
     if columns is None:
         for key, value in result.items():  # type: ignore[union-attr]
-            out.print(f"[bold]{key}[/bold]: {fmt(value)}")
+            out.print(Text.assemble((str(key), "bold"), f": {fmt(value)}"))
         return
     rows = result if isinstance(result, list) else [result]
     if not rows:
@@ -383,8 +384,11 @@ def _print_result(result: object, command: str) -> None:
         prefix = f"{index}: " if len(rows) > 1 else ""
         for near in row.get("reasoning") or []:
             out.print(
-                f"  {prefix}near [italic]{near['text']}[/italic] → {near['label']} "
-                f"(similarity {near['similarity']:.2f})"
+                Text.assemble(
+                    f"  {prefix}near ",
+                    (str(near["text"]), "italic"),
+                    f" → {near['label']} (similarity {near['similarity']:.2f})",
+                )
             )
         for line in row.get("recommendations") or []:
-            out.print(f"  {prefix}[bold]recommendation:[/bold] {line}")
+            out.print(Text.assemble(f"  {prefix}", ("recommendation:", "bold"), f" {line}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli.common import command_group, fmt, open_engine, print_json
+from workbench.cli.common import command_group, fmt, open_engine, print_json, say
 
 NAME = "patterns"
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(format_result(command, result))
+    say(format_result(command, result))
     return 0
 
 

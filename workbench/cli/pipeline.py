@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import choices_arg, command_group, open_engine, print_json
+from workbench.cli.common import choices_arg, command_group, open_engine, print_json, say
 
 NAME = "pipeline"
 
@@ -142,15 +142,15 @@ def run(args: argparse.Namespace) -> int:
     from workbench.pipeline import report
 
     if command == "run":
-        print(report.format_run(result))
+        say(report.format_run(result))
     elif command == "status":
-        print(report.format_status(result))
+        say(report.format_status(result))
     elif command == "evaluate-selectors":
         from workbench.pipeline.offpolicy import format_evaluation
 
-        print(format_evaluation(result))
+        say(format_evaluation(result))
     else:
-        print(
+        say(
             f"{result['strategy']}  (score {result['score']:.3f}, picked with probability "
             f"{result['propensity']:.2f})\n  {result['reason']}"
         )

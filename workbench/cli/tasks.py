@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from workbench.cli.common import command_group, open_engine, print_json
+from workbench.textsafe import clean
 
 NAME = "tasks"
 DEFAULT_INTO = ".workbench/tasks"
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-)
 
 
-def printable(text: object) -> str:
-    """Task text comes from files: no terminal control sequences reach the terminal."""
-    return _CONTROL.sub("", str(text))
+def printable(value: object) -> str:
+    """Text from files or agents, escaped for the terminal (the one textsafe.clean)."""
+    return clean(value)
 
 
 def _split(values: list[str] | None) -> list[str]:

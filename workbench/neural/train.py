@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.fsutil import atomic_write
+from workbench.fsutil import atomic_write, private_mkdir
 from workbench.kernels import MLP, Backend
 from workbench.kernels import backend as get_backend
 
@@ -156,7 +156,7 @@ def list_checkpoints(checkpoint_dir: str | Path) -> list[Path]:
 def _write_checkpoint(
     d: Path, epoch: int, model: MLP, best: list[np.ndarray] | None, meta: dict
 ) -> Path:
-    d.mkdir(parents=True, exist_ok=True)
+    private_mkdir(d)  # checkpoints hold what the model learned from the store
     arrays: dict[str, np.ndarray] = {}
     for i in range(len(model.weights)):
         arrays[f"w{i}"], arrays[f"b{i}"] = model.weights[i], model.biases[i]

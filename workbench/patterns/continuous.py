@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.fsutil import atomic_write
+from workbench.fsutil import atomic_write, private_mkdir
 from workbench.neural import registry
 from workbench.neural.catalog import exec_leader
 from workbench.neural.catalog import get as catalog_entry
@@ -516,7 +516,7 @@ class ContinuousLearning:
             {**training_record(e), "origin": "corrected" if e.corrected else "gold", "entry": e.id}
             for e in entries
         ] + [{**r, "origin": "replay"} for r in replay]
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(out_dir)  # the batch holds experience-buffer rows
         files = {"batch": out_dir / "batch.jsonl", "held_out": out_dir / "heldout.jsonl"}
         for path, rows in ((files["batch"], lines), (files["held_out"], held)):
             with atomic_write(path, "w", encoding="utf-8") as fh:

@@ -64,6 +64,7 @@ class Interaction:
     iterations: int = 1
     errors: list[str] = field(default_factory=list)
     ref: str = ""  # where it came from, e.g. "execution:12"
+    agent_session: str | None = None  # a recorded agent session it came from (purge finds it)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Interaction:
@@ -102,7 +103,7 @@ class Interaction:
         )
 
     def evidence(self, at: str) -> dict[str, Any]:
-        return {
+        entry = {
             "at": at,
             "ref": self.ref,
             "success": self.success,
@@ -110,6 +111,9 @@ class Interaction:
             "iterations": self.iterations,
             "errors": self.errors[:3],
         }
+        if self.agent_session:
+            entry["agent_session"] = self.agent_session
+        return entry
 
 
 def _key(kind: str, *parts: str) -> str:

@@ -230,6 +230,8 @@ class PatternsService:
             # Laplace: the measured success rate, pulled toward 1/2 while evidence is thin
             row.confidence = round((row.successes + 1) / (row.usage_count + 2), 4)
             row.last_used = now
+            session = op.get("agent_session")  # a recorded agent session (agents/purge.py)
+            sessions = sorted({*data.get("agent_sessions", []), *([session] if session else [])})
             row.data = json.dumps(
                 {
                     "operation": text,
@@ -238,6 +240,7 @@ class PatternsService:
                     "task": op.get("task", ""),
                     "classified_by": result["source"],
                     "history": history[-HISTORY_KEEP:],
+                    **({"agent_sessions": sessions} if sessions else {}),
                 },
                 sort_keys=True,
             )
@@ -253,12 +256,13 @@ class PatternsService:
                     iterations=out.get("iterations", 1),
                     errors=list(out.get("errors", [])),
                     ref=f"pattern_memory:{row.id}",
+                    agent_session=session,
                 )
             )
             continuous.add_entry(
                 continuous.PATTERN_MODEL,
                 "outcome",
-                {"operation": text},
+                {"operation": text, **({"agent_session": session} if session else {})},
                 {"pattern": pattern, "success": success},
                 "gold" if success else "needs_improvement",
                 pattern if success else None,

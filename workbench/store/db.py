@@ -17,6 +17,7 @@ from pathlib import Path
 import peewee
 
 from workbench.config import POSTGRES_SCHEMES, mask_url, url_scheme
+from workbench.fsutil import create_private_file
 from workbench.store import postgres
 from workbench.store.errors import StoreError, StoreLockedError
 from workbench.store.models import DOMAIN_TABLES, SchemaVersion, database_proxy, utcnow
@@ -103,6 +104,12 @@ def check_is_workbench_store(path: Path, busy_timeout_ms: int) -> None:
 def connect_sqlite(path: Path, busy_timeout_ms: int) -> peewee.SqliteDatabase:
     check_sqlite_path(path)
     check_is_workbench_store(path, busy_timeout_ms)
+    # A new store is created 0600 (SQLite gives its -wal and -shm the database's mode);
+    # it will hold agent sessions. An existing file keeps its mode (the engine warns).
+    try:
+        create_private_file(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create database file {path}: {exc.strerror or exc}") from None
     return peewee.SqliteDatabase(
         str(path),
         timeout=busy_timeout_ms / 1000,

@@ -19,9 +19,12 @@ from workbench.ui.models import ModelsPane
 from workbench.ui.pane import Pane
 from workbench.ui.patterns import PatternsPane
 from workbench.ui.runs import RunsPane
+from workbench.ui.safe import ControlFilter
 from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
 from workbench.ui.trends import TrendsPane
+
+CONTROL_FILTER = ControlFilter()
 
 PANES: dict[str, type[Pane]] = {
     "runs": RunsPane,
@@ -86,6 +89,16 @@ class WorkbenchApp(App[None]):
             self.register_theme(t)
         self.theme = self._initial_theme()
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Notifications quote stored names and error messages, so they are never read as
+        markup (widgets' `notify` passes markup=True explicitly; none of ours uses any)."""
+        super().notify(message, markup=False, **kwargs)
+
+    def get_line_filters(self):
+        """Textual's filters plus one that keeps control characters in stored text from
+        ever reaching the terminal (see ui/safe.py)."""
+        return [*super().get_line_filters(), CONTROL_FILTER]
+
     def _initial_theme(self) -> str:
         wanted = self.requested_theme or config.load_settings(self.settings_path).get("theme")
         if wanted in self.available_themes:
@@ -106,6 +119,10 @@ class WorkbenchApp(App[None]):
         self.sub_title = f"{self.engine.store_name} · kernels: {self.engine.backend_name}"
         for error in self.theme_errors:
             self.notify(f"theme not loaded: {error}", severity="warning")
+        for warning in getattr(self.engine, "warnings", []):
+            self.notify(
+                warning, title="Store permissions", severity="warning", timeout=15, markup=False
+            )
         if self.requested_theme is None:
             self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.watch_store:

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Label, Static
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import esc, plain
 from workbench.ui.screens.hub_share import HubShareDialog
 from workbench.ui.widgets.fill_column import fill_column
 from workbench.ui.widgets.hub_advice import HubAdvice
@@ -223,10 +224,10 @@ class HubPane(Pane):
         table.add_row("", Text("all channels", style="bold"), str(total), key=ALL_CHANNELS)
         for c in self.channels:
             mark = Text("✓", style="green") if c["subscribed"] else ""
-            table.add_row(mark, c["name"], str(c["items"]), key=c["name"])
+            table.add_row(mark, plain(c["name"]), str(c["items"]), key=c["name"])
         table.move_cursor(row=table.get_row_index(self.channel or ALL_CHANNELS), animate=False)
         agent = self.agent or "no agent yet"
-        self.query_one("#hub-channels-title", Label).update(f"Channels · ✓ {agent}")
+        self.query_one("#hub-channels-title", Label).update(f"Channels · ✓ {esc(agent)}")
 
     def _load_items(self) -> None:
         self.items = self.engine.hub.items(self.channel)
@@ -236,7 +237,7 @@ class HubPane(Pane):
             table.add_row(
                 Text(PRIORITY_SHORT[i["priority"]], style=PRIORITY_STYLE[i["priority"]]),
                 Text(STATE_SHORT[i["state"]], style=STATE_STYLE[i["state"]]),
-                i["title"],
+                plain(i["title"]),
                 str(i["useful_votes"]),
                 str(i["applied_count"]),
                 key=i["id"],
@@ -247,7 +248,7 @@ class HubPane(Pane):
         if self.selected is not None:
             table.move_cursor(row=table.get_row_index(self.selected), animate=False)
         where = self.channel or "all channels"
-        self.query_one("#hub-items-title", Label).update(f"Items · {where} · {len(ids)}")
+        self.query_one("#hub-items-title", Label).update(f"Items · {esc(where)} · {len(ids)}")
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -259,7 +260,7 @@ class HubPane(Pane):
             with self.engine.guard():
                 item = self.engine.hub.item(self.selected)
         except ENGINE_ERRORS as exc:  # deleted meanwhile (another process pruned it)
-            detail.update(str(exc))
+            detail.update(plain(exc))
             return
         detail.update(item_detail(item))
 

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import esc, plain
 from workbench.ui.screens.model_dialogs import ReportScreen
 
 MEMORY_TABLES = frozenset({"vector_memory", "episodic_memory", "semantic_memory", "memory_events"})
@@ -265,7 +266,7 @@ class MemoryPane(Pane):
         table.clear()
         items = self.memory.working_set()
         for i, item in enumerate(items):
-            table.add_row(clip(item["item"], 28), human_bytes(item["bytes"]), key=str(i))
+            table.add_row(plain(clip(item["item"], 28)), human_bytes(item["bytes"]), key=str(i))
         stats = self.memory.working.stats()
         self.query_one("#working-title", Label).update(
             f"Working set · {stats['count']} · {human_bytes(stats['bytes'])}"
@@ -283,10 +284,10 @@ class MemoryPane(Pane):
             outcome = row["outcome"]
             table.add_row(
                 row["created"][5:16],
-                clip(f"{row['session']}#{row['sequence']}", 14),
-                row["kind"],
+                plain(clip(f"{row['session']}#{row['sequence']}", 14)),
+                plain(row["kind"]),
                 Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
-                clip(row["text"], TEXT_WIDTH),
+                plain(clip(row["text"], TEXT_WIDTH)),
                 key=str(row["id"]),
             )
         count = self.memory.episodic.count()
@@ -303,7 +304,7 @@ class MemoryPane(Pane):
                 fact_confidence(fact),
                 str(fact["evidence_count"]),
                 Text("sample", style="dim") if fact["sample"] else "",
-                clip(fact["statement"], TEXT_WIDTH),
+                plain(clip(fact["statement"], TEXT_WIDTH)),
                 key=str(fact["id"]),
             )
         self.query_one("#facts-title", Label).update(
@@ -346,11 +347,11 @@ class MemoryPane(Pane):
             table.add_row(
                 str(rank),
                 f"{hit['score']:.3f}",
-                clip(f"{hit['namespace']}/{hit['key']}", 28),
-                clip(hit["text"], TEXT_WIDTH),
+                plain(clip(f"{hit['namespace']}/{hit['key']}", 28)),
+                plain(clip(hit["text"], TEXT_WIDTH)),
                 key=str(hit["id"]),
             )
-        title.update(f"Results for {clip(query, 50)!r} · {len(self.hits)} best by cosine")
+        title.update(f"Results for {esc(repr(clip(query, 50)))} · {len(self.hits)} best by cosine")
 
     # -- consolidation -------------------------------------------------------------------
 

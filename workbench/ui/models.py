@@ -27,6 +27,7 @@ from textual_plotext import PlotextPlot
 from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import plain
 from workbench.ui.screens.evaluations import (
     CompareEvaluationsScreen,
     EvaluateDialog,
@@ -404,7 +405,7 @@ class ModelsPane(Pane):
             table.add_row(
                 f"{mark}v{v['version']}",
                 v["status"],
-                ", ".join(v["aliases"]) or "—",
+                plain(", ".join(v["aliases"]) or "—"),
                 acc_with_rows(v["accuracy"], v.get("train_rows")),
                 acc_with_rows(v["val_accuracy"], v.get("val_rows")),
                 fmt_size(v["size_bytes"]),

@@ -23,6 +23,7 @@ from textual_plotext import PlotextPlot
 from workbench.patterns import PATTERNS
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import plain
 from workbench.ui.screens.model_dialogs import ReportScreen
 
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
@@ -325,9 +326,9 @@ class PatternsPane(Pane):
         anti = failures["anti_patterns"]
         for a in anti:
             table.add_row(
-                a["strategy"], a["task_kind"], Text(a["reason"], style="red"),
+                plain(a["strategy"]), plain(a["task_kind"]), plain(a["reason"], "red"),
                 f"{a['count']}/{a['executions']}", f"{a['rate']:.0%}",
-                clip(", ".join(a["tasks"]), 24),
+                plain(clip(", ".join(a["tasks"]), 24)),
             )  # fmt: skip
         title = (
             f"Failure patterns · {failures['failures']} of {failures['executions']} executions"
@@ -340,8 +341,8 @@ class PatternsPane(Pane):
         table = self.query_one("#learnings", DataTable)
         table.clear()
         for r in rows:
-            table.add_row(r["type"].replace("_", " "), r["level"], str(r["occurrences"]),
-                          f"{r['confidence']:.2f}", clip(r["description"], 48))  # fmt: skip
+            table.add_row(plain(r["type"].replace("_", " ")), r["level"], str(r["occurrences"]),
+                          f"{r['confidence']:.2f}", plain(clip(r["description"], 48)))  # fmt: skip
         total = sum(sum(v.values()) for v in self.overview["learnings_by_type"].values())
         self.query_one("#learnings-title", Label).update(
             f"Learnings · {total}" if total else "Learnings · none yet"
@@ -359,7 +360,7 @@ class PatternsPane(Pane):
             )  # fmt: skip
             status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
             table.add_row(
-                str(r["id"]), clip(r["model"], 12), status, version, gates_text(r),
+                str(r["id"]), plain(clip(r["model"], 12)), status, version, gates_text(r),
                 key=str(r["id"]),
             )  # fmt: skip
         self.query_one("#runs-title", Label).update(

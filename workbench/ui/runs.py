@@ -24,6 +24,7 @@ from workbench.pipeline.isolation import describe as describe_isolation
 from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import plain
 from workbench.ui.screens.run_compare import CompareRunsScreen
 from workbench.ui.screens.run_dialogs import LaunchRunDialog
 from workbench.ui.widgets.run_picker import RunPicker, run_mode
@@ -288,8 +289,8 @@ class RunsPane(Pane):
                 f" {e['tests_passed']}/{e['tests_total']} tests passed",
             )
             table.add_row(
-                e["task"],
-                e["strategy"],
+                plain(e["task"]),
+                plain(e["strategy"]),
                 result,
                 f"{e['score']:.1f}" if e["score"] is not None else "—",
                 f"{e['exec_ms']:.0f}" if e["exec_ms"] is not None else "—",

@@ -17,6 +17,7 @@ from textual_plotext import PlotextPlot
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.safe import plain
 from workbench.ui.widgets.run_picker import RunPicker
 
 TREND_TABLES = {"strategy_profiles", "strategy_trend", "pipeline_runs"}
@@ -283,7 +284,7 @@ class TrendsPane(Pane):
             rate = p["improvement_rate"]
             colour = rich_colour(name)
             table.add_row(
-                Text(name, style=f"bold {colour}"),
+                plain(name, f"bold {colour}"),
                 fmt_rate(p["success_rate"]),
                 f"{p['avg_score']:.1f}",
                 f"{p['avg_exec_ms']:.0f}",

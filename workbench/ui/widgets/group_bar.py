@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from textual.widgets import Static
 
+from workbench.ui.safe import esc
+
 
 class GroupBar(Static):
     DEFAULT_CSS = """
@@ -22,5 +24,5 @@ class GroupBar(Static):
         if not groups:
             self.update(f"[b]{self.label}[/b]: none yet")
             return
-        parts = " · ".join(f"{value} [b]{n}[/b]" for value, n in groups)
+        parts = " · ".join(f"{esc(value)} [b]{n}[/b]" for value, n in groups)
         self.update(f"[b]{self.label}[/b]: {parts}")

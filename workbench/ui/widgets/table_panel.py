@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
+from workbench.ui.safe import plain
+
 MAX_CELL = 48
 
 
-def cell(value: object) -> str:
+def cell(value: object) -> Text:
+    """A stored value as a table cell: clipped, cleaned, never parsed as markup."""
     if value is None:
-        return "—"
+        return plain("—")
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return plain(f"{value:.3f}")
     text = str(value).replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return plain(text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…")
 
 
 class TablePanel(Vertical):
