@@ -137,6 +137,8 @@ def test_translation_refuses_sqlite_only_sql(statement):
 
 def test_every_migration_statement_translates():
     for _number, name, sql in migrations():
+        if postgres.native_migration(name) is not None:
+            continue  # PostgreSQL runs its own text of this one (FTS5 has no translation)
         for index, statement in enumerate(split_sql(sql), 1):
             postgres.translate_statement(statement, f"{name} statement {index}")
 
@@ -161,6 +163,8 @@ def test_migrations_build_the_models_columns_and_types(pg_url, tmp_path):
         for model in m.ALL_MODELS:
             table = model._meta.table_name
             found = {c.name: c.data_type for c in engine.db.get_columns(table)}
+            for column in postgres.NATIVE_COLUMNS.get(table, ()):
+                found.pop(column)  # PostgreSQL's full-text column (migration 0011)
             expected = {
                 f.column_name: next(t for cls, t in PG_TYPES.items() if isinstance(f, cls))
                 for f in model._meta.sorted_fields
@@ -170,14 +174,14 @@ def test_migrations_build_the_models_columns_and_types(pg_url, tmp_path):
 
 
 @needs_pg
-@pytest.mark.parametrize("previous", range(1, LATEST_VERSION))
+@pytest.mark.parametrize("previous", [n for n, _, _ in migrations()][:-1])
 def test_an_older_postgres_store_migrates_forward_and_keeps_data(pg_url, tmp_path, previous):
     with Engine(pg_url, cwd=tmp_path, migrate_to=previous) as old:
         assert old.schema_version == previous
         channel = m.Channel.create(name="legacy", description="from an old schema")
         m.KnowledgeItem.create(uid="old-1", channel=channel, type="tip", title="t", content="c")
     with Engine(pg_url, cwd=tmp_path) as new:
-        assert new.applied_migrations == list(range(previous + 1, LATEST_VERSION + 1))
+        assert new.applied_migrations == [n for n, _, _ in migrations() if n > previous]
         item = m.KnowledgeItem.get(m.KnowledgeItem.uid == "old-1")
         assert (item.title, item.channel.name) == ("t", "legacy")
         m.Task.create(name="later", kind="function", complexity="easy", path="/x")
