@@ -33,7 +33,12 @@ TAGS_WEIGHT = 2.0
 # BENCHMARKS.md); SQLite, the default store, ranks with FTS5's BM25.
 PG_WEIGHTS = "{0.1, 0.2, 0.25, 1.0}"
 PG_NORMALIZATION = 1
+BM25_WEIGHTS = f"{TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT}"
+# The fast path ranks this many FTS5 matches before it looks at item rows (filters).
+CANDIDATES = 50
+MAX_CANDIDATES = 400
 MAX_TERMS = 64
+ORDER = "score DESC, k.priority DESC, k.useful_votes + k.applied_count DESC, k.uid"
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -82,22 +87,85 @@ def ranked_ids(
             where.append(f"EXISTS (SELECT 1 FROM json_each(k.tags) WHERE json_each.value = {p})")
         params.append(tag)
     filters = "".join(f" AND {w}" for w in where)
-    order = "score DESC, k.priority DESC, k.useful_votes + k.applied_count DESC, k.uid"
     if postgres:
         sql = (
             f"SELECT k.id, ts_rank_cd('{PG_WEIGHTS}'::float4[], k.search, q, "
             f"{PG_NORMALIZATION}) AS score "
             f"FROM knowledge_items k, to_tsquery('english', {p}) q "
-            f"WHERE k.search @@ q{filters} ORDER BY {order} LIMIT {p}"
+            f"WHERE k.search @@ q{filters} ORDER BY {ORDER} LIMIT {p}"
         )
-        match = " | ".join(terms)
-    else:
-        sql = (
-            f"SELECT k.id, -bm25(knowledge_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT}, "
-            f"{TAGS_WEIGHT}) AS score FROM knowledge_fts "
-            f"JOIN knowledge_items k ON k.id = knowledge_fts.rowid "
-            f"WHERE knowledge_fts MATCH {p}{filters} ORDER BY {order} LIMIT {p}"
-        )
-        match = fts5_match(terms)
+        rows = db.execute_sql(sql, [" | ".join(terms), *params, limit]).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+    match = fts5_match(terms)
+    found = _sqlite_top_candidates(db, match, filters, params, limit)
+    return found if found is not None else sqlite_full_ranking(db, match, filters, params, limit)
+
+
+def sqlite_full_ranking(
+    db: peewee.Database, match: str, filters: str, params: list, limit: int
+) -> list[tuple[int, float]]:
+    """Every match joined to its item, filtered and ordered in SQL: always right, and
+    slower than the fast path on common words (it reads every matching item row)."""
+    sql = (
+        f"SELECT k.id, -bm25(knowledge_fts, {BM25_WEIGHTS}) AS score FROM knowledge_fts "
+        f"JOIN knowledge_items k ON k.id = knowledge_fts.rowid "
+        f"WHERE knowledge_fts MATCH ?{filters} ORDER BY {ORDER} LIMIT ?"
+    )
     rows = db.execute_sql(sql, [match, *params, limit]).fetchall()
     return [(int(i), float(s)) for i, s in rows]
+
+
+def _sqlite_top_candidates(
+    db: peewee.Database, match: str, filters: str, params: list, limit: int
+) -> list[tuple[int, float]] | None:
+    """The fast path: FTS5's own top-`CANDIDATES` by bm25() (ranked inside the index,
+    touching no item rows), then the filters and tie-breaks on those rows only.
+
+    Exact when every match was a candidate, or when `limit` candidates pass the filters
+    and the last of them scores strictly better than the worst candidate (nothing left
+    out can reach the top). When it only ties the worst candidate, every match scoring at
+    least that well is taken (a tie at the edge must be broken by priority and
+    popularity). Otherwise None: the caller runs the full join."""
+    width = max(CANDIDATES, 4 * limit)
+    if width > MAX_CANDIDATES:  # a long list: one SQL query does it better
+        return None
+    bm25 = f"bm25(knowledge_fts, {BM25_WEIGHTS})"
+    candidates = db.execute_sql(
+        f"SELECT rowid, {bm25} AS s FROM knowledge_fts WHERE knowledge_fts MATCH ? "
+        "ORDER BY s LIMIT ?",
+        (match, width),
+    ).fetchall()
+    top = _filter_and_order(db, candidates, filters, params, limit)
+    if len(candidates) < width:
+        return [(i, -s) for i, s in top]
+    edge = candidates[-1][1]
+    if len(top) < limit:
+        return None
+    if top[-1][1] < edge:
+        return [(i, -s) for i, s in top]
+    ties = db.execute_sql(
+        f"SELECT rowid, {bm25} AS s FROM knowledge_fts WHERE knowledge_fts MATCH ? "
+        f"AND {bm25} <= ? LIMIT ?",
+        (match, edge, MAX_CANDIDATES + 1),
+    ).fetchall()
+    if len(ties) > MAX_CANDIDATES:
+        return None
+    return [(i, -s) for i, s in _filter_and_order(db, ties, filters, params, limit)]
+
+
+def _filter_and_order(
+    db: peewee.Database, scored: list[tuple], filters: str, params: list, limit: int
+) -> list[tuple[int, float]]:
+    """(id, bm25) of the best `limit` of `scored` items that pass the filters, in the
+    hub's order: bm25 (lower is better), priority, popularity, uid."""
+    if not scored:
+        return []
+    score = dict(scored)
+    marks = ", ".join("?" * len(score))
+    rows = db.execute_sql(
+        f"SELECT k.id, k.priority, k.useful_votes + k.applied_count, k.uid "
+        f"FROM knowledge_items k WHERE k.id IN ({marks}){filters}",
+        [*score, *params],
+    ).fetchall()
+    rows.sort(key=lambda r: (score[r[0]], -r[1], -r[2], r[3]))
+    return [(int(r[0]), float(score[r[0]])) for r in rows[:limit]]
