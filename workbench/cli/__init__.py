@@ -7,20 +7,47 @@ exit with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from workbench import __version__
-from workbench.cli import hub, learn, memory, neural, patterns, perf, pipeline, strategy
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, console, open_engine, print_json
 from workbench.store.errors import StoreError
 
-# Each command group is a module with NAME, add(commands) and run(args).
-GROUPS = (neural, pipeline, memory, hub, strategy, perf, patterns, learn)
+# Each command group is a module workbench/cli/<name>.py with NAME, add(commands) and
+# run(args). A call imports and builds only the group it runs (start-up time: see
+# benchmarks/cli_startup.py); `--help` and unknown commands build them all.
+GROUPS = ("neural", "pipeline", "memory", "hub", "strategy", "perf", "patterns", "learn")
+# Commands defined in this module (they need no group module).
+BUILT_IN = ("init", "store", "bench")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def group(name: str) -> ModuleType:
+    return importlib.import_module(f"workbench.cli.{name}")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of an argument list: the first that is not an option (nor the
+    value of the top-level --db)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--db":
+            skip = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only` (a command word), no group module but the one it
+    names is imported and built."""
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="A workbench for self-improving agent systems. Without a command, "
@@ -39,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = store_cmds.add_parser("stats", help="row counts per table")
     add_db(stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
-    for group in GROUPS:
-        group.add(commands)
+    for name in GROUPS:
+        if only is None or name == only:
+            group(name).add(commands)
 
     bench = commands.add_parser("bench", help="measure kernels against their peers")
     bench_cmds = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
@@ -122,16 +150,17 @@ def run_ui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = command_of(argv)
+    parser = build_parser(command if command in GROUPS + BUILT_IN else None)
     args = parser.parse_args(argv)
     try:
         if args.command == "init":
             return cmd_init(args)
         if args.command == "store":
             return cmd_store_stats(args)
-        for group in GROUPS:
-            if args.command == group.NAME:
-                return group.run(args)
+        if args.command in GROUPS:
+            return group(args.command).run(args)
         if args.command == "bench":
             return cmd_bench_kernels(args)
         return run_ui(args)

@@ -15,7 +15,6 @@ cursor never skips a row that commits after a higher id.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import select
 import threading
@@ -438,6 +437,8 @@ async def awatch_notifications(
     url: str, feed, busy_timeout_ms: int, stop_event=None
 ) -> AsyncIterator[set[str]]:
     """Async twin of `watch_notifications` (the UI's watcher worker)."""
+    import asyncio
+
     listener = Listener(url, busy_timeout_ms)
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
