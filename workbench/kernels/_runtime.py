@@ -41,10 +41,25 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
             cfg.wasm_simd = True
             cfg.wasm_relaxed_simd = True
             cfg.cranelift_opt_level = "speed"
+            _use_compile_cache(cfg)
             _engine = wasmtime.Engine(cfg)
             _module = wasmtime.Module(_engine, WASM_PATH.read_bytes())
         assert _engine is not None
         return _engine, _module
+
+
+def _use_compile_cache(cfg: wasmtime.Config) -> None:
+    """wasmtime's own cache of compiled modules (in the user's cache directory, keyed by
+    the module's hash, the compiler settings and the wasmtime version): a new process
+    loads the kernels in about 1 ms instead of compiling them (~120 ms; see
+    BENCHMARKS.md, CLI start-up). WORKBENCH_KERNEL_CACHE=0 turns it off; a cache that
+    cannot be set up is skipped, never fatal."""
+    if os.environ.get("WORKBENCH_KERNEL_CACHE", "1") == "0":
+        return
+    try:
+        cfg.cache = True
+    except (wasmtime.WasmtimeError, OSError):
+        pass
 
 
 class Arena:
