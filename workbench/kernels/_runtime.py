@@ -8,6 +8,7 @@ because ``memory.grow`` may move the buffer and invalidate older views.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
@@ -56,10 +57,8 @@ def _use_compile_cache(cfg: wasmtime.Config) -> None:
     cannot be set up is skipped, never fatal."""
     if os.environ.get("WORKBENCH_KERNEL_CACHE", "1") == "0":
         return
-    try:
+    with contextlib.suppress(wasmtime.WasmtimeError, OSError):
         cfg.cache = True
-    except (wasmtime.WasmtimeError, OSError):
-        pass
 
 
 class Arena:
