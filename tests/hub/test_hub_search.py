@@ -219,8 +219,8 @@ def test_sqlite_has_fts5():
     conn.close()
 
 
-@pytest.mark.parametrize("candidates", [1, 3, 8, 50])
-def test_the_fast_path_equals_the_full_join(sqlite_engine, monkeypatch, candidates):
+@pytest.mark.parametrize("fetch,prefix", [(1, 1), (3, 1), (8, 2), (8, 8), (20, 4), (400, 50)])
+def test_the_fast_path_equals_the_full_join(sqlite_engine, monkeypatch, fetch, prefix):
     """Few words, many ties: the candidate fast path returns exactly what the full SQL
     ranking returns, whichever way it decides (complete, provably exact, or fall back)."""
     hub = sqlite_engine.hub
@@ -233,7 +233,8 @@ def test_the_fast_path_equals_the_full_join(sqlite_engine, monkeypatch, candidat
                          priority=1 + i % 4, tags=[words[(i + 1) % 4]])  # fmt: skip
         for v in range(i % 5):
             hub.vote(item["id"], f"agent{v}")
-    monkeypatch.setattr(search, "CANDIDATES", candidates)
+    monkeypatch.setattr(search, "FETCH", fetch)
+    monkeypatch.setattr(search, "PREFIX", prefix)
     channel_b = m.Channel.get(m.Channel.name == "b").id
     for text in ("lock", "lock timeout", "cache seed", "timeout"):
         for kwargs in ({}, {"channel_id": channel_b}, {"min_priority": 3}, {"tag": "seed"}):

@@ -34,9 +34,12 @@ TAGS_WEIGHT = 2.0
 PG_WEIGHTS = "{0.1, 0.2, 0.25, 1.0}"
 PG_NORMALIZATION = 1
 BM25_WEIGHTS = f"{TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT}"
-# The fast path ranks this many FTS5 matches before it looks at item rows (filters).
-CANDIDATES = 50
-MAX_CANDIDATES = 400
+# The fast path: FTS5 ranks this many matches (sorting more costs FTS5 next to nothing:
+# it scores every match anyway), then the filters look at the item rows of the best
+# PREFIX of them (plus ties) first.
+FETCH = 400
+PREFIX = 50
+MAX_CANDIDATES = 2000
 MAX_TERMS = 64
 ORDER = "score DESC, k.priority DESC, k.useful_votes + k.applied_count DESC, k.uid"
 WORD = re.compile(r"[^\W_]+")
@@ -118,25 +121,35 @@ def sqlite_full_ranking(
 def _sqlite_top_candidates(
     db: peewee.Database, match: str, filters: str, params: list, limit: int
 ) -> list[tuple[int, float]] | None:
-    """The fast path: FTS5's own top-`CANDIDATES` by bm25() (ranked inside the index,
-    touching no item rows), then the filters and tie-breaks on those rows only.
+    """The fast path: FTS5's own top-`FETCH` by bm25() (ranked inside the index, touching
+    no item rows), then the filters and tie-breaks on a prefix of them only.
 
-    Exact when every match was a candidate, or when `limit` candidates pass the filters
-    and the last of them scores strictly better than the worst candidate (nothing left
-    out can reach the top). When it only ties the worst candidate, every match scoring at
-    least that well is taken (a tie at the edge must be broken by priority and
-    popularity). Otherwise None: the caller runs the full join."""
-    width = max(CANDIDATES, 4 * limit)
-    if width > MAX_CANDIDATES:  # a long list: one SQL query does it better
+    The prefix is the best `PREFIX` candidates extended over any tie at its edge, so
+    every candidate left out scores strictly worse than every one kept: when `limit`
+    kept items pass the filters, nothing left out can reach the top, whatever its
+    priority. Short of that the whole fetch is filtered; when even that cannot prove the
+    answer (the fetch ends inside a tie, or the filters pass too few), the matches tied
+    at the fetch's edge are read, or None is returned and the caller runs the full join."""
+    fetch = max(FETCH, 8 * limit)
+    if fetch > MAX_CANDIDATES:  # a long list: one SQL query does it better
         return None
     bm25 = f"bm25(knowledge_fts, {BM25_WEIGHTS})"
     candidates = db.execute_sql(
         f"SELECT rowid, {bm25} AS s FROM knowledge_fts WHERE knowledge_fts MATCH ? "
         "ORDER BY s LIMIT ?",
-        (match, width),
+        (match, fetch),
     ).fetchall()
-    top = _filter_and_order(db, candidates, filters, params, limit)
-    if len(candidates) < width:
+    if not candidates:
+        return []
+    complete = len(candidates) < fetch
+    cut = min(len(candidates), max(PREFIX, 4 * limit))
+    while cut < len(candidates) and candidates[cut][1] == candidates[cut - 1][1]:
+        cut += 1
+    top = _filter_and_order(db, candidates[:cut], filters, params, limit)
+    if len(top) < limit and cut < len(candidates):
+        cut = len(candidates)
+        top = _filter_and_order(db, candidates, filters, params, limit)
+    if (cut < len(candidates) and len(top) == limit) or complete:
         return [(i, -s) for i, s in top]
     edge = candidates[-1][1]
     if len(top) < limit:
