@@ -78,6 +78,7 @@ class WorkbenchApp(App[None]):
         self.requested_theme = theme
         self._pending: set[str] = set()
         self._flush_timer = None
+        self.slow_log = None  # the slow-handler log (debug setting), when on
         # pipeline runs marked in Runs or Trends (shared: compare in one, overlay in the other)
         self.marked_runs: set[int] = set()
         themes, self.theme_errors = load_themes(config.THEMES_DIR)
@@ -110,6 +111,25 @@ class WorkbenchApp(App[None]):
             self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.watch_store:
             self.follow_store()
+        self._watch_slow_handlers()
+
+    def _watch_slow_handlers(self) -> None:
+        """Debug setting WORKBENCH_SLOW_HANDLER_MS: log slow UI-thread handlers to a file
+        beside the store (ui/slowlog.py)."""
+        try:
+            threshold = config.slow_handler_ms()
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if threshold is None:
+            return
+        import asyncio
+
+        from workbench.ui.slowlog import watch_slow_handlers
+
+        path = self.engine.db_path.parent / "slow-handlers.log"
+        self.slow_log = watch_slow_handlers(asyncio.get_running_loop(), threshold, path)
+        self.notify(f"logging UI handlers slower than {threshold:g} ms to {path}")
 
     def _remember_theme(self, theme) -> None:
         try:
