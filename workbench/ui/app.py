@@ -31,7 +31,6 @@ PANES: dict[str, type[Pane]] = {
     "memory": MemoryPane,
     "hub": HubPane,
 }
-REFRESH_DELAY_S = 0.05
 # app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
 STYLESHEETS = [
     "app.tcss",
@@ -77,7 +76,7 @@ class WorkbenchApp(App[None]):
         self.settings_path = settings_path if settings_path is not None else config.config_file()
         self.requested_theme = theme
         self._pending: set[str] = set()
-        self._flush_timer = None
+        self._flush_scheduled = False
         self.slow_log = None  # the slow-handler log (debug setting), when on
         # pipeline runs marked in Runs or Trends (shared: compare in one, overlay in the other)
         self.marked_runs: set[int] = set()
@@ -147,13 +146,15 @@ class WorkbenchApp(App[None]):
 
     @on(StoreChanged)
     def _collect_changes(self, message: StoreChanged) -> None:
-        """Coalesce bursts of changes into one refresh per pane."""
+        """Coalesce bursts of changes into one refresh per pane, by the next frame (not a
+        fixed window: the change feed reports in a few ms, and waiting longer only delays
+        the repaint)."""
         self._pending |= message.tables
-        if self._flush_timer is None:
-            self._flush_timer = self.set_timer(REFRESH_DELAY_S, self._flush_changes)
+        if not self._flush_scheduled:
+            self._flush_scheduled = self.call_after_refresh(self._flush_changes)
 
     def _flush_changes(self) -> None:
-        changed, self._pending, self._flush_timer = self._pending, set(), None
+        changed, self._pending, self._flush_scheduled = self._pending, set(), False
         for pane in self.query(Pane):
             if pane.tables & changed:
                 pane.refresh_data(changed)
