@@ -178,3 +178,19 @@ def save_settings(updates: Mapping[str, object], path: Path | None = None) -> Pa
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(settings, fh, indent=2, sort_keys=True)
     return path
+
+
+def slow_handler_ms(env: Mapping[str, str] | None = None) -> float | None:
+    """`WORKBENCH_SLOW_HANDLER_MS`: a debug setting; the UI logs every handler that holds
+    its event loop longer than this many milliseconds (see ui/slowlog.py). Unset: off."""
+    env = os.environ if env is None else env
+    value = env.get("WORKBENCH_SLOW_HANDLER_MS", "").strip()
+    if not value:
+        return None
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = -1.0
+    if not 0 < ms < 60_000:
+        raise ValueError(f"WORKBENCH_SLOW_HANDLER_MS must be milliseconds above 0, got {value!r}")
+    return ms

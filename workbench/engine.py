@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -19,7 +20,12 @@ from workbench.store import leases
 from workbench.store import models as m
 from workbench.store.db import LATEST_VERSION, open_database, translate_errors
 from workbench.store.errors import StoreError
-from workbench.store.feed import ChangeFeed, awatch_store, watch_store
+
+if TYPE_CHECKING:
+    from workbench.store.feed import ChangeFeed
+
+# Seeding (numpy, the kernels) and the change feed (watchfiles) are imported where they are
+# used: a CLI call that only reads pays for neither (benchmarks/cli_startup.py).
 
 SEEDED_KEY = "seeded_at"
 CHANGE_LOG_KEEP = 50_000
@@ -257,6 +263,8 @@ class Engine:
         with self.guard():
             before = self.stats()
             with self.db.atomic():
+                from workbench.seed import seed_store
+
                 seed_store(sample_dir, self.clock)
                 stamp = self.clock().isoformat(timespec="seconds")
                 m.StoreMeta.insert(key=SEEDED_KEY, value=stamp).on_conflict_ignore().execute()
@@ -307,6 +315,8 @@ class Engine:
     # -- the change feed -------------------------------------------------------------
 
     def change_feed(self, start_at_end: bool = True) -> ChangeFeed:
+        from workbench.store.feed import ChangeFeed
+
         with self.guard():
             return ChangeFeed(start_at_end=start_at_end)
 
@@ -316,14 +326,20 @@ class Engine:
 
     def watch_changes(self, feed: ChangeFeed, stop_event=None) -> Iterator[set[str]]:
         """Blocking: the tables changed by each commit, from any process, on either backend."""
+        from workbench.store.feed import watch_store
+
         return watch_store(self.store_target, feed, self.busy_timeout_ms, stop_event)
 
     def awatch_changes(self, feed: ChangeFeed, stop_event=None) -> AsyncIterator[set[str]]:
         """Async twin of `watch_changes` (the UI's watcher worker)."""
+        from workbench.store.feed import awatch_store
+
         return awatch_store(self.store_target, feed, self.busy_timeout_ms, stop_event)
 
     def prune_change_log(self, keep: int = CHANGE_LOG_KEEP) -> int:
         """Drop all but the newest `keep` change_log rows; feeds only read forward."""
+        from workbench.store.feed import ChangeFeed
+
         with self.guard():
             newest = ChangeFeed.latest_id()
             if newest <= keep:

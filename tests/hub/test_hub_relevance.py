@@ -93,27 +93,3 @@ def test_query_hides_archived_items(hub):
     hub.archive(uid)
     assert hub.query("flaky") == []
     assert hub.query("flaky", include_archived=True)[0]["id"] == uid
-
-
-def test_term_index_scores_equal_the_formula_and_follow_replacements():
-    from workbench.hub.relevance import TermIndex
-
-    index = TermIndex()
-    for doc_id, counts in enumerate(docs()):
-        index.put(doc_id, 1, counts)
-    for query in ("sqlite lock timeout", "flaky", "cache sql"):
-        expected = bm25_scores(query, docs())
-        got = index.scores(query, list(range(len(CORPUS))))
-        assert {d: pytest.approx(s) for d, s in enumerate(expected) if s > 0} == got
-    # a subset: N, n(t) and avgdl over the subset only
-    subset = [0, 2]
-    expected = bm25_scores("sqlite", [docs()[i] for i in subset])
-    assert index.scores("sqlite", subset) == {
-        0: pytest.approx(expected[0]),
-        2: pytest.approx(expected[1]),
-    }
-    index.put(1, 2, document_terms("sqlite now", "", []))  # a new version replaces the old
-    assert index.has(1, 2) and not index.has(1, 1)
-    assert 1 in index.scores("sqlite", [0, 1, 2]) and 1 not in index.scores("flaky", [0, 1, 2])
-    index.remove(1)
-    assert "now" not in index.postings

@@ -53,7 +53,9 @@ def test_every_domain_table_has_change_triggers(sqlite_engine, table):
     names = {
         r[0]
         for r in sqlite_engine.db.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=?", (table,)
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=? "
+            "AND name LIKE 'wb\\_%' ESCAPE '\\'",
+            (table,),
         )
     }
     assert names == {f"wb_{table}_insert", f"wb_{table}_update", f"wb_{table}_delete"}
@@ -151,3 +153,21 @@ def test_change_log_pruning_keeps_the_newest(engine):
     assert removed == newest - 10 == 20
     assert m.ChangeLog.select().count() == 10
     assert engine.prune_change_log(keep=10) == 0
+
+
+def test_split_sql_keeps_a_trigger_body_whole():
+    from workbench.store.db import split_sql
+
+    sql = (
+        "-- a comment; with a semicolon\n"
+        'CREATE TABLE "a" ("id" INTEGER);\n'
+        'CREATE TRIGGER "t" AFTER INSERT ON "a" BEGIN\n'
+        '    INSERT INTO "a" ("id") VALUES (1);\n'
+        '    DELETE FROM "a" WHERE "id" = 2;\n'
+        "END;\n"
+        'INSERT INTO "a" ("id") VALUES (\';\');'
+    )
+    statements = split_sql(sql)
+    assert len(statements) == 3
+    assert statements[1].startswith('CREATE TRIGGER "t"') and statements[1].endswith("END")
+    assert statements[2] == 'INSERT INTO "a" ("id") VALUES (\';\')'

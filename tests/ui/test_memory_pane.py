@@ -39,6 +39,15 @@ def pane(app) -> MemoryPane:
     return app.query_one(MemoryPane)
 
 
+async def searched(pilot) -> None:
+    """Searches run in a worker: wait for it and for the results it hands the UI."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    while pane(pilot.app).searching:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
 def freeze_latency(app) -> None:
     """Search latency is measured (it varies run to run); pictures need a fixed figure."""
     vector = app.engine.memory.vector
@@ -56,6 +65,7 @@ async def test_search_ranks_results_fills_the_working_set_and_follows_new_entrie
         query = app.query_one("#memory-query", Input)
         assert query.has_focus
         await pilot.press(*"sqlite database is locked", "enter")
+        await searched(pilot)
         results = app.query_one("#memory-results", DataTable)
         assert results.has_focus and results.row_count == 20
         scores = [float(s) for s in cell_texts(results, "score")]
@@ -64,17 +74,19 @@ async def test_search_ranks_results_fills_the_working_set_and_follows_new_entrie
         working = app.query_one("#working-table", DataTable)
         assert "search 'sqlite database is …" in cell_texts(working, "item")  # clipped
         pane(app).search("sqlite database is locked")  # again: served by the working tier
+        await searched(pilot)
         stats = app.engine.memory.working.stats()
         assert (stats["hits"], stats["misses"]) == (1, 1)
         card = str(app.query_one("#card-working", Static).render())
         assert "hits 1 · misses 1" in card
 
         pane(app).search("bloom filter false positive rate")
+        await searched(pilot)
         assert "bloom" not in cell_texts(results, "text")[0].lower()
         text = "A bloom filter's false positive rate grows with its fill ratio."
         app.engine.memory.vector.put_many([("docs", "bloom", text, {})])
         pane(app).refresh_data({"vector_memory"})  # what the change feed delivers
-        await pilot.pause()
+        await searched(pilot)
         assert cell_texts(results, "entry")[0] == "docs/bloom"
 
 
@@ -115,7 +127,7 @@ def test_memory_pane_after_a_search(snap_compare, make_app):
         await pilot.press("5")
         freeze_latency(app)
         pane(app).search("retry a locked sqlite write")
-        await pilot.pause()
+        await searched(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -131,3 +143,39 @@ def test_memory_consolidation_report(snap_compare, make_app):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_search_runs_off_the_ui_thread_and_defers_what_arrives_meanwhile(make_app):
+    import threading
+
+    app = sample_app(make_app)
+    memory = app.engine.memory
+    real_search, gate, threads = memory.search, threading.Event(), []
+
+    def slow_search(*args, **kwargs):
+        threads.append(threading.current_thread())
+        gate.wait(10)
+        return real_search(*args, **kwargs)
+
+    memory.search = slow_search
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        timeline = app.query_one("#timeline-table", DataTable)
+        pane(app).search("sqlite database is locked")
+        await pilot.pause()
+        assert pane(app).searching and "Searching for" in str(
+            app.query_one("#results-title", Label).render()
+        )
+        # the UI keeps running: a write arrives and a newer query is typed meanwhile
+        memory.record("s-new", "result", "arrived during the search", {}, "success")
+        pane(app).refresh_data({"episodic_memory"})
+        pane(app).search("bloom filter false positive rate")
+        await pilot.pause()
+        assert cell_texts(timeline, "text")[0] != "arrived during the search"  # deferred
+        gate.set()
+        await searched(pilot)
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        assert len(threads) == 2  # the newer query ran after the first, never beside it
+        assert cell_texts(timeline, "text")[0] == "arrived during the search"
+        title = str(app.query_one("#results-title", Label).render())
+        assert "bloom filter" in title

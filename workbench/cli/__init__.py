@@ -8,9 +8,11 @@ command groups are imported, so it starts fast.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from workbench import __version__
@@ -20,38 +22,38 @@ from workbench.textsafe import clean
 if TYPE_CHECKING:
     import argparse
 
-
-def _groups() -> tuple:
-    """The command groups, imported only when the full parser is built."""
-    from workbench.cli import (
-        agents,
-        doctor,
-        hooks,
-        hub,
-        learn,
-        mcp,
-        memory,
-        neural,
-        patterns,
-        perf,
-        pipeline,
-        serve,
-        strategy,
-        tasks,
-    )
-
-    # Each command group is a module with NAME, add(commands) and run(args).
-    return (neural, pipeline, memory, hub, strategy, perf, patterns, learn, hooks, agents, mcp,
-            serve, doctor, tasks)  # fmt: skip
+# Each command group is a module workbench/cli/<name>.py with NAME, add(commands) and
+# run(args). A call imports and builds only the group it runs (start-up time: see
+# benchmarks/cli_startup.py); `--help` and unknown commands build them all.
+GROUPS = ("neural", "pipeline", "memory", "hub", "strategy", "perf", "patterns", "learn",
+          "hooks", "agents", "tasks", "mcp", "serve", "doctor")  # fmt: skip
+# Commands defined in this module (they need no group module).
+BUILT_IN = ("init", "store", "bench")
 
 
-def __getattr__(name: str):
-    if name == "GROUPS":  # the groups, for code that reads them (imports them on first use)
-        return _groups()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def group(name: str) -> ModuleType:
+    return importlib.import_module(f"workbench.cli.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of an argument list: the first that is not an option (nor the
+    value of the top-level --db)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--db":
+            skip = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only` (a command word), no group module but the one it
+    names is imported and built."""
     import argparse  # not at import time: `hooks run` is dispatched before any parser
 
     parser = argparse.ArgumentParser(
@@ -72,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = store_cmds.add_parser("stats", help="row counts per table")
     add_db(stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
-    for group in _groups():
-        group.add(commands)
+    for name in GROUPS:
+        if only is None or name == only:
+            group(name).add(commands)
 
     bench = commands.add_parser("bench", help="measure kernels against their peers")
     bench_cmds = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
@@ -181,16 +184,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_hook(hook)
     from workbench.store.errors import StoreError
 
-    parser = build_parser()
+    command = command_of(argv)
+    parser = build_parser(command if command in GROUPS + BUILT_IN else None)
     args = parser.parse_args(argv)
     try:
         if args.command == "init":
             return cmd_init(args)
         if args.command == "store":
             return cmd_store_stats(args)
-        for group in _groups():
-            if args.command == group.NAME:
-                return group.run(args)
+        if args.command in GROUPS:
+            return group(args.command).run(args)
         if args.command == "bench":
             return cmd_bench_kernels(args)
         return run_ui(args)

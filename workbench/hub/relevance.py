@@ -1,4 +1,7 @@
-"""Text relevance for hub queries: Okapi BM25 over title, content and tags.
+"""The hub's former hand-written Okapi BM25 over title, content and tags, kept as the
+reference that the store's full-text ranking (`search`) is measured against (nDCG@10 on
+the labelled query set in tests/hub and benchmarks/hub_query.py); `terms` also serves
+task analysis. Queries themselves run in the store.
 
     score(q, d) = Σ_{t ∈ q} idf(t) · tf(t,d) · (k1 + 1) / (tf(t,d) + k1 · (1 − b + b · |d|/avgdl))
     idf(t)      = ln(1 + (N − n(t) + 0.5) / (n(t) + 0.5))
@@ -74,55 +77,3 @@ def bm25_scores(
                 score += idf[term] * tf * (K1 + 1.0) / (tf + norm)
         scores.append(score)
     return scores
-
-
-class TermIndex:
-    """Term counts per document with an inverted index over them, so a query only touches
-    the documents that contain its terms. Documents are keyed by id and carry a version
-    key; `put` replaces a document whose key changed. Scores equal `bm25_scores` over the
-    documents asked about."""
-
-    def __init__(self) -> None:
-        self.docs: dict[int, tuple[object, Counter[str], int]] = {}
-        self.postings: dict[str, dict[int, int]] = {}
-
-    def has(self, doc_id: int, key: object) -> bool:
-        entry = self.docs.get(doc_id)
-        return entry is not None and entry[0] == key
-
-    def put(self, doc_id: int, key: object, counts: Counter[str]) -> None:
-        self.remove(doc_id)
-        self.docs[doc_id] = (key, counts, sum(counts.values()))
-        for term, tf in counts.items():
-            self.postings.setdefault(term, {})[doc_id] = tf
-
-    def remove(self, doc_id: int) -> None:
-        entry = self.docs.pop(doc_id, None)
-        if entry is None:
-            return
-        for term in entry[1]:
-            posting = self.postings.get(term)
-            if posting is not None:
-                posting.pop(doc_id, None)
-                if not posting:
-                    del self.postings[term]
-
-    def scores(self, query: str, doc_ids: Sequence[int]) -> dict[int, float]:
-        """BM25 of the documents among `doc_ids` that contain a query term (the others
-        score 0); N, n(t) and avgdl are taken over `doc_ids` only."""
-        query_terms = list(dict.fromkeys(terms(query)))
-        if not query_terms or not doc_ids:
-            return {}
-        wanted = set(doc_ids)
-        docs = self.docs
-        avgdl = sum(docs[d][2] for d in doc_ids) / len(doc_ids) or 1.0
-        out: dict[int, float] = {}
-        for term in query_terms:
-            matches = [(d, tf) for d, tf in self.postings.get(term, {}).items() if d in wanted]
-            if not matches:
-                continue
-            idf = math.log(1.0 + (len(doc_ids) - len(matches) + 0.5) / (len(matches) + 0.5))
-            for d, tf in matches:
-                norm = K1 * (1.0 - B + B * docs[d][2] / avgdl)
-                out[d] = out.get(d, 0.0) + idf * tf * (K1 + 1.0) / (tf + norm)
-        return out

@@ -16,7 +16,7 @@ from pathlib import Path
 import peewee
 
 from workbench.fsutil import atomic_write
-from workbench.hub import KNOWLEDGE_TYPES, PRIORITY_NAMES, parse_priority
+from workbench.hub import KNOWLEDGE_TYPES, PRIORITY_NAMES, parse_priority, search
 from workbench.hub.evolution import (
     FORMAT,
     FORMAT_VERSION,
@@ -25,7 +25,6 @@ from workbench.hub.evolution import (
     state_note,
     validate_document,
 )
-from workbench.hub.relevance import TermIndex, document_terms
 from workbench.store import models as m
 
 CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -52,8 +51,6 @@ class HubService:
     def __init__(self, db: peewee.Database, clock: Callable[[], dt.datetime] = m.utcnow) -> None:
         self.db = db
         self.clock = clock
-        self._index = TermIndex()
-        self._index_limit = 2000
 
     # -- channels and subscriptions ----------------------------------------------------
 
@@ -339,36 +336,22 @@ class HubService:
         include_archived: bool = False,
         count_views: bool = True,
     ) -> list[dict]:
-        """Items matching `text` by BM25 (see `relevance`), best first, after the filters.
-        Returned items count a view each."""
+        """Items matching `text`, best first, after the filters: ranked in the store by its
+        full-text index (FTS5 bm25 / PostgreSQL ts_rank_cd, see `search`). Returned items
+        count a view each."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        ranked = search.ranked_ids(
+            self.db,
+            text,
+            channel_id=self._channel(channel).id if channel is not None else None,
+            min_priority=parse_priority(min_priority) if min_priority is not None else None,
+            tag=tag.strip().lower() if tag and tag.strip() else None,
+            include_archived=include_archived,
+            limit=limit,
+        )
+        ids = [item_id for item_id, _ in ranked]
         item = m.KnowledgeItem
-        query = item.select(
-            item.id, item.version, item.tags, item.priority, item.useful_votes + item.applied_count,
-            item.uid,
-        )  # fmt: skip
-        if channel is not None:
-            query = query.where(item.channel == self._channel(channel))
-        if min_priority is not None:
-            query = query.where(item.priority >= parse_priority(min_priority))
-        if not include_archived:
-            query = query.where(item.state != "ARCHIVED")
-        # plain rows straight from the cursor: ints and text need no conversion, and peewee's
-        # per-value conversion would dominate a query over thousands of items
-        sql, params = query.sql()
-        rows = self.db.execute_sql(sql, params).fetchall()
-        wanted_tag = tag.strip().lower() if tag else None
-        if wanted_tag is not None:
-            rows = [r for r in rows if wanted_tag in json.loads(r[2])]
-        self._index_rows(rows)
-        scores = self._index.scores(text, [r[0] for r in rows])
-        by_id = {r[0]: r for r in rows}
-        ranked = sorted(
-            ((score, by_id[doc_id]) for doc_id, score in scores.items() if score > 0),
-            key=lambda pair: (-pair[0], -pair[1][3], -pair[1][4], pair[1][5]),
-        )[:limit]
-        ids = [row[0] for _, row in ranked]
         if count_views and ids:
             item.update(views=item.views + 1).where(item.id.in_(ids)).execute()
         found = {
@@ -376,28 +359,13 @@ class HubService:
             for i in item.select(item, m.Channel.name).join(m.Channel).where(item.id.in_(ids))
         }
         out = []
-        for score, row in ranked:
-            summary = self._summary(found[row[0]], found[row[0]].channel.name)
+        for item_id, score in ranked:
+            if item_id not in found:  # deleted by another process in between
+                continue
+            summary = self._summary(found[item_id], found[item_id].channel.name)
             summary["score"] = round(score, 4)
             out.append(summary)
         return out
-
-    def _index_rows(self, rows: list[tuple]) -> None:
-        """Bring the term index up to date for (id, version, tags, ...) rows: title and
-        content only change with a new version, tags with the row itself."""
-        index = self._index
-        missing = [r[0] for r in rows if not index.has(r[0], (r[1], r[2]))]
-        item = m.KnowledgeItem
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            fetched = item.select(item.id, item.version, item.tags, item.title, item.content)
-            for id_, version, tags, title, content in fetched.where(item.id.in_(chunk)).tuples():
-                index.put(id_, (version, tags), document_terms(title, content, json.loads(tags)))
-        if len(index.docs) > self._index_limit:  # forget deleted items once it has doubled
-            living = {doc_id for (doc_id,) in item.select(item.id).tuples()}
-            for stale in [d for d in index.docs if d not in living]:
-                index.remove(stale)
-            self._index_limit = 2 * max(len(index.docs), 1000)
 
     # -- engagement and usage ----------------------------------------------------------
 

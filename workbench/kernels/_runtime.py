@@ -8,6 +8,7 @@ because ``memory.grow`` may move the buffer and invalidate older views.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
@@ -46,10 +47,23 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
             # class, see BENCHMARKS.md), so same seed + same data = same model anywhere.
             cfg.wasm_relaxed_simd_deterministic = True
             cfg.cranelift_opt_level = "speed"
+            _use_compile_cache(cfg)
             _engine = wasmtime.Engine(cfg)
             _module = wasmtime.Module(_engine, WASM_PATH.read_bytes())
         assert _engine is not None
         return _engine, _module
+
+
+def _use_compile_cache(cfg: wasmtime.Config) -> None:
+    """wasmtime's own cache of compiled modules (in the user's cache directory, keyed by
+    the module's hash, the compiler settings and the wasmtime version): a new process
+    loads the kernels in about 1 ms instead of compiling them (~120 ms; see
+    BENCHMARKS.md, CLI start-up). WORKBENCH_KERNEL_CACHE=0 turns it off; a cache that
+    cannot be set up is skipped, never fatal."""
+    if os.environ.get("WORKBENCH_KERNEL_CACHE", "1") == "0":
+        return
+    with contextlib.suppress(wasmtime.WasmtimeError, OSError):
+        cfg.cache = True
 
 
 class Arena:

@@ -195,8 +195,9 @@ def migrate(db: peewee.Database, target: int | None = None) -> list[int]:
                 version = current_version(db) or 0
                 if number <= version:
                     continue
-            for index, statement in enumerate(split_sql(sql), 1):
-                if on_postgres:
+            native = postgres.native_migration(name) if on_postgres else None
+            for index, statement in enumerate(split_sql(native or sql), 1):
+                if on_postgres and native is None:
                     statement = postgres.translate_statement(statement, f"{name} statement {index}")
                 db.execute_sql(statement)
             SchemaVersion.create(version=number, applied_at=utcnow())
@@ -215,9 +216,20 @@ def migrate(db: peewee.Database, target: int | None = None) -> list[int]:
 
 
 def split_sql(sql: str) -> list[str]:
-    """Statements of a migration file (no semicolons inside statements, comments dropped)."""
+    """Statements of a migration file, comments dropped. A semicolon ends a statement only
+    where SQLite says the statement is complete, so a trigger's BEGIN ... END body (whose
+    inner statements end in semicolons) stays one statement."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, pending = [], ""
+    for piece in "\n".join(lines).split(";"):
+        pending = f"{pending};{piece}" if pending else piece
+        if sqlite3.complete_statement(pending + ";"):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
 
 
 def is_postgres_target(target: str | Path) -> bool:

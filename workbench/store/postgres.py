@@ -186,6 +186,20 @@ SQLITE_ONLY = {
 TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|[A-Za-z_][A-Za-z_0-9]*|\S', re.S)
 
 
+# Columns only the PostgreSQL schema has: the hub's full-text vector (migration 0011), which
+# SQLite keeps in its FTS5 table instead. Models leave them out.
+NATIVE_COLUMNS = {"knowledge_items": ("search",)}
+
+
+def native_migration(name: str) -> str | None:
+    """PostgreSQL's own text of a migration, for the few SQLite cannot share (FTS5 tables
+    and triggers have no translation): `migrations/postgres/<same file name>`."""
+    from importlib import resources
+
+    entry = resources.files("workbench.store") / "migrations" / "postgres" / name
+    return entry.read_text(encoding="utf-8") if entry.is_file() else None
+
+
 def boolean_columns() -> set[tuple[str, str]]:
     """(table, column) of every BooleanField: SQLite keeps them as INTEGER."""
     return {

@@ -34,7 +34,6 @@ PANES: dict[str, type[Pane]] = {
     "memory": MemoryPane,
     "hub": HubPane,
 }
-REFRESH_DELAY_S = 0.05
 # app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
 STYLESHEETS = [
     "app.tcss",
@@ -80,7 +79,8 @@ class WorkbenchApp(App[None]):
         self.settings_path = settings_path if settings_path is not None else config.config_file()
         self.requested_theme = theme
         self._pending: set[str] = set()
-        self._flush_timer = None
+        self._flush_scheduled = False
+        self.slow_log = None  # the slow-handler log (debug setting), when on
         # pipeline runs marked in Runs or Trends (shared: compare in one, overlay in the other)
         self.marked_runs: set[int] = set()
         themes, self.theme_errors = load_themes(config.THEMES_DIR)
@@ -127,6 +127,25 @@ class WorkbenchApp(App[None]):
             self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.watch_store:
             self.follow_store()
+        self._watch_slow_handlers()
+
+    def _watch_slow_handlers(self) -> None:
+        """Debug setting WORKBENCH_SLOW_HANDLER_MS: log slow UI-thread handlers to a file
+        beside the store (ui/slowlog.py)."""
+        try:
+            threshold = config.slow_handler_ms()
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if threshold is None:
+            return
+        import asyncio
+
+        from workbench.ui.slowlog import watch_slow_handlers
+
+        path = self.engine.db_path.parent / "slow-handlers.log"
+        self.slow_log = watch_slow_handlers(asyncio.get_running_loop(), threshold, path)
+        self.notify(f"logging UI handlers slower than {threshold:g} ms to {path}")
 
     def _remember_theme(self, theme) -> None:
         try:
@@ -144,13 +163,15 @@ class WorkbenchApp(App[None]):
 
     @on(StoreChanged)
     def _collect_changes(self, message: StoreChanged) -> None:
-        """Coalesce bursts of changes into one refresh per pane."""
+        """Coalesce bursts of changes into one refresh per pane, by the next frame (not a
+        fixed window: the change feed reports in a few ms, and waiting longer only delays
+        the repaint)."""
         self._pending |= message.tables
-        if self._flush_timer is None:
-            self._flush_timer = self.set_timer(REFRESH_DELAY_S, self._flush_changes)
+        if not self._flush_scheduled:
+            self._flush_scheduled = self.call_after_refresh(self._flush_changes)
 
     def _flush_changes(self) -> None:
-        changed, self._pending, self._flush_timer = self._pending, set(), None
+        changed, self._pending, self._flush_scheduled = self._pending, set(), False
         for pane in self.query(Pane):
             if pane.tables & changed:
                 pane.refresh_data(changed)

@@ -4,6 +4,11 @@ the working set, and consolidation on a key with its report.
 Every figure comes from the memory service (`engine.memory`); the pane only formats it.
 Writes by other processes show up through the change feed: the cards, the timeline and the
 facts reload, and an active search runs again.
+
+A search runs in a worker thread (at 100k memories it can take longer than a frame); while
+it runs, the pane reads nothing else from the memory service — refreshes asked for
+meanwhile, and a newer query, run when it is done — so the service is never used from two
+threads of this pane at once.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -177,6 +182,10 @@ class MemoryPane(Pane):
         super().__init__(**kwargs)
         self.query_text = ""
         self.hits: list[dict[str, Any]] = []
+        self.searching = False
+        self._next_query: str | None = None  # asked for while a search ran
+        self._pending: set[str] | None = None  # refreshes asked for while a search ran
+        self._pending_all = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="memory-cards"):
@@ -243,6 +252,12 @@ class MemoryPane(Pane):
     # -- data ----------------------------------------------------------------------------
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
+        if self.searching:  # the worker is using the memory service: afterwards
+            if changed is None:
+                self._pending_all = True
+            else:
+                self._pending = (self._pending or set()) | set(changed)
+            return
         try:
             if changed is None or changed & MEMORY_TABLES:
                 self._show_cards()
@@ -252,7 +267,7 @@ class MemoryPane(Pane):
             if changed is None or "semantic_memory" in changed:
                 self._show_facts()
             if self.query_text and changed is not None and "vector_memory" in changed:
-                self._run_search(self.query_text)
+                self._start_search(self.query_text)
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
 
@@ -326,24 +341,53 @@ class MemoryPane(Pane):
             self.query_one("#memory-results", DataTable).focus()
 
     def search(self, query: str) -> None:
-        """Run a search and show it (also used by tests)."""
+        """Start a search; its results show when the worker is done (also used by tests)."""
         self.query_text = query.strip()
-        try:
-            self._run_search(self.query_text)
-            self._show_cards()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
+        self._start_search(self.query_text)
 
-    def _run_search(self, query: str) -> None:
-        table = self.query_one("#memory-results", DataTable)
-        table.clear()
+    def _start_search(self, query: str) -> None:
+        if self.searching:
+            self._next_query = query
+            return
         title = self.query_one("#results-title", Label)
         if not query:
             self.hits = []
+            self.query_one("#memory-results", DataTable).clear()
             title.update(NO_QUERY)
             return
-        self.hits = [h.as_dict() for h in self.memory.search(query, k=20)]
-        for rank, hit in enumerate(self.hits, 1):
+        self.searching = True
+        title.update(f"Searching for {esc(repr(clip(query, 50)))} …")
+        self._search_worker(query)
+
+    @work(thread=True, exit_on_error=False, group="memory-search")
+    def _search_worker(self, query: str) -> None:
+        try:
+            hits, error = [h.as_dict() for h in self.memory.search(query, k=20)], None
+        except ENGINE_ERRORS as exc:
+            hits, error = [], str(exc)
+        self.app.call_from_thread(self._search_done, query, hits, error)
+
+    def _search_done(self, query: str, hits: list[dict[str, Any]], error: str | None) -> None:
+        """On the UI thread: show the hits, then whatever was asked for meanwhile."""
+        self.searching = False
+        if error is not None:
+            self.notify(error, severity="error")
+        self._show_hits(query, hits)
+        pending, self._pending = self._pending, None
+        everything, self._pending_all = self._pending_all, False
+        if self._next_query is not None:
+            query, self._next_query = self._next_query, None
+            if everything or pending:
+                self.refresh_data(None if everything else pending)
+            self._start_search(query)
+            return
+        self.refresh_data(None if everything else (pending or set()) | {"memory_events"})
+
+    def _show_hits(self, query: str, hits: list[dict[str, Any]]) -> None:
+        table = self.query_one("#memory-results", DataTable)
+        table.clear()
+        self.hits = hits
+        for rank, hit in enumerate(hits, 1):
             table.add_row(
                 str(rank),
                 f"{hit['score']:.3f}",
@@ -351,11 +395,16 @@ class MemoryPane(Pane):
                 plain(clip(hit["text"], TEXT_WIDTH)),
                 key=str(hit["id"]),
             )
-        title.update(f"Results for {esc(repr(clip(query, 50)))} · {len(self.hits)} best by cosine")
+        self.query_one("#results-title", Label).update(
+            f"Results for {esc(repr(clip(query, 50)))} · {len(hits)} best by cosine"
+        )
 
     # -- consolidation -------------------------------------------------------------------
 
     def action_consolidate(self) -> None:
+        if self.searching:
+            self.notify("a search is running; consolidate when it is done", severity="warning")
+            return
         try:
             report = self.memory.consolidate("manual").summary()
         except ENGINE_ERRORS as exc:
@@ -365,6 +414,8 @@ class MemoryPane(Pane):
         self.app.push_screen(ReportScreen(report_markdown(report)))
 
     def _scheduled_consolidation(self) -> None:
+        if self.searching:  # checked again at the next tick
+            return
         try:
             report = self.memory.consolidate_if_due()
         except ENGINE_ERRORS as exc:

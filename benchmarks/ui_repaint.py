@@ -1,0 +1,163 @@
+"""Commit in another process → the row in the open Hub pane, driving the real app.
+
+The app runs headless under Textual's Pilot over a seeded store (plus `--hub-items` more
+knowledge items), following the store through the change feed as it does in a terminal.
+A second process, started once, commits one CRITICAL knowledge item per request and
+reports the wall-clock time of its commit; the app side polls (every ~1 ms) for that item
+in the Hub pane's items table and then waits for the screen's next refresh. Latency =
+(row shown and screen refreshed) − (commit in the other process). Also reported: the
+first frame, from `run_test` entry to the app's first refresh.
+
+    python benchmarks/ui_repaint.py [--n 30] [--hub-items 0] [--window-ms 50] [--json]
+
+`--window-ms W` also measures, in the same run, the app as it coalesced before (a fixed
+W ms timer after the first change instead of the next frame).
+
+What it does not measure: the terminal drawing the frame (a pty benchmark would).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from workbench.engine import Engine
+from workbench.store import models as m
+from workbench.ui.app import WorkbenchApp
+
+WRITER = """
+import sys, time
+from workbench.engine import Engine
+from workbench.store import models as m
+engine = Engine(sys.argv[1])
+channel = m.Channel.get(m.Channel.name == "debugging")
+print("ready", flush=True)
+for line in sys.stdin:
+    i = int(line)
+    m.KnowledgeItem.create(uid=f"{sys.argv[2]}-{i:04d}", channel=channel, type="discovery",
+                           title=f"Live item {i}", content="seen live", priority=4)
+    print(repr(time.time()), flush=True)
+"""
+
+
+def add_items(engine: Engine, n: int) -> None:
+    channel = m.Channel.get(m.Channel.name == "general")
+    now = dt.datetime(2026, 1, 1)
+    rows = [
+        {"uid": f"bulk-{i:06d}", "channel": channel.id, "type": "discovery",
+         "title": f"Bulk item {i}", "content": f"filler text number {i}", "priority": 1,
+         "created": now, "updated": now}
+        for i in range(n)
+    ]  # fmt: skip
+    with engine.db.atomic():
+        for start in range(0, len(rows), 500):
+            m.KnowledgeItem.insert_many(rows[start : start + 500]).execute()
+
+
+def fixed_window(app: WorkbenchApp, window_s: float) -> None:
+    """The former coalescing: the flush runs `window_s` after the first change of a burst
+    instead of after the next refresh (only the app's own flush is redirected)."""
+    after_refresh = app.call_after_refresh
+
+    def schedule(callback, *args, **kwargs) -> bool:
+        if getattr(callback, "__name__", "") == "_flush_changes":
+            app.set_timer(window_s, callback)
+            return True
+        return after_refresh(callback, *args, **kwargs)
+
+    app.call_after_refresh = schedule
+
+
+async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
+    engine = Engine(db)
+    app = WorkbenchApp(engine, watch=True, theme="workbench-dark")
+    prefix = "live" if window_ms is None else f"window{window_ms:g}"
+    if window_ms is not None:
+        fixed_window(app, window_ms / 1000)
+    first_frame: list[float] = []
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), prefix],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert writer.stdout is not None and writer.stdin is not None
+    assert (await asyncio.to_thread(writer.stdout.readline)).strip() == "ready"
+    latencies = []
+    started = time.perf_counter()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            first_frame.append(time.perf_counter() - started)
+            await pilot.press("6")
+            table = app.query_one("#hub-pane #hub-items", DataTable)
+            await pilot.pause(0.5)  # the watcher is registered
+            for i in range(n):
+                uid = f"{prefix}-{i:04d}"
+                writer.stdin.write(f"{i}\n")
+                writer.stdin.flush()
+                committed = asyncio.create_task(asyncio.to_thread(writer.stdout.readline))
+                deadline = time.time() + 10
+                while uid not in table.rows and time.time() < deadline:
+                    await asyncio.sleep(0.001)
+                refreshed = asyncio.get_running_loop().create_future()
+                app.call_after_refresh(lambda f=refreshed: f.done() or f.set_result(time.time()))
+                shown = await refreshed
+                commit_at = float((await committed).strip())
+                if uid in table.rows:
+                    latencies.append(shown - commit_at)
+                await pilot.pause(0.05)
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=30)
+        engine.close()
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "events": len(ms),
+        "missed": n - len(ms),
+        "p50_ms": round(statistics.median(ms), 1) if ms else None,
+        "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1) if ms else None,
+        "first_frame_s": round(first_frame[0], 3) if first_frame else None,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--hub-items", type=int, default=0)
+    parser.add_argument("--window-ms", type=float, help="also measure a fixed window")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "ui.db"
+        with Engine(db) as engine:
+            engine.seed()
+            add_items(engine, args.hub_items)
+        report = {"hub_items_added": args.hub_items, "load_avg": os.getloadavg()[0]}
+        report["next_frame"] = asyncio.run(measure(db, args.n))
+        if args.window_ms is not None:
+            report[f"window_{args.window_ms:g}ms"] = asyncio.run(
+                measure(db, args.n, args.window_ms)
+            )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"commit in another process -> row in the Hub pane, {args.n} commits "
+              f"(+{args.hub_items} hub items), load {report['load_avg']:.2f}")  # fmt: skip
+        for name, r in report.items():
+            if isinstance(r, dict):
+                print(f"  {name:<14} p50 {r['p50_ms']} ms   p90 {r['p90_ms']} ms   "
+                      f"missed {r['missed']}   first frame {r['first_frame_s']} s")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
