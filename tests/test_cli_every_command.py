@@ -29,6 +29,17 @@ MODEL = "code-review-classifier"
 SQL = '{"code": "db.query(\\"SELECT * FROM t WHERE id=\\" + id)", "context": "api"}'
 TASK_SOLUTION = "def add(a, b):\n    return a + b\n"
 TASK_TESTS = "from solution import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+EVENT = json.dumps({"session": "ev-1", "kind": "prompt", "text": "rename the parser module"})
+TRANSCRIPT = [
+    {"type": "user", "uuid": "u1", "sessionId": "tx-1", "timestamp": "2026-12-01T10:00:00Z",
+     "cwd": "/home/dev/app", "message": {"role": "user", "content": "list the files"}},
+    {"type": "assistant", "uuid": "a1", "sessionId": "tx-1", "timestamp": "2026-12-01T10:00:02Z",
+     "message": {"role": "assistant", "content": [
+         {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}}]}},
+    {"type": "user", "uuid": "u2", "sessionId": "tx-1", "timestamp": "2026-12-01T10:00:03Z",
+     "message": {"role": "user", "content": [
+         {"type": "tool_result", "tool_use_id": "t1", "content": "a.py", "is_error": False}]}},
+]  # fmt: skip
 INTERACTION = json.dumps(
     {"agent": "coder", "task": "parse csv files", "success": True, "actions": ["read", "write"]}
 )
@@ -36,6 +47,9 @@ INTERACTION = json.dumps(
 # Commands left out, and why (the set of commands is checked against the parser).
 LEFT_OUT = {
     ("bench", "kernels"): "a ~40 s measurement; tests/kernels test its report",
+    ("hooks", "run"): "prints nothing by contract (exit 0, empty stdout): tests/agents",
+    ("mcp",): "a server until its client leaves: tests/test_mcp.py drives it",
+    ("serve",): "a server until stopped: tests/ui/test_browser.py drives it",
 }
 NO_DB = {("neural", "federate")}  # takes --stores instead
 # Commands that answer a fresh store with a one-line refusal (exit 2), in both modes.
@@ -201,6 +215,35 @@ def steps() -> list[Step]:
         (("learn", "curriculum"), lambda c: ["--force"]),
         (("learn", "trigger"), lambda c: ["--force", "--epochs", "1"]),
         (("learn", "rollback"), lambda c: []),
+        (("neural", "evaluate"), lambda c: [MODEL, "--data", str(DATA)]),
+        (("pipeline", "evaluate-selectors"), lambda c: ["--bootstrap", "50"]),
+        (
+            ("tasks", "add-repo"),
+            lambda c: [
+                str(c["tasks"] / "tiny_add"),
+                "--tests",
+                "test_solution.py",
+                "--prompt",
+                "Add two numbers.",
+                "--name",
+                f"repo_{c['mode']}",
+                "--hollow",
+                "solution:add",
+            ],
+        ),  # fmt: skip
+        (("tasks", "list"), lambda c: []),
+        (("tasks", "show"), lambda c: [f"repo_{c['mode']}"]),
+        (("tasks", "validate"), lambda c: [f"repo_{c['mode']}"]),
+        (("agents", "record"), lambda c: ["--event", EVENT]),
+        (("agents", "import"), lambda c: [str(c["transcript"])]),
+        (("agents", "list"), lambda c: []),
+        (("agents", "show"), lambda c: ["ev-1"]),
+        (("agents", "errors"), lambda c: []),
+        (("agents", "redact-existing"), lambda c: []),
+        (("agents", "purge"), lambda c: ["ev-1", "--yes"]),
+        (("hooks", "install"), lambda c: ["--dir", str(c["dir"])]),
+        (("hooks", "uninstall"), lambda c: ["--dir", str(c["dir"])]),
+        (("doctor",), lambda c: []),
     ]
 
 
@@ -233,13 +276,16 @@ def context(tmp_path, monkeypatch) -> dict:
     other = tmp_path / "other.db"
     with Engine(other) as engine:
         engine.seed()
+    transcript = tmp_path / "session.jsonl"
+    transcript.write_text("".join(json.dumps(r) + "\n" for r in TRANSCRIPT))
     return {"db": str(tmp_path / "store.db"), "other": str(other), "dir": tmp_path,
-            "tasks": tasks.parent}  # fmt: skip
+            "tasks": tasks.parent, "transcript": transcript}  # fmt: skip
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["text", "json"])
 def test_every_command_prints_in_text_and_json(context, capsys, mode):
+    context["mode"] = mode
     for command, build in steps():
         argv = [*command, *build(context)]
         if command not in NO_DB:

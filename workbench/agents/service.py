@@ -39,11 +39,11 @@ ADVICE_LIMIT = 2000  # characters of additionalContext, header included
 ADVICE_PER_KIND = 3
 # Relevance floors. The hashing features share character n-grams between any two English
 # texts: unrelated texts score about 0.35-0.46 (memory) and 0.3 (learnings) on the seed store,
-# a text on the same subject above 0.5. Hub BM25 needs a shared term; a hit must also score
-# at least half of the best one.
+# a text on the same subject above 0.5. A hub hit is a full-text match (it shares a word
+# that is not a stop word) scoring at least half of the best one; FTS5's BM25 has no fixed
+# scale (a word in half of a small store's items scores ~0), so there is no absolute floor.
 MIN_LEARNING_SIMILARITY = 0.45  # cosine over hashed word/char features (patterns.similarity)
 MIN_MEMORY_SCORE = 0.5  # cosine of the default hashing embedder
-MIN_HUB_SCORE = 1.0  # BM25
 HUB_SHARE_OF_BEST = 0.5
 ADVICE_HEADER = "Workbench advice for this task (ids let you report what you applied):"
 LEARNING_LOG_KEEP = 20
@@ -264,7 +264,7 @@ class AgentsService(AgentViews):
         hub = self.services("hub").query(query, limit=ADVICE_PER_KIND)
         best = hub[0]["score"] if hub else 0.0
         for item in hub:
-            if item["score"] < max(MIN_HUB_SCORE, HUB_SHARE_OF_BEST * best):
+            if item["score"] < HUB_SHARE_OF_BEST * best:
                 continue
             entry = {"kind": "hub", "id": item["id"], "score": item["score"]}
             lines.append((entry, f"- hub {item['id']} [{item['type']}] {item['title']}"))
