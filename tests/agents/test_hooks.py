@@ -303,3 +303,19 @@ def test_parallel_tool_calls_of_one_new_session(store):
         assert session["tool_calls"] == 6
         seqs = sorted(e.seq for e in m.AgentEvent.select())
         assert seqs == list(range(1, 7))
+
+
+def test_recording_and_learning_on_either_backend(engine):
+    """The same session in-process through the engine (also on PostgreSQL in CI)."""
+    agents = engine.agents
+    for event in session_events("sess-B"):
+        assert agents.record_hook_event(event) is None
+    [session] = agents.list_sessions()
+    assert (session["status"], session["outcome"], session["tool_calls"]) == ("ended", "failure", 2)
+    detail = agents.session_detail("sess-B")
+    assert all(c["duration_ms"] is not None for c in detail["calls"])
+    [fed] = detail["outcome_detail"]["learning"]
+    assert {"episode", "execution", "pattern_memory"} <= set(fed)
+    again = agents.record_event({"session": "sess-B", "kind": "note", "id": "n1", "text": "x"})
+    assert again["event"] is not None
+    assert agents.record_event({"session": "sess-B", "kind": "note", "id": "n1"})["event"] is None
