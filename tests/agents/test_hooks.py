@@ -334,3 +334,19 @@ def test_purge_after_a_real_hook_session_leaves_no_trace(store, hook):
             assert engine.count(name) == 0, name
     raw = b"".join(p.read_bytes() for p in store.parent.glob(store.name + "*"))
     assert marker.encode() not in raw
+
+
+def test_recording_and_learning_on_either_backend(engine):
+    """The same session in-process through the engine (also on PostgreSQL in CI)."""
+    agents = engine.agents
+    for event in session_events("sess-B"):
+        assert agents.record_hook_event(event) is None
+    [session] = agents.list_sessions()
+    assert (session["status"], session["outcome"], session["tool_calls"]) == ("ended", "failure", 2)
+    detail = agents.session_detail("sess-B")
+    assert all(c["duration_ms"] is not None for c in detail["calls"])
+    [fed] = detail["outcome_detail"]["learning"]
+    assert {"episode", "execution", "pattern_memory"} <= set(fed)
+    again = agents.record_event({"session": "sess-B", "kind": "note", "id": "n1", "text": "x"})
+    assert again["event"] is not None
+    assert agents.record_event({"session": "sess-B", "kind": "note", "id": "n1"})["event"] is None

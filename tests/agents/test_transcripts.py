@@ -191,3 +191,13 @@ def test_large_transcript_streams_in_bounded_memory(tmp_path):
         assert summary["records"] == 121 and summary["bad_lines"] == 0
         assert m.AgentToolCall.select().where(m.AgentToolCall.status == "ok").count() == 60
     assert peak < 8_000_000, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
+
+
+def test_import_on_either_backend(engine, tmp_path):
+    """Import and re-import through the engine (also on PostgreSQL in CI)."""
+    file = write_jsonl(tmp_path / "t.jsonl", transcript(failing=False))
+    first = engine.agents.import_transcripts(file)
+    assert (first["events"], first["sessions"]) == (6, 1)
+    assert engine.agents.import_transcripts(file)["events"] == 0
+    [session] = engine.agents.list_sessions()
+    assert (session["outcome"], session["status"]) == ("success", "ended")
