@@ -216,3 +216,17 @@ def test_cli_runs_a_command_strategy(tmp_path, buggy_tasks):
     assert result.returncode == 0, result.stderr
     (execution,) = json.loads(result.stdout)["executions"]
     assert (execution["status"], execution["command_exit"]) == ("passed", 0)
+
+
+def test_command_strategies_refuse_a_remote_executor_before_writing(engine, buggy_tasks):
+    class RemoteLike:  # satisfies the SandboxExecutor protocol
+        def submit_sandboxed(self, task, strategy, source):
+            raise AssertionError("must not be reached")
+
+        def cancel_running(self):
+            pass
+
+    engine.pipeline.add_command_strategy(f"idle={script('do_nothing.py')}")
+    with pytest.raises(ValueError, match="command strategies run on the local executor only"):
+        engine.pipeline.run(strategies=["idle"], tasks_dir=buggy_tasks, executor=RemoteLike())
+    assert engine.pipeline.runs() == []

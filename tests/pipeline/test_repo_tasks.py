@@ -191,6 +191,11 @@ def test_add_repo_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     for extra, fragment in cases:
         result = run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(into), *extra)
         assert_one_line_error(result, fragment)
+    if shutil.which("git"):
+        untracked = run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(into),
+                             str(repo), "--tests", "notes.txt", "--prompt", "x", "--files",
+                             "mylib/calc.py")  # fmt: skip
+        assert_one_line_error(untracked, "notes.txt is not tracked by git")
     assert not into.exists()
     listed = json.loads(run_main(capsys, "tasks", "list", "--db", db, "--json").stdout)
     assert listed == []
