@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +27,19 @@ from workbench.store import models as m
 SCRIPTS = Path(__file__).parent / "scripts"
 BUGGY = "def add(a, b):\n    return a - b\n"
 TESTS = "from solution import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+def run_main(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The CLI's real entry point, in this process (no interpreter start-up per call)."""
+    from workbench.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
 def script(name: str) -> str:
@@ -167,7 +181,7 @@ def test_diff_is_bounded_and_says_so():
     assert "Binary file blob changed" in unified_diff(before, after, 10_000)
 
 
-def test_cli_bad_strategy_input_is_one_line_and_writes_nothing(tmp_path, buggy_tasks):
+def test_cli_bad_strategy_input_is_one_line_and_writes_nothing(tmp_path, buggy_tasks, capsys):
     db = tmp_path / "s.db"
     toml = tmp_path / "bad.toml"
     toml.write_text('[agent]\ncommand = ["true"]\ntemperature = 0.2\n')
@@ -178,16 +192,18 @@ def test_cli_bad_strategy_input_is_one_line_and_writes_nothing(tmp_path, buggy_t
         (["--strategy-cmd", "ghost=true", "--strategies", "ghoul"], "unknown strategy 'ghoul'"),
     ]
     for extra, fragment in cases:
-        result = run_cli("pipeline", "run", "--db", str(db), "--tasks", str(buggy_tasks), *extra)
+        result = run_main(
+            capsys, "pipeline", "run", "--db", str(db), "--tasks", str(buggy_tasks), *extra
+        )
         assert_one_line_error(result, fragment)
     good = tmp_path / "env.toml"
     good.write_text('[agent]\ncommand = ["true"]\npass_env = ["WB_TEST_UNSET_KEY"]\n')
-    result = run_cli(
-        "pipeline", "run", "--db", str(db), "--tasks", str(buggy_tasks),
+    result = run_main(
+        capsys, "pipeline", "run", "--db", str(db), "--tasks", str(buggy_tasks),
         "--strategies-file", str(good), "--strategies", "agent",
     )  # fmt: skip
     assert_one_line_error(result, "pass_env WB_TEST_UNSET_KEY is not set")
-    runs = run_cli("pipeline", "status", "--db", str(db), "--json")
+    runs = run_main(capsys, "pipeline", "status", "--db", str(db), "--json")
     assert runs.returncode == 0 and json.loads(runs.stdout) == {}
 
 
@@ -200,3 +216,17 @@ def test_cli_runs_a_command_strategy(tmp_path, buggy_tasks):
     assert result.returncode == 0, result.stderr
     (execution,) = json.loads(result.stdout)["executions"]
     assert (execution["status"], execution["command_exit"]) == ("passed", 0)
+
+
+def test_command_strategies_refuse_a_remote_executor_before_writing(engine, buggy_tasks):
+    class RemoteLike:  # satisfies the SandboxExecutor protocol
+        def submit_sandboxed(self, task, strategy, source):
+            raise AssertionError("must not be reached")
+
+        def cancel_running(self):
+            pass
+
+    engine.pipeline.add_command_strategy(f"idle={script('do_nothing.py')}")
+    with pytest.raises(ValueError, match="command strategies run on the local executor only"):
+        engine.pipeline.run(strategies=["idle"], tasks_dir=buggy_tasks, executor=RemoteLike())
+    assert engine.pipeline.runs() == []

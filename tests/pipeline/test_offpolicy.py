@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.pipeline.test_command_strategies import run_main
+from tests.test_cli import assert_one_line_error
 from workbench.pipeline import offpolicy, selection
 from workbench.store import models as m
 
@@ -140,10 +141,10 @@ def test_selected_runs_log_their_propensities_and_feed_the_evaluation(engine, ta
     pipeline.run(strategies=["balanced", "aggressive"], tasks_dir=tasks, workers=2)
     bandit = pipeline.run(
         strategies=["balanced", "aggressive"], tasks_dir=tasks, select="bandit", seed=5,
-        iterations=2, workers=2,
+        workers=2,
     )  # fmt: skip
     rows = list(m.TaskExecution.select().where(m.TaskExecution.run == bandit["run_id"]))
-    assert len(rows) == 12  # one strategy per task and iteration
+    assert len(rows) == 6  # one strategy per task
     for row in rows:
         probabilities = json.loads(row.probabilities)
         assert row.selector == "bandit"
@@ -152,7 +153,7 @@ def test_selected_runs_log_their_propensities_and_feed_the_evaluation(engine, ta
                         select="production", workers=2)  # fmt: skip
     assert {(e["strategy"], e["propensity"]) for e in prod["executions"]} == {("balanced", 1.0)}
     found = pipeline.evaluate_selectors(bootstrap=200)
-    assert found["decision_points"] == 6 + 12 + 6 and found["executions"] == 12 + 12 + 6
+    assert found["decision_points"] == 6 + 6 + 6 and found["executions"] == 12 + 6 + 6
     targets = found["targets"]
     assert list(targets)[:4] == ["production", "prototyping", "balanced", "bandit"]
     assert targets["always balanced"]["supported"] and targets["production"]["pick"] == "balanced"
@@ -160,25 +161,29 @@ def test_selected_runs_log_their_propensities_and_feed_the_evaluation(engine, ta
     assert dr["low"] <= dr["estimate"] <= dr["high"]
     assert 0.3 < dr["estimate"] < 0.7  # half of the tasks are buggy
     # the production run never could have picked aggressive: no estimate, and why
-    assert "too little overlap: at 6 of 24" in targets["always aggressive"]["note"]
+    assert "too little overlap: at 6 of 18" in targets["always aggressive"]["note"]
     pick = pipeline.select(bandit=True, seed=0)
     assert pick["propensity"] == pick["probabilities"][pick["strategy"]]
 
 
-def test_cli_evaluate_selectors(tmp_path, tasks):
+def test_cli_evaluate_selectors(tmp_path, tasks, capsys):
     db = str(tmp_path / "s.db")
     run = ("pipeline", "run", "--db", db, "--tasks", str(tasks), "--strategies",
            "balanced,aggressive", "--json")  # fmt: skip
-    assert run_cli(*run).returncode == 0
-    text = run_cli("pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "100")
+    assert run_main(capsys, *run).returncode == 0
+    text = run_main(capsys, "pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "100")
     assert "always aggressive" in text.stdout and "ESS" in text.stdout
     assert "effective sample size 6.0" in text.stdout  # 6 tasks: too few to estimate
-    assert run_cli(*run).returncode == 0
-    out = run_cli("pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "100", "--json")
+    assert run_main(capsys, *run).returncode == 0
+    out = run_main(
+        capsys, "pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "100", "--json"
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["targets"]["always balanced"]["dr"]["success"]["estimate"] == 0.5
-    bad = run_cli("pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "3")
+    bad = run_main(capsys, "pipeline", "evaluate-selectors", "--db", db, "--bootstrap", "3")
     assert_one_line_error(bad, "bootstrap needs at least 10 resamples")
-    bad = run_cli("pipeline", "run", "--db", db, "--tasks", str(tasks), "--select", "oracle")
+    bad = run_main(
+        capsys, "pipeline", "run", "--db", db, "--tasks", str(tasks), "--select", "oracle"
+    )
     assert bad.returncode == 2 and "invalid choice: 'oracle'" in bad.stderr

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.test_command_strategies import SCRIPTS
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.pipeline.test_command_strategies import SCRIPTS, run_main
+from tests.test_cli import assert_one_line_error
 from workbench.pipeline import repo_tasks
 from workbench.pipeline.repo_tasks import hollow
 from workbench.pipeline.tasks import load_task
@@ -137,30 +137,30 @@ def test_a_plain_folder_without_hollowing_is_validated_by_breaking_its_files(tmp
     assert not (tmp_path / "t" / "speed_mul" / "reference").exists()
 
 
-def test_cli_add_list_show_validate(tmp_path):
+def test_cli_add_list_show_validate(tmp_path, capsys):
     repo = make_repo(tmp_path)
     db = str(tmp_path / "s.db")
     into = str(tmp_path / "tasks")
-    out = run_cli("tasks", "add-repo", str(repo), "--db", db, "--into", into, "--tests",
+    out = run_main(capsys, "tasks", "add-repo", str(repo), "--db", db, "--into", into, "--tests",
                   "tests/test_calc.py", "--prompt", "Implement add.", "--hollow",
                   "mylib/calc.py:add", "--name", "calc")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "these fail: test_add" in out.stdout
-    listed = json.loads(run_cli("tasks", "list", "--db", db, "--json").stdout)
+    listed = json.loads(run_main(capsys, "tasks", "list", "--db", db, "--json").stdout)
     assert [t["source"] for t in listed if t["name"] == "calc"] == ["repo"]
-    shown = json.loads(run_cli("tasks", "show", "calc", "--db", db, "--json").stdout)
+    shown = json.loads(run_main(capsys, "tasks", "show", "calc", "--db", db, "--json").stdout)
     assert shown["files"] == ["mylib/calc.py"] and shown["hollowed"] is True
-    valid = run_cli("tasks", "validate", "calc", "--db", db)
+    valid = run_main(capsys, "tasks", "validate", "calc", "--db", db)
     assert valid.returncode == 0 and valid.stdout.startswith("valid: 2 tests pass")
     # a task whose original no longer passes is reported as not valid, naming the test
     reference = tmp_path / "tasks" / "calc" / "reference" / "mylib" / "calc.py"
     reference.write_text(CALC.replace("return a * b", "return a + b"))
-    invalid = run_cli("tasks", "validate", "calc", "--db", db, "--json")
+    invalid = run_main(capsys, "tasks", "validate", "calc", "--db", db, "--json")
     assert invalid.returncode == 1
     assert json.loads(invalid.stdout)["message"] == "tests fail on the original: test_mul"
 
 
-def test_add_repo_bad_input_is_one_line_and_writes_nothing(tmp_path):
+def test_add_repo_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     repo = make_repo(tmp_path)
     outside = tmp_path / "secret.txt"
     outside.write_text("outside the repository")
@@ -189,14 +189,19 @@ def test_add_repo_bad_input_is_one_line_and_writes_nothing(tmp_path):
         ([str(repo), *base, "--files", "mylib/calc.py", "--name", "../up"], "letters, digits"),
     ]  # fmt: skip
     for extra, fragment in cases:
-        result = run_cli("tasks", "add-repo", "--db", db, "--into", str(into), *extra)
+        result = run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(into), *extra)
         assert_one_line_error(result, fragment)
+    if shutil.which("git"):
+        untracked = run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(into),
+                             str(repo), "--tests", "notes.txt", "--prompt", "x", "--files",
+                             "mylib/calc.py")  # fmt: skip
+        assert_one_line_error(untracked, "notes.txt is not tracked by git")
     assert not into.exists()
-    listed = json.loads(run_cli("tasks", "list", "--db", db, "--json").stdout)
+    listed = json.loads(run_main(capsys, "tasks", "list", "--db", db, "--json").stdout)
     assert listed == []
-    assert run_cli("tasks", "add-repo", "--db", db, "--into", str(into), str(repo), *base,
+    assert run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(into), str(repo), *base,
                    "--files", "mylib/calc.py").returncode == 0  # fmt: skip
-    again = run_cli("tasks", "add-repo", "--db", db, "--into", str(tmp_path / "elsewhere"),
+    again = run_main(capsys, "tasks", "add-repo", "--db", db, "--into", str(tmp_path / "elsewhere"),
                     str(repo), *base, "--files", "mylib/calc.py")  # fmt: skip
     assert_one_line_error(again, "a task named 'mylib-repo' is already known")
-    assert_one_line_error(run_cli("tasks", "show", "ghost", "--db", db), "no task 'ghost'")
+    assert_one_line_error(run_main(capsys, "tasks", "show", "ghost", "--db", db), "no task 'ghost'")

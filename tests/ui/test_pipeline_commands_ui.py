@@ -102,7 +102,7 @@ def estimates_app(make_app, tmp_path):
     app = make_app()
     pipeline = app.engine.pipeline
     strategies = ["balanced", "aggressive"]
-    pipeline.run(strategies=strategies, tasks_dir=tasks, iterations=2, workers=2)
+    pipeline.run(strategies=strategies, tasks_dir=tasks, workers=2)
     pipeline.run(strategies=strategies, tasks_dir=tasks, select="bandit", seed=1, workers=2)
     freeze_pipeline()
     return app
@@ -117,8 +117,11 @@ async def test_trends_shows_the_selector_estimates(make_app, tmp_path):
                                "always aggressive", "always balanced"]  # fmt: skip
         # balanced passes the three correct tasks of six: 50%, scores frozen at 95 / 60
         assert table["always balanced"][2].startswith("50% [")
-        assert table["always aggressive"][2].startswith("0% [0%–0%]")
-        assert table["always balanced"][3] == "18"  # 12 full-run points + 6 bandit picks
+        # aggressive failed everywhere, so the bandit picked it once with a small probability:
+        # that one weight dominates, and the pane says the log cannot support an estimate
+        assert table["always aggressive"][1:3] == ["— ESS too small", "—"]
+        assert int(table["always aggressive"][3]) < 10
+        assert int(table["always balanced"][3]) >= 10
 
 
 async def test_trends_estimates_on_an_empty_log_say_so(make_app):

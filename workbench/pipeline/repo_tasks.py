@@ -304,6 +304,11 @@ def add_repo(
         for test in tests:
             test_file = test.split("::", 1)[0]
             if test_file not in present:
+                if (repo / test_file).is_file():
+                    raise ValueError(
+                        f"--tests {test!r}: {test_file} is not tracked by git "
+                        "(add-repo copies tracked files only)"
+                    )
                 raise ValueError(f"--tests {test!r}: no file {test_file} in the repository")
         hollowed: dict[str, list[str]] = {}
         for spec in hollow_specs:
