@@ -22,6 +22,11 @@ def add(commands) -> None:
     )
     p.add_argument("--data", metavar="FILE", help="JSON, CSV or NPZ data (with --model)")
     p.add_argument("--epochs", type=int, help="override the spec's epoch count")
+    p.add_argument("--learning-rate", type=float, metavar="LR", help="override the spec's")
+    p.add_argument("--batch-size", type=int, metavar="N", help="override the spec's")
+    p.add_argument("--patience", type=int, metavar="N", help="early stopping: epochs without gain")
+    p.add_argument("--min-delta", type=float, metavar="D", help="early stopping: smallest gain")
+    p.add_argument("--validation-split", type=float, metavar="F", help="held-out share, [0, 1)")
     p.add_argument("--name", help="registry name (default: the spec's name)")
     p.add_argument("--backend", choices=("wasm", "numpy"), help="kernel backend")
     p.add_argument("--resume", action="store_true", help="continue an interrupted training")
@@ -186,7 +191,16 @@ def _federate(args: argparse.Namespace) -> int:
 
 def _train_with_progress(service, args: argparse.Namespace) -> dict:
     tags = [t for t in args.tags.split(",") if t]
+    overrides = {
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+        "patience": args.patience,
+        "min_delta": args.min_delta,
+        "validation_split": args.validation_split,
+    }
     kwargs = dict(
+        overrides=overrides,
         name=args.name,
         epochs=args.epochs,
         backend=args.backend,
@@ -200,7 +214,7 @@ def _train_with_progress(service, args: argparse.Namespace) -> dict:
     if args.catalog:
         if args.data or args.name or args.resume or args.init_from or args.freeze:
             raise CliError("--catalog trains from the recipe's own data: drop --data/--name/...")
-        kwargs = {"epochs": args.epochs, "backend": args.backend}
+        kwargs = {"epochs": args.epochs, "backend": args.backend, "overrides": overrides}
         run = lambda **extra: service.train_catalog(args.catalog, **kwargs, **extra)  # noqa: E731
     else:
         if not args.data:

@@ -21,7 +21,7 @@ from workbench.neural.clf import export_clf, import_clf
 from workbench.neural.data import Dataset, data_hash, load_dataset, read_inputs
 from workbench.neural.predict import ModelCache, ensemble, predict
 from workbench.neural.quantize import quantize_artifact
-from workbench.neural.spec import ModelSpec, parse_spec
+from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
 from workbench.neural.train import EpochRecord, train
 from workbench.store import leases
 from workbench.store import models as m
@@ -53,9 +53,23 @@ class NeuralService:
         tags: Sequence[str] = (),
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Train a model from a spec and a data file into a new registry version."""
+        """Train a model from a spec and a data file into a new registry version.
+        `overrides` replace training hyper-parameters (learning_rate, batch_size, epochs,
+        patience, min_delta, validation_split); they are recorded in the run's config."""
         spec = parse_spec(dict(model) if isinstance(model, Mapping) else model)
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        if given and resume:
+            raise ValueError(
+                "--resume continues the interrupted run with its own settings: drop "
+                + ", ".join("--" + k.replace("_", "-") for k in sorted(given))
+            )
+        spec = with_overrides(spec, given)
+        if "epochs" in given:
+            if epochs is not None and epochs != given["epochs"]:
+                raise ValueError("epochs given twice with different values")
+            epochs = given["epochs"]
         name = registry.check_name(name or spec_name(spec))
         backend = backend or self.backend
         dataset = load_dataset(data, spec, label_column=label_column)
@@ -78,6 +92,7 @@ class NeuralService:
                     "label_column": label_column,
                     "backend": backend,
                     "epochs": epochs,
+                    "overrides": given,
                     "init_from": init_from,
                     "freeze_layers": freeze_layers,
                 },
@@ -330,6 +345,7 @@ class NeuralService:
         backend: str | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Build a catalog model's training file from its source and train it."""
         from workbench.neural import catalog as cat
@@ -346,6 +362,7 @@ class NeuralService:
             should_stop=should_stop,
             description=entry.purpose,
             tags=[entry.category, "catalog"],
+            overrides=overrides,
         )
 
 
