@@ -76,6 +76,7 @@ def steps() -> list[Step]:
         (("neural", "export"), lambda c: [f"{MODEL}@1", "--output", str(c["dir"] / "m.clf")]),
         (("neural", "import"), lambda c: [str(c["dir"] / "m.clf"), "--name", "copy"]),
         (("neural", "delete"), lambda c: ["copy"]),
+        (("neural", "cleanup"), lambda c: ["--keep", "5", "--dry-run", "--checkpoints"]),
         (
             ("neural", "federate"),
             lambda c: [

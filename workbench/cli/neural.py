@@ -36,6 +36,13 @@ def add(commands) -> None:
     p.add_argument("--description", default="", help="version description")
     p.add_argument("--tags", default="", help="comma-separated tags")
 
+    p = command("cleanup", "delete old versions (keeps newest, aliased, resumable) and checkpoints")
+    p.add_argument("--keep", type=int, default=3, metavar="N", help="newest versions kept (3)")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="also checkpoints of finished versions and orphaned folders")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="report the plan, change nothing")
+    p.add_argument("--model", metavar="NAME", help="only this model")
+
     p = command("predict", "predict with a model version")
     p.add_argument("--model", required=True, metavar="NAME[@VERSION]")
     p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
@@ -101,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 result = [
                     {k: v for k, v in entry.items() if k != "spec"} for entry in service.catalog()
                 ]
+            elif command == "cleanup":
+                result = service.cleanup(
+                    args.keep, checkpoints=args.checkpoints, dry_run=args.dry_run, name=args.model
+                )
             elif command == "versions":
                 result = service.versions(args.name)
             elif command == "rollback":
@@ -254,9 +265,26 @@ TABLE_COLUMNS = {
 }  # fmt: skip
 
 
+def _print_cleanup(r: dict) -> None:
+    verb = "would delete" if r["dry_run"] else "deleted"
+    print(f"{verb} {len(r['deleted_versions'])} version(s), "
+          f"{len(r['checkpoint_dirs'])} checkpoint folder(s); frees "
+          f"{r['freed_store_bytes']:,} B in the store and {r['freed_checkpoint_bytes']:,} B "
+          f"on disk")  # fmt: skip
+    for e in r["deleted_versions"]:
+        print(f"  {verb} {e['name']} v{e['version']} ({e['status']})")
+    for e in r["kept_versions"]:
+        print(f"  kept {e['name']} v{e['version']}: {e['kept_because']}")
+    for d in r["checkpoint_dirs"]:
+        print(f"  {'would remove' if r['dry_run'] else 'removed'} {d}")
+
+
 def _print_result(result: object, command: str) -> None:
     from rich.table import Table
 
+    if command == "cleanup":
+        _print_cleanup(result)  # type: ignore[arg-type]
+        return
     out = console()
     columns = TABLE_COLUMNS.get(command)
     if columns is None:

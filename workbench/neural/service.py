@@ -222,6 +222,81 @@ class NeuralService:
         self.cache.invalidate(name)
         return {"name": name, "deleted_versions": removed}
 
+    def cleanup(
+        self,
+        keep: int = 3,
+        *,
+        checkpoints: bool = False,
+        dry_run: bool = False,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Delete old versions: per model keep the newest `keep`, every version an alias
+        points at (champion, ...) and any still training or resumable (interrupted).
+        A deleted version's checkpoints go with it; with `checkpoints`, also those of
+        finished versions (they only serve --resume) and folders of no version at all.
+        `dry_run` reports the same plan and changes nothing."""
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise ValueError("--keep must be a whole number >= 1")
+        names = (
+            [registry.check_name(name)]
+            if name
+            else sorted(r[0] for r in m.NeuralModel.select(m.NeuralModel.name).distinct().tuples())
+        )
+        if name and not m.NeuralModel.select().where(m.NeuralModel.name == name).exists():
+            raise ValueError(f"unknown model {name!r}")
+        deleted: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        dirs: list[Path] = []
+        for model in names:
+            versions = registry.versions(model)
+            newest = {v["version"] for v in versions[-keep:]}
+            for v in versions:
+                why = (
+                    "newest" if v["version"] in newest
+                    else f"alias {', '.join(v['aliases'])}" if v["aliases"]
+                    else "resumable" if v["status"] in ("training", "interrupted")
+                    else None
+                )  # fmt: skip
+                entry = {"name": model, "version": v["version"], "status": v["status"],
+                         "size_bytes": v["size_bytes"] or 0}  # fmt: skip
+                if why is None:
+                    deleted.append(entry)
+                    dirs.append(self.checkpoint_dir(model, v["version"]))
+                else:
+                    kept.append({**entry, "kept_because": why})
+                    if checkpoints and v["status"] not in ("training", "interrupted"):
+                        dirs.append(self.checkpoint_dir(model, v["version"]))
+        if checkpoints and self.checkpoint_root.is_dir():
+            known = {(k["name"], k["version"]) for k in kept}
+            for model_dir in sorted(self.checkpoint_root.iterdir()):
+                if not model_dir.is_dir() or model_dir.name == "catalog-data":
+                    continue
+                if name and model_dir.name != name:
+                    continue
+                for vdir in sorted(model_dir.glob("v*")):
+                    number = vdir.name[1:]
+                    if number.isdigit() and (model_dir.name, int(number)) not in known:
+                        dirs.append(vdir)
+        dirs = sorted({d for d in dirs if d.is_dir()})
+        freed_files = sum(f.stat().st_size for d in dirs for f in d.rglob("*") if f.is_file())
+        if not dry_run:
+            with m.database_proxy.atomic():
+                for e in deleted:
+                    registry.delete(f"{e['name']}@{e['version']}")
+            for model in {e["name"] for e in deleted}:
+                self.cache.invalidate(model)
+            for d in dirs:
+                shutil.rmtree(d, ignore_errors=False)
+        return {
+            "dry_run": dry_run,
+            "keep": keep,
+            "deleted_versions": deleted,
+            "kept_versions": kept,
+            "checkpoint_dirs": [str(d) for d in dirs],
+            "freed_store_bytes": sum(e["size_bytes"] for e in deleted),
+            "freed_checkpoint_bytes": freed_files,
+        }
+
     def export(self, reference: str, output: str | Path) -> dict[str, Any]:
         row = registry.resolve(reference)
         path = export_clf(self.load(reference), Path(output))
