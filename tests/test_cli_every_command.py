@@ -36,6 +36,8 @@ INTERACTION = json.dumps(
 # Commands left out, and why (the set of commands is checked against the parser).
 LEFT_OUT = {
     ("bench", "kernels"): "a ~40 s measurement; tests/kernels test its report",
+    ("learn", "watch"): "a service until SIGTERM: tests/patterns/test_learn_watch.py runs it "
+    "as a subprocess in both modes",
 }
 NO_DB = {("neural", "federate")}  # takes --stores instead
 # Commands that answer a fresh store with a one-line refusal (exit 2), in both modes.

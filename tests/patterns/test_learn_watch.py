@@ -131,8 +131,10 @@ def test_learn_watch_trains_once_when_due_keeps_cooldown_refuses_a_second_and_st
         wait_for(lambda: watcher(store)["pid"] == again.pid, "the next watcher")
     finally:
         again.send_signal(signal.SIGTERM)
-        again.communicate(timeout=DEADLINE_S)
+        text, _ = again.communicate(timeout=DEADLINE_S)
     assert again.returncode == 0
+    assert text.startswith("learn watch: watching ")  # text mode prints for people
+    assert "learn watch: stopped after" in text
 
 
 def test_learn_watch_bad_flags_are_one_line_errors(tmp_path):
