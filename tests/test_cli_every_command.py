@@ -133,6 +133,7 @@ def steps() -> list[Step]:
         (("memory", "show"), lambda c: ["--tier", "episodic", "--limit", "3"]),
         (("memory", "stats"), lambda c: []),
         (("memory", "consolidate"), lambda c: []),
+        (("memory", "optimize"), lambda c: []),
         (("hub", "channels"), lambda c: []),
         (("hub", "channel"), lambda c: ["reviews"]),
         (("hub", "subscribe"), lambda c: ["tester", "general"]),
