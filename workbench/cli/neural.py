@@ -45,7 +45,10 @@ def add(commands) -> None:
 
     p = command("predict", "predict with a model version")
     p.add_argument("--model", required=True, metavar="NAME[@VERSION]")
-    p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+    p.add_argument("--input", required=True, metavar="JSON_OR_FILE",
+                   help="JSON, a .json/.csv/.npz file, or any text file (text models)")  # fmt: skip
+    p.add_argument("--lines", action="store_true", help="raw text: one record per line")
+    p.add_argument("--field", metavar="NAME", help="raw text: the text field (default: first)")
 
     p = command("ensemble", "average the predictions of several models")
     p.add_argument("--models", required=True, metavar="A,B,C")
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             if command == "train":
                 result = _train_with_progress(service, args)
             elif command == "predict":
-                result = service.predict(args.model, args.input)
+                result = service.predict(args.model, args.input, lines=args.lines, field=args.field)
             elif command == "ensemble":
                 refs = [r for r in args.models.split(",") if r]
                 result = service.ensemble(refs, args.input)

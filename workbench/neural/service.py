@@ -194,9 +194,18 @@ class NeuralService:
 
         return self.cache.get(key, loader)
 
-    def predict(self, reference: str, inputs: Any) -> list[dict[str, Any]]:
+    def predict(
+        self, reference: str, inputs: Any, *, lines: bool = False, field: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Predictions for JSON/CSV/NPZ inputs, or for a raw text file (any other suffix)
+        given to a text model: the whole file is one record, or each non-empty line with
+        `lines`, placed in the model's text field (`field`, default its first)."""
         artifact = self.load(reference)
-        return [p.to_dict() for p in predict(artifact, read_inputs(inputs), backend=self.backend)]
+        if lines or field is not None or raw_text_file(inputs):
+            records = text_records(artifact.feature_spec, inputs, lines=lines, field=field)
+        else:
+            records = read_inputs(inputs)
+        return [p.to_dict() for p in predict(artifact, records, backend=self.backend)]
 
     def ensemble(self, references: Sequence[str], inputs: Any) -> list[dict[str, Any]]:
         if len(references) < 2:
@@ -439,6 +448,49 @@ class NeuralService:
             tags=[entry.category, "catalog"],
             overrides=overrides,
         )
+
+
+STRUCTURED_SUFFIXES = (".json", ".csv", ".npz")
+MAX_RAW_BYTES = 10 * 1024 * 1024
+
+
+def raw_text_file(source: Any) -> bool:
+    """Is `source` a path to an existing file that is not JSON, CSV or NPZ?"""
+    if not isinstance(source, str | Path) or (isinstance(source, str) and "\n" in source):
+        return False
+    path = Path(source)
+    try:
+        return path.is_file() and path.suffix.lower() not in STRUCTURED_SUFFIXES
+    except OSError:
+        return False
+
+
+def text_records(
+    fs: Any, source: Any, *, lines: bool = False, field: str | None = None
+) -> list[dict[str, str]]:
+    """Records for a text model from a raw file: one per file, or one per non-empty line.
+    The text goes in one text field; other text fields are empty and numeric fields take
+    their training mean (after scaling: zero, the neutral value)."""
+    if fs.kind != "records" or not fs.hashed:
+        raise ValueError("raw text input needs a model with a text field; this one takes arrays")
+    field = field or fs.hashed[0]
+    if field not in fs.hashed:
+        raise ValueError(f"--field: {field!r} is not a text field of this model "
+                         f"({', '.join(fs.hashed)})")  # fmt: skip
+    path = Path(str(source))
+    if not path.is_file():
+        raise ValueError(f"input: no such file {path}")
+    if path.stat().st_size > MAX_RAW_BYTES:
+        raise ValueError(f"{path.name}: larger than {MAX_RAW_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name}: not UTF-8 text") from None
+    texts = [line for line in text.splitlines() if line.strip()] if lines else [text]
+    if not texts or not any(t.strip() for t in texts):
+        raise ValueError(f"{path.name}: no text to predict on")
+    means = dict(zip(fs.numeric, fs.mean or [0.0] * len(fs.numeric), strict=True))
+    return [{**means, **dict.fromkeys(fs.hashed, ""), field: t} for t in texts]
 
 
 def spec_name(spec: ModelSpec) -> str:
