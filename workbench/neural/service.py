@@ -436,18 +436,22 @@ class NeuralService:
 
         entry = cat.get(name)
         path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
-        return self.train(
-            entry.spec,
+        records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
+        spec, dropped = cat.fitted_spec(entry, records)
+        note = cat.dropped_note(entry, dropped) if dropped else ""
+        summary = self.train(
+            spec,
             path,
             name=entry.name,
             epochs=epochs,
             backend=backend,
             on_epoch=on_epoch,
             should_stop=should_stop,
-            description=entry.purpose,
+            description=f"{entry.purpose} ({note})" if note else entry.purpose,
             tags=[entry.category, "catalog"],
             overrides=overrides,
         )
+        return {**summary, "dropped_classes": dropped, "note": note or None}
 
 
 STRUCTURED_SUFFIXES = (".json", ".csv", ".npz")
