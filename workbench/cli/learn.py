@@ -149,6 +149,12 @@ def format_result(command: str, result: dict) -> str:
             )
         for r in result["training_runs"][:5]:
             lines.append(_run_line(r))
+        w = result.get("watcher")
+        if w and w["alive"]:
+            lines.append(f"learn watch: pid {w['pid']} on {w['host']}, watching since "
+                         f"{w['started']}, next check {w['next_check']}")  # fmt: skip
+        else:
+            lines.append("learn watch: not running (start it with `workbench learn watch`)")
         return "\n".join(lines)
     if command == "curriculum":
         return (

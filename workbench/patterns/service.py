@@ -466,7 +466,7 @@ class PatternsService:
 
     def learn_status(self) -> dict[str, Any]:
         self.sync()
-        return self.loop.status()
+        return {**self.loop.status(), "watcher": watch.status(self.loop.clock)}
 
     def curriculum(
         self, model: str = continuous.PATTERN_MODEL, force: bool = False, limit: int | None = None
