@@ -133,6 +133,8 @@ def test_untrained_entries_say_so(seeded):
             assert r["reason"] is None
         else:
             assert r["reason"] and r["name"] not in TRAINABLE_NOW
+            # one line: what data it waits for and the command that produces it
+            assert "\n" not in r["reason"] and "`workbench " in r["reason"], r["reason"]
         if r["version"] is None:
             assert r["status"] == "untrained" and r["val_accuracy"] is None
     assert {r["name"] for r in rows if r["trainable"]} == TRAINABLE_NOW

@@ -589,7 +589,7 @@ def make_spec(
 
 PIPELINE_HINT = "run `workbench pipeline run` first"
 PATTERN_HINT = "learn from operations and outcomes first (`workbench patterns learn`)"
-HUB_HINT = "share more knowledge items in the hub first"
+HUB_HINT = "share more knowledge items first (`workbench hub share` or `workbench hub import FILE`)"
 
 
 def _pipeline(description: str, classes: Sequence[str], build: Callable[[], Records]) -> Recipe:
