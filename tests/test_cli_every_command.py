@@ -50,6 +50,8 @@ LEFT_OUT = {
     ("hooks", "run"): "prints nothing by contract (exit 0, empty stdout): tests/agents",
     ("mcp",): "a server until its client leaves: tests/test_mcp.py drives it",
     ("serve",): "a server until stopped: tests/ui/test_browser.py drives it",
+    ("learn", "watch"): "a service until SIGTERM: tests/patterns/test_learn_watch.py runs it "
+    "as a subprocess in both modes",
 }
 NO_DB = {("neural", "federate")}  # takes --stores instead
 # Commands that answer a fresh store with a one-line refusal (exit 2), in both modes.
@@ -90,6 +92,7 @@ def steps() -> list[Step]:
         (("neural", "export"), lambda c: [f"{MODEL}@1", "--output", str(c["dir"] / "m.clf")]),
         (("neural", "import"), lambda c: [str(c["dir"] / "m.clf"), "--name", "copy"]),
         (("neural", "delete"), lambda c: ["copy"]),
+        (("neural", "cleanup"), lambda c: ["--keep", "5", "--dry-run", "--checkpoints"]),
         (
             ("neural", "federate"),
             lambda c: [
@@ -144,6 +147,7 @@ def steps() -> list[Step]:
         (("memory", "show"), lambda c: ["--tier", "episodic", "--limit", "3"]),
         (("memory", "stats"), lambda c: []),
         (("memory", "consolidate"), lambda c: []),
+        (("memory", "optimize"), lambda c: []),
         (("hub", "channels"), lambda c: []),
         (("hub", "channel"), lambda c: ["reviews"]),
         (("hub", "subscribe"), lambda c: ["tester", "general"]),

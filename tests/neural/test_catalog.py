@@ -133,6 +133,8 @@ def test_untrained_entries_say_so(seeded):
             assert r["reason"] is None
         else:
             assert r["reason"] and r["name"] not in TRAINABLE_NOW
+            # one line: what data it waits for and the command that produces it
+            assert "\n" not in r["reason"] and "`workbench " in r["reason"], r["reason"]
         if r["version"] is None:
             assert r["status"] == "untrained" and r["val_accuracy"] is None
     assert {r["name"] for r in rows if r["trainable"]} == TRAINABLE_NOW
@@ -233,3 +235,23 @@ def test_pattern_memory_recipes_become_trainable(engine, tmp_path):
             path, rows = cat.build_training_file(e, tmp_path)
             assert rows == 60
             load_dataset(path, parse_spec(e.spec))
+
+
+def test_a_class_that_never_occurs_is_dropped_with_a_note(seeded):
+    _fake_pipeline()
+    m.TaskExecution.delete().where(m.TaskExecution.strategy == "aggressive").execute()
+    row = {r["name"]: r for r in seeded.neural.catalog()}["raft-manager"]
+    assert row["trainable"], row["reason"]
+    summary = seeded.neural.train_catalog("raft-manager", epochs=2, backend="numpy")
+    assert summary["status"] == "trained"
+    assert summary["dropped_classes"] == ["aggressive"]
+    assert summary["note"] == (
+        "aggressive never occurs in pipeline_executions: left out of the outputs until it does"
+    )
+    artifact = seeded.neural.load("raft-manager")
+    assert sorted(artifact.feature_spec.label_names) == ["balanced", "conservative"]
+    assert seeded.neural.versions("raft-manager")[0]["description"].endswith(
+        "(aggressive never occurs in pipeline_executions: left out of the outputs until it does)"
+    )
+    prediction = seeded.neural.predict("raft-manager", [{"task": "binary_search"}])[0]
+    assert prediction["prediction"] in ("balanced", "conservative")

@@ -392,3 +392,4 @@ def test_status_reports_buffer_runs_and_next_trigger(trained):
     assert status["champions"][MODEL]["version"] == 1
     assert status["champions"]["raft-manager"] is None
     assert status["training_runs"] == [] and Path(trained.db_path).exists()
+    assert status["watcher"] is None  # no `learn watch` ever ran on this store

@@ -3,7 +3,9 @@ failure patterns, learnings, the continuous-learning loop with real training run
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -138,7 +140,29 @@ async def test_untrained_pane_says_fallback_and_analyzes(app_from):
         buffer = str(app.query_one("#learn-buffer", Static).render())
         assert "adaptive-coordinator · champion —" in buffer
         assert "gold 5 weak 4" in buffer  # five successes, four failures learned
+        assert "learn watch: not running" in buffer
         assert cells(app, "#training-runs") == []
+
+
+async def test_learn_watch_heartbeat_shows_in_the_pane(app_from):
+    app = app_from("untrained")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        # a live watcher (this process stands in for it) writes its heartbeat row
+        watcher = app.engine.patterns.watcher([MODEL], check_s=60)
+        watcher.claim()
+        watcher.checks, watcher.trainings = 4, 1
+        watcher.beat(FROZEN_NOW + dt.timedelta(minutes=1))
+        pane_of(app).refresh_data({"learn_watchers"})  # what the change feed delivers
+        await pilot.pause()
+        buffer = str(app.query_one("#learn-buffer", Static).render())
+        assert f"pid {os.getpid()} · watching since 2026-01-15 09:30:00" in buffer
+        assert "next check 2026-01-15 09:31:00 · 4 checks, 1 trainings" in buffer
+        watcher.beat(FROZEN_NOW, status="stopped")
+        pane_of(app).refresh_data({"learn_watchers"})
+        await pilot.pause()
+        buffer = str(app.query_one("#learn-buffer", Static).render())
+        assert "learn watch: stopped 2026-01-15 09:30:00" in buffer
 
 
 async def test_trained_pane_shows_measured_accuracy_runs_gates_and_rolls_back(app_from):

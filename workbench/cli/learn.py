@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import threading
 
-from workbench.cli.common import choices_arg, command_group, fmt, open_engine, print_json, say
+from workbench.cli.common import (
+    CliError,
+    choices_arg,
+    command_group,
+    fmt,
+    open_engine,
+    plain,
+    print_json,
+    say,
+)
 
 NAME = "learn"
 MODELS = ("adaptive-coordinator", "raft-manager")
+
+
+def _trigger_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", type=int, default=None, metavar="N", help="default 50")
+    p.add_argument("--window", default=None, metavar="HH:MM-HH:MM", help="UTC training window")
+    p.add_argument("--cooldown", type=float, default=None, metavar="S", help="default 3600")
+    p.add_argument("--mode", **choices_arg(("incremental", "fresh", "ensemble")), default=None)
+    p.add_argument("--epochs", type=int, default=None, metavar="N")
+    p.add_argument("--min-accuracy", type=float, default=None, metavar="F", help="gate, 0.5")
 
 
 def add(commands) -> None:
@@ -22,16 +43,79 @@ def add(commands) -> None:
     p = command("trigger", "train on the buffer if due, gate on held-out data, deploy or keep")
     p.add_argument("--model", **choices_arg(MODELS), default=MODELS[0])
     p.add_argument("--force", action="store_true", help="ignore threshold, window and cooldown")
-    p.add_argument("--threshold", type=int, default=None, metavar="N", help="default 50")
-    p.add_argument("--window", default=None, metavar="HH:MM-HH:MM", help="UTC training window")
-    p.add_argument("--cooldown", type=float, default=None, metavar="S", help="default 3600")
-    p.add_argument("--mode", **choices_arg(("incremental", "fresh", "ensemble")), default=None)
-    p.add_argument("--epochs", type=int, default=None, metavar="N")
-    p.add_argument("--min-accuracy", type=float, default=None, metavar="F", help="gate, 0.5")
+    _trigger_flags(p)
+    p = command(
+        "watch",
+        "a service: follow the store and run the trigger whenever it is due (stop: SIGTERM)",
+    )
+    p.add_argument(
+        "--models", default=",".join(MODELS), metavar="A,B", help=f"of {', '.join(MODELS)}"
+    )
+    p.add_argument("--check-interval", type=float, default=60.0, metavar="S",
+                   help="check at least this often without changes (default 60)")  # fmt: skip
+    p.add_argument("--heartbeat", type=float, default=5.0, metavar="S", help="default 5")
+    _trigger_flags(p)
+
+
+def _apply_flags(cfg, args: argparse.Namespace) -> None:
+    for name, value in (("threshold", args.threshold), ("window", args.window),
+                        ("cooldown_s", args.cooldown), ("mode", args.mode),
+                        ("epochs", args.epochs),
+                        ("min_accuracy", args.min_accuracy)):  # fmt: skip
+        if value is not None:
+            setattr(cfg, name, value)
+    cfg.check()
+
+
+def watch(args: argparse.Namespace) -> int:
+    """`learn watch`: claim the store, check when due, exit 0 on SIGTERM/SIGINT."""
+    models = [name.strip() for name in args.models.split(",") if name.strip()]
+    unknown = [name for name in models if name not in MODELS]
+    if unknown or not models:
+        raise CliError(f"--models: choose from {', '.join(MODELS)} (got {args.models!r})")
+    stop = threading.Event()
+
+    def on_result(model: str, result: dict) -> None:
+        if result.get("status") not in ("skipped", "not run") and not args.json:
+            print(plain(_run_line(result)), flush=True)
+
+    with open_engine(args) as engine:
+        engine.ensure_seeded()
+        service = engine.patterns
+        with engine.guard():
+            _apply_flags(service.loop.config, args)
+            watcher = service.watcher(
+                models, args.check_interval, args.heartbeat, on_result=on_result
+            )
+            watcher.claim()
+        previous = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+        try:
+            if not args.json:
+                print(
+                    f"learn watch: watching {engine.store_label} for {', '.join(models)} "
+                    f"(pid {os.getpid()}; checks on changes and every "
+                    f"{args.check_interval:g} s; SIGTERM stops)",
+                    flush=True,
+                )
+            with engine.guard():
+                summary = watcher.run(stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"learn watch: stopped after {summary['checks']} check(s), "
+              f"{summary['trainings']} training(s)")  # fmt: skip
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     command = args.learn_command
+    if command == "watch":
+        return watch(args)
     with open_engine(args) as engine:
         engine.ensure_seeded()
         service = engine.patterns
@@ -46,12 +130,7 @@ def run(args: argparse.Namespace) -> int:
                     raise ValueError("--limit must be >= 1")
                 result = service.curriculum(args.model, force=args.force, limit=args.limit)
             else:
-                for name, value in (("threshold", args.threshold), ("window", args.window),
-                                    ("cooldown_s", args.cooldown), ("mode", args.mode),
-                                    ("epochs", args.epochs),
-                                    ("min_accuracy", args.min_accuracy)):  # fmt: skip
-                    if value is not None:
-                        setattr(cfg, name, value)
+                _apply_flags(cfg, args)
                 result = service.trigger(args.model, force=args.force)
     if args.json:
         print_json(result)
@@ -79,6 +158,12 @@ def format_result(command: str, result: dict) -> str:
             )
         for r in result["training_runs"][:5]:
             lines.append(_run_line(r))
+        w = result.get("watcher")
+        if w and w["alive"]:
+            lines.append(f"learn watch: pid {w['pid']} on {w['host']}, watching since "
+                         f"{w['started']}, next check {w['next_check']}")  # fmt: skip
+        else:
+            lines.append("learn watch: not running (start it with `workbench learn watch`)")
         return "\n".join(lines)
     if command == "curriculum":
         return (

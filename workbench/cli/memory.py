@@ -72,6 +72,7 @@ def add(commands) -> None:
     p.add_argument("--since", metavar="WHEN", help="ISO date/time (UTC) or an age like 2h, 3d")
     p.add_argument("--limit", type=int, default=100, metavar="N")
     command("consolidate", "promote repeated episodes to facts, prune, report what moved")
+    command("optimize", "consolidate, drop expired, re-quantize, VACUUM; sizes before/after")
 
 
 def _key_args(p: argparse.ArgumentParser) -> None:
@@ -138,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
                 ]
             elif command == "stats":
                 result = memory.stats()
+            elif command == "optimize":
+                result = memory.optimize()
             elif command == "put":
                 ttl = parse_ttl(args.ttl) if args.ttl is not None else None
                 result = memory.put(args.namespace, args.key, args.value, ttl_s=ttl, metadata=meta)
@@ -284,7 +287,27 @@ def _format_show(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _format_optimize(r: dict) -> str:
+    b, a, c = r["before"], r["after"], r["consolidation"]
+    lines = [f"{'':10}{'before':>22}{'after':>22}"]
+    for tier in ("vector", "episodic", "semantic"):
+        lines.append(
+            f"{tier:10}{b[tier]['count']:>8} {b[tier]['bytes']:>12,} B"
+            f"{a[tier]['count']:>8} {a[tier]['bytes']:>12,} B"
+        )
+    if b["file_bytes"] is not None:
+        lines.append(f"{'file':10}{b['file_bytes']:>21,} B{a['file_bytes']:>21,} B")
+    lines.append(
+        f"consolidation: promoted {c['promoted_count']}, reinforced {c['reinforced_count']}, "
+        f"pruned {c['pruned_episodes_count']} episode(s), {c['pruned_facts_count']} fact(s); "
+        f"expired {r['expired_entries']} keyed entr(ies); re-quantized {r['requantized']}; "
+        + ("VACUUM done" if r["vacuumed"] else "no VACUUM (PostgreSQL autovacuum)")
+    )
+    return "\n".join(lines)
+
+
 FORMATTERS = {
+    "optimize": _format_optimize,
     "put": _format_put,
     "get": _format_get,
     "delete": _format_delete,

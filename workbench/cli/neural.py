@@ -41,6 +41,11 @@ def add(commands) -> None:
     )
     p.add_argument("--data", metavar="FILE", help="JSON, CSV or NPZ data (with --model)")
     p.add_argument("--epochs", type=int, help="override the spec's epoch count")
+    p.add_argument("--learning-rate", type=float, metavar="LR", help="override the spec's")
+    p.add_argument("--batch-size", type=int, metavar="N", help="override the spec's")
+    p.add_argument("--patience", type=int, metavar="N", help="early stopping: epochs without gain")
+    p.add_argument("--min-delta", type=float, metavar="D", help="early stopping: smallest gain")
+    p.add_argument("--validation-split", type=float, metavar="F", help="held-out share, [0, 1)")
     p.add_argument("--name", help="registry name (default: the spec's name)")
     p.add_argument("--backend", **choices_arg(("wasm", "numpy")), help="kernel backend")
     p.add_argument("--resume", action="store_true", help="continue an interrupted training")
@@ -50,9 +55,19 @@ def add(commands) -> None:
     p.add_argument("--description", default="", help="version description")
     p.add_argument("--tags", default="", help="comma-separated tags")
 
+    p = command("cleanup", "delete old versions (keeps newest, aliased, resumable) and checkpoints")
+    p.add_argument("--keep", type=int, default=3, metavar="N", help="newest versions kept (3)")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="also checkpoints of finished versions and orphaned folders")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="report the plan, change nothing")
+    p.add_argument("--model", metavar="NAME", help="only this model")
+
     p = command("predict", "predict with a model version")
     p.add_argument("--model", required=True, metavar="NAME[@VERSION]")
-    p.add_argument("--input", required=True, metavar="JSON_OR_FILE")
+    p.add_argument("--input", required=True, metavar="JSON_OR_FILE",
+                   help="JSON, a .json/.csv/.npz file, or any text file (text models)")  # fmt: skip
+    p.add_argument("--lines", action="store_true", help="raw text: one record per line")
+    p.add_argument("--field", metavar="NAME", help="raw text: the text field (default: first)")
 
     p = command("ensemble", "average the predictions of several models")
     p.add_argument("--models", required=True, metavar="A,B,C")
@@ -121,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                     raise CliError("--workers/--executor apply to --catalog training only")
                 result = _train_with_progress(service, args)
             elif command == "predict":
-                result = service.predict(args.model, args.input)
+                result = service.predict(args.model, args.input, lines=args.lines, field=args.field)
             elif command == "ensemble":
                 refs = [r for r in args.models.split(",") if r]
                 if args.label:
@@ -139,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
                 result = [
                     {k: v for k, v in entry.items() if k != "spec"} for entry in service.catalog()
                 ]
+            elif command == "cleanup":
+                result = service.cleanup(
+                    args.keep, checkpoints=args.checkpoints, dry_run=args.dry_run, name=args.model
+                )
             elif command == "versions":
                 result = service.versions(args.name)
             elif command == "rollback":
@@ -299,7 +318,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _train_with_progress(service, args: argparse.Namespace) -> dict:
     tags = [t for t in args.tags.split(",") if t]
+    overrides = {
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+        "patience": args.patience,
+        "min_delta": args.min_delta,
+        "validation_split": args.validation_split,
+    }
     kwargs = dict(
+        overrides=overrides,
         name=args.name,
         epochs=args.epochs,
         backend=args.backend,
@@ -313,7 +341,7 @@ def _train_with_progress(service, args: argparse.Namespace) -> dict:
     if args.catalog:
         if args.data or args.name or args.resume or args.init_from or args.freeze:
             raise CliError("--catalog trains from the recipe's own data: drop --data/--name/...")
-        kwargs = {"epochs": args.epochs, "backend": args.backend}
+        kwargs = {"epochs": args.epochs, "backend": args.backend, "overrides": overrides}
         run = lambda **extra: service.train_catalog(args.catalog, **kwargs, **extra)  # noqa: E731
     else:
         if not args.data:
@@ -355,10 +383,27 @@ TABLE_COLUMNS = {
 }  # fmt: skip
 
 
+def _print_cleanup(r: dict) -> None:
+    verb = "would delete" if r["dry_run"] else "deleted"
+    print(f"{verb} {len(r['deleted_versions'])} version(s), "
+          f"{len(r['checkpoint_dirs'])} checkpoint folder(s); frees "
+          f"{r['freed_store_bytes']:,} B in the store and {r['freed_checkpoint_bytes']:,} B "
+          f"on disk")  # fmt: skip
+    for e in r["deleted_versions"]:
+        print(f"  {verb} {e['name']} v{e['version']} ({e['status']})")
+    for e in r["kept_versions"]:
+        print(f"  kept {e['name']} v{e['version']}: {e['kept_because']}")
+    for d in r["checkpoint_dirs"]:
+        print(f"  {'would remove' if r['dry_run'] else 'removed'} {d}")
+
+
 def _print_result(result: object, command: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    if command == "cleanup":
+        _print_cleanup(result)  # type: ignore[arg-type]
+        return
     out = console()
     columns = TABLE_COLUMNS.get(command)
     if columns is None:

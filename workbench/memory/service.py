@@ -371,6 +371,68 @@ class MemoryService:
             self.vector.search(query, k=10)
 
     # ------------------------------------------------------------------ consolidation
+    def optimize(self) -> dict[str, Any]:
+        """Consolidate, drop expired keyed entries, re-quantize vectors made by another
+        embedder (or dimension) than the current one, and VACUUM the SQLite file; the
+        tiers' counts and bytes (and the file size) before and after."""
+        from workbench.store import postgres
+
+        def snapshot() -> dict[str, Any]:
+            st = self.stats(probe=False)
+            out = {tier: {"count": st[tier]["count"], "bytes": st[tier]["bytes"]}
+                   for tier in ("vector", "episodic", "semantic")}  # fmt: skip
+            out["file_bytes"] = self._file_bytes()
+            return out
+
+        before = snapshot()
+        report = self.consolidate("optimize").summary()
+        expired = self.keyed.purge_expired()
+        vm = m.VectorMemory
+        stale = (vm.embedder != self.embedder.name) | (vm.dim != self.embedder.dim)
+        requantized = 0
+        while True:
+            rows = list(
+                vm.select(vm.namespace, vm.key, vm.text, vm.metadata).where(stale).limit(500)
+            )
+            if not rows:
+                break
+            with self.db.atomic():
+                self.vector.put_many(
+                    [(r.namespace, r.key, r.text, json.loads(r.metadata or "{}")) for r in rows]
+                )
+            requantized += len(rows)
+        vacuumed = not postgres.is_postgres(self.db)
+        if vacuumed:
+            self.db.execute_sql("VACUUM")
+            # in WAL mode the rewritten pages land in the -wal file until a checkpoint
+            self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        after = snapshot()
+        return {
+            "before": before,
+            "after": after,
+            "consolidation": {
+                k: report[k]
+                for k in (
+                    "promoted_count",
+                    "reinforced_count",
+                    "pruned_episodes_count",
+                    "pruned_facts_count",
+                )
+            },  # fmt: skip
+            "expired_entries": expired,
+            "requantized": requantized,
+            "vacuumed": vacuumed,
+        }
+
+    def _file_bytes(self) -> int | None:
+        """Size of the SQLite file and its WAL (None on PostgreSQL)."""
+        from workbench.store import postgres
+
+        if postgres.is_postgres(self.db):
+            return None
+        path = Path(self.db.database)
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
     def consolidate(self, reason: str = "manual") -> ConsolidationReport:
         with self.db.atomic():
             report = consolidate(self.clock, reason, self.policy)

@@ -72,11 +72,16 @@ class Recipe:
             raise ValueError(f"{self.source} has {have}{hint} (needs >= {self.min_rows})")
         seen = Counter(r["label"] for r in records)
         missing = [c for c in self.classes if c not in seen]
-        if missing:
+        if missing and len(self.classes) - len(missing) < 2:
             raise ValueError(
                 f"{self.source} gives {len(seen)} of the {len(self.classes)} classes "
-                f"(missing: {', '.join(missing)}); every class needs examples"
+                f"(missing: {', '.join(missing)}); a classifier needs examples of two"
             )
+
+    def dropped(self, records: Records) -> list[str]:
+        """Classes that never occur in `records`: left out of the model's outputs."""
+        seen = {r["label"] for r in records}
+        return [c for c in self.classes if c not in seen]
 
 
 @dataclass(frozen=True)
@@ -584,7 +589,7 @@ def make_spec(
 
 PIPELINE_HINT = "run `workbench pipeline run` first"
 PATTERN_HINT = "learn from operations and outcomes first (`workbench patterns learn`)"
-HUB_HINT = "share more knowledge items in the hub first"
+HUB_HINT = "share more knowledge items first (`workbench hub share` or `workbench hub import FILE`)"
 
 
 def _pipeline(description: str, classes: Sequence[str], build: Callable[[], Records]) -> Recipe:
@@ -1039,10 +1044,27 @@ def build_records(entry: CatalogEntry) -> Records:
     return records
 
 
+def fitted_spec(entry: CatalogEntry, records: Records) -> tuple[dict[str, Any], list[str]]:
+    """The entry's spec with an output per class that occurs (a class the source never
+    holds cannot be learned: it is dropped, and the caller says so), and the dropped."""
+    dropped = entry.recipe.dropped(records)
+    spec = json.loads(json.dumps(entry.spec))
+    if dropped:
+        spec["architecture"]["layers"][-1]["size"] = len(entry.recipe.classes) - len(dropped)
+    return spec, dropped
+
+
+def dropped_note(entry: CatalogEntry, dropped: list[str]) -> str:
+    return (
+        f"{', '.join(dropped)} never occur{'s' if len(dropped) == 1 else ''} in "
+        f"{entry.recipe.source}: left out of the outputs until it does"
+    )
+
+
 def build_training_file(entry: CatalogEntry, out_dir: Path) -> tuple[Path, int]:
     """Write the entry's training records as JSON ``{"trainingData": [...]}``, atomically.
 
-    Raises ValueError when the source has too few rows or lacks a class.
+    Raises ValueError when the source has too few rows or fewer than two classes.
     """
     records = build_records(entry)
     out_dir = Path(out_dir)
@@ -1064,5 +1086,7 @@ __all__ = [
     "Recipe",
     "build_records",
     "build_training_file",
+    "dropped_note",
+    "fitted_spec",
     "get",
 ]

@@ -29,7 +29,7 @@ from workbench.neural.evaluate import (
 )
 from workbench.neural.predict import ModelCache, ensemble, predict
 from workbench.neural.quantize import quantize_artifact
-from workbench.neural.spec import ModelSpec, parse_spec
+from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
 from workbench.neural.train import EpochRecord, train
 from workbench.store import leases
 from workbench.store import models as m
@@ -62,13 +62,27 @@ class NeuralService:
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_start: Callable[[dict[str, Any]], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Train a model from a spec and a data file into a new registry version.
 
+        `overrides` replace training hyper-parameters (learning_rate, batch_size, epochs,
+        patience, min_delta, validation_split); they are recorded in the run's config.
         `on_start` hears the run id and version as soon as they are reserved, so a caller
         that trains in the background (the MCP server) can answer before training ends.
         """
         spec = parse_spec(dict(model) if isinstance(model, Mapping) else model)
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        if given and resume:
+            raise ValueError(
+                "--resume continues the interrupted run with its own settings: drop "
+                + ", ".join("--" + k.replace("_", "-") for k in sorted(given))
+            )
+        spec = with_overrides(spec, given)
+        if "epochs" in given:
+            if epochs is not None and epochs != given["epochs"]:
+                raise ValueError("epochs given twice with different values")
+            epochs = given["epochs"]
         name = registry.check_name(name or spec_name(spec))
         backend = backend or self.backend
         dataset = load_dataset(data, spec, label_column=label_column)
@@ -91,6 +105,7 @@ class NeuralService:
                     "label_column": label_column,
                     "backend": backend,
                     "epochs": epochs,
+                    "overrides": given,
                     "init_from": init_from,
                     "freeze_layers": freeze_layers,
                 },
@@ -216,9 +231,18 @@ class NeuralService:
 
         return self.cache.get(key, loader)
 
-    def predict(self, reference: str, inputs: Any) -> list[dict[str, Any]]:
+    def predict(
+        self, reference: str, inputs: Any, *, lines: bool = False, field: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Predictions for JSON/CSV/NPZ inputs, or for a raw text file (any other suffix)
+        given to a text model: the whole file is one record, or each non-empty line with
+        `lines`, placed in the model's text field (`field`, default its first)."""
         artifact = self.load(reference)
-        return [p.to_dict() for p in predict(artifact, read_inputs(inputs), backend=self.backend)]
+        if lines or field is not None or raw_text_file(inputs):
+            records = text_records(artifact.feature_spec, inputs, lines=lines, field=field)
+        else:
+            records = read_inputs(inputs)
+        return [p.to_dict() for p in predict(artifact, records, backend=self.backend)]
 
     def ensemble(self, references: Sequence[str], inputs: Any) -> list[dict[str, Any]]:
         if len(references) < 2:
@@ -308,6 +332,81 @@ class NeuralService:
         name = registry.ModelRef.parse(reference).name
         self.cache.invalidate(name)
         return {"name": name, "deleted_versions": removed}
+
+    def cleanup(
+        self,
+        keep: int = 3,
+        *,
+        checkpoints: bool = False,
+        dry_run: bool = False,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Delete old versions: per model keep the newest `keep`, every version an alias
+        points at (champion, ...) and any still training or resumable (interrupted).
+        A deleted version's checkpoints go with it; with `checkpoints`, also those of
+        finished versions (they only serve --resume) and folders of no version at all.
+        `dry_run` reports the same plan and changes nothing."""
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise ValueError("--keep must be a whole number >= 1")
+        names = (
+            [registry.check_name(name)]
+            if name
+            else sorted(r[0] for r in m.NeuralModel.select(m.NeuralModel.name).distinct().tuples())
+        )
+        if name and not m.NeuralModel.select().where(m.NeuralModel.name == name).exists():
+            raise ValueError(f"unknown model {name!r}")
+        deleted: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        dirs: list[Path] = []
+        for model in names:
+            versions = registry.versions(model)
+            newest = {v["version"] for v in versions[-keep:]}
+            for v in versions:
+                why = (
+                    "newest" if v["version"] in newest
+                    else f"alias {', '.join(v['aliases'])}" if v["aliases"]
+                    else "resumable" if v["status"] in ("training", "interrupted")
+                    else None
+                )  # fmt: skip
+                entry = {"name": model, "version": v["version"], "status": v["status"],
+                         "size_bytes": v["size_bytes"] or 0}  # fmt: skip
+                if why is None:
+                    deleted.append(entry)
+                    dirs.append(self.checkpoint_dir(model, v["version"]))
+                else:
+                    kept.append({**entry, "kept_because": why})
+                    if checkpoints and v["status"] not in ("training", "interrupted"):
+                        dirs.append(self.checkpoint_dir(model, v["version"]))
+        if checkpoints and self.checkpoint_root.is_dir():
+            known = {(k["name"], k["version"]) for k in kept}
+            for model_dir in sorted(self.checkpoint_root.iterdir()):
+                if not model_dir.is_dir() or model_dir.name == "catalog-data":
+                    continue
+                if name and model_dir.name != name:
+                    continue
+                for vdir in sorted(model_dir.glob("v*")):
+                    number = vdir.name[1:]
+                    if number.isdigit() and (model_dir.name, int(number)) not in known:
+                        dirs.append(vdir)
+        dirs = sorted({d for d in dirs if d.is_dir()})
+        freed_files = sum(f.stat().st_size for d in dirs for f in d.rglob("*") if f.is_file())
+        if not dry_run:
+            with m.database_proxy.atomic():
+                for e in deleted:
+                    registry.delete(f"{e['name']}@{e['version']}")
+            for model in {e["name"] for e in deleted}:
+                self.cache.invalidate(model)
+            for d in dirs:
+                shutil.rmtree(d, ignore_errors=False)
+        return {
+            "dry_run": dry_run,
+            "keep": keep,
+            "deleted_versions": deleted,
+            "kept_versions": kept,
+            "checkpoint_dirs": [str(d) for d in dirs],
+            "freed_store_bytes": sum(e["size_bytes"] for e in deleted),
+            "freed_checkpoint_bytes": freed_files,
+        }
 
     def export(self, reference: str, output: str | Path) -> dict[str, Any]:
         row = registry.resolve(reference)
@@ -452,14 +551,18 @@ class NeuralService:
         on_epoch: Callable[[EpochRecord], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_start: Callable[[dict[str, Any]], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Build a catalog model's training file from its source and train it."""
         from workbench.neural import catalog as cat
 
         entry = cat.get(name)
         path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
-        return self.train(
-            entry.spec,
+        records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
+        spec, dropped = cat.fitted_spec(entry, records)
+        note = cat.dropped_note(entry, dropped) if dropped else ""
+        summary = self.train(
+            spec,
             path,
             name=entry.name,
             epochs=epochs,
@@ -467,9 +570,54 @@ class NeuralService:
             on_epoch=on_epoch,
             should_stop=should_stop,
             on_start=on_start,
-            description=entry.purpose,
+            description=f"{entry.purpose} ({note})" if note else entry.purpose,
             tags=[entry.category, "catalog"],
+            overrides=overrides,
         )
+        return {**summary, "dropped_classes": dropped, "note": note or None}
+
+
+STRUCTURED_SUFFIXES = (".json", ".csv", ".npz")
+MAX_RAW_BYTES = 10 * 1024 * 1024
+
+
+def raw_text_file(source: Any) -> bool:
+    """Is `source` a path to an existing file that is not JSON, CSV or NPZ?"""
+    if not isinstance(source, str | Path) or (isinstance(source, str) and "\n" in source):
+        return False
+    path = Path(source)
+    try:
+        return path.is_file() and path.suffix.lower() not in STRUCTURED_SUFFIXES
+    except OSError:
+        return False
+
+
+def text_records(
+    fs: Any, source: Any, *, lines: bool = False, field: str | None = None
+) -> list[dict[str, str]]:
+    """Records for a text model from a raw file: one per file, or one per non-empty line.
+    The text goes in one text field; other text fields are empty and numeric fields take
+    their training mean (after scaling: zero, the neutral value)."""
+    if fs.kind != "records" or not fs.hashed:
+        raise ValueError("raw text input needs a model with a text field; this one takes arrays")
+    field = field or fs.hashed[0]
+    if field not in fs.hashed:
+        raise ValueError(f"--field: {field!r} is not a text field of this model "
+                         f"({', '.join(fs.hashed)})")  # fmt: skip
+    path = Path(str(source))
+    if not path.is_file():
+        raise ValueError(f"input: no such file {path}")
+    if path.stat().st_size > MAX_RAW_BYTES:
+        raise ValueError(f"{path.name}: larger than {MAX_RAW_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name}: not UTF-8 text") from None
+    texts = [line for line in text.splitlines() if line.strip()] if lines else [text]
+    if not texts or not any(t.strip() for t in texts):
+        raise ValueError(f"{path.name}: no text to predict on")
+    means = dict(zip(fs.numeric, fs.mean or [0.0] * len(fs.numeric), strict=True))
+    return [{**means, **dict.fromkeys(fs.hashed, ""), field: t} for t in texts]
 
 
 def _val_rows(row: m.NeuralModel | None) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -454,3 +455,43 @@ __all__ = [
     "TrainingSpec",
     "parse_spec",
 ]
+
+
+OVERRIDABLE = ("learning_rate", "batch_size", "epochs", "patience", "min_delta", "validation_split")
+
+
+def with_overrides(spec: ModelSpec, overrides: Mapping[str, Any]) -> ModelSpec:
+    """`spec` with training hyper-parameters replaced (the `neural train` flags), checked
+    like a spec file; refuses combinations the spec cannot honour."""
+    unknown = sorted(set(overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise ValueError(f"cannot override {', '.join(unknown)} (only {', '.join(OVERRIDABLE)})")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return spec
+    d = spec.to_dict()
+    training = dict(d.get("training") or {})
+    for key in ("learning_rate", "batch_size", "epochs", "validation_split"):
+        if key in given:
+            training[key] = given[key]
+    es = training.get("early_stopping")
+    if "patience" in given or "min_delta" in given:
+        if es is None and "patience" not in given:
+            raise ValueError(
+                "--min-delta needs early stopping: give --patience too, or an early_stopping "
+                "block in the spec"
+            )
+        es = {**(es or {"enabled": True, "monitor": "val_loss"})}
+        es["enabled"] = True
+        for key in ("patience", "min_delta"):
+            if key in given:
+                es[key] = given[key]
+        training["early_stopping"] = es
+    watches_val = es and es.get("enabled", True) and str(es.get("monitor", "")).startswith("val_")
+    if watches_val and float(training.get("validation_split", 0.2)) == 0:
+        raise ValueError(
+            f"early stopping watches {es['monitor']}, which needs validation data: "
+            "--validation-split 0 conflicts with it"
+        )
+    d["training"] = training
+    return parse_spec(d)

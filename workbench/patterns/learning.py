@@ -71,6 +71,7 @@ class Interaction:
         """From JSON (one-line ValueErrors for bad fields)."""
         if not isinstance(data, Mapping):
             raise ValueError("interaction: must be a JSON object")
+        data = reference_shape(data)
         for key in ("agent", "task"):
             if not isinstance(data.get(key), str) or not data[key].strip():
                 raise ValueError(f"interaction: {key!r} must be a non-empty string")
@@ -114,6 +115,74 @@ class Interaction:
         if self.agent_session:
             entry["agent_session"] = self.agent_session
         return entry
+
+
+# The reference's record_interaction names (agent_type, task_description, actions_taken,
+# completion_time in seconds, errors_encountered) map onto ours.
+REFERENCE_KEYS = {"agent_type": "agent", "task_description": "task", "actions_taken": "actions"}
+ACTION_DETAIL = ("path", "command", "file", "target", "query", "name", "url")
+ERROR_DETAIL = ("message", "error", "detail", "msg")
+MAX_ITEM = 300
+MAX_COUNTED_ERRORS = 100
+
+
+def _action_text(action: Any, i: int) -> Any:
+    """{"type": "CREATE_FILE", "path": "/w/f.py"} -> "CREATE_FILE /w/f.py"."""
+    if not isinstance(action, Mapping):
+        return action
+    kind = action.get("type") or action.get("action") or action.get("tool")
+    if not isinstance(kind, str) or not kind.strip():
+        raise ValueError(f"interaction: actions[{i}] is an object without a 'type'")
+    detail = next((str(action[k]) for k in ACTION_DETAIL if action.get(k) not in (None, "")), "")
+    return f"{kind.strip()} {detail}".strip()[:MAX_ITEM]
+
+
+def _error_text(error: Any, i: int) -> Any:
+    """{"type": "ValueError", "message": "bad quote"} -> "ValueError: bad quote"."""
+    if not isinstance(error, Mapping):
+        return error
+    kind = error.get("type") or error.get("name")
+    detail = next((str(error[k]) for k in ERROR_DETAIL if error.get(k) not in (None, "")), "")
+    if not kind and not detail:
+        raise ValueError(f"interaction: errors[{i}] is an object without 'type' or 'message'")
+    return (f"{kind}: {detail}" if kind and detail else str(kind or detail))[:MAX_ITEM]
+
+
+def reference_shape(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the reference's interaction shape as well as ours: its key names, actions
+    and errors as objects, completion_time in seconds and an error count."""
+    out = dict(data)
+    for theirs, ours in REFERENCE_KEYS.items():
+        if theirs in out and ours not in out:
+            out[ours] = out.pop(theirs)
+    if "completion_time" in out and "time_ms" not in out:
+        seconds = out.pop("completion_time")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError("interaction: 'completion_time' must be seconds >= 0")
+        out["time_ms"] = float(seconds) * 1000.0
+    errors = out.pop("errors", None)
+    counted = out.pop("errors_encountered", None)
+    if errors is None and counted is not None:
+        if (
+            isinstance(counted, bool)
+            or not isinstance(counted, int | list)
+            or (isinstance(counted, int) and counted < 0)
+        ):
+            raise ValueError("interaction: 'errors_encountered' must be a count >= 0 or a list")
+        if isinstance(counted, int):
+            # a bare count carries no text: one unnamed error per count
+            errors = ["error (no detail recorded)"] * min(counted, MAX_COUNTED_ERRORS)
+        else:
+            errors = counted
+    if errors is not None:
+        out["errors"] = (
+            [_error_text(e, i) for i, e in enumerate(errors)] if isinstance(errors, list)
+            else errors
+        )  # fmt: skip
+    actions = out.get("actions")
+    if isinstance(actions, list):
+        out["actions"] = [_action_text(a, i) for i, a in enumerate(actions)]
+    return out
 
 
 def _key(kind: str, *parts: str) -> str:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import peewee
 
 from workbench.neural import registry
-from workbench.patterns import PATTERNS, classifier, continuous, failures, similarity
+from workbench.patterns import PATTERNS, classifier, continuous, failures, similarity, watch
 from workbench.patterns.learning import Interaction, LearningEngine
 from workbench.store import models as m
 
@@ -477,7 +477,7 @@ class PatternsService:
 
     def learn_status(self) -> dict[str, Any]:
         self.sync()
-        return self.loop.status()
+        return {**self.loop.status(), "watcher": watch.status(self.loop.clock)}
 
     def curriculum(
         self, model: str = continuous.PATTERN_MODEL, force: bool = False, limit: int | None = None
@@ -496,8 +496,35 @@ class PatternsService:
             "failures": self.failures(),
             "learnings_by_type": self.learnings_by_type(),
             "learnings": self.learnings(limit=learnings),
-            "learning": {**self.loop.status(), "training_runs": continuous.runs(limit=runs)},
+            "learning": {
+                **self.loop.status(),
+                "training_runs": continuous.runs(limit=runs),
+                "watcher": watch.status(self.loop.clock),
+            },
         }
+
+    def watcher(
+        self,
+        models: Sequence[str],
+        check_s: float = watch.CHECK_S,
+        heartbeat_s: float = watch.HEARTBEAT_S,
+        poll_s: float = watch.POLL_S,
+        on_result: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> watch.LearnWatcher:
+        """The `learn watch` service over this store: claim it, then `run(stop_event)`."""
+        return watch.LearnWatcher(
+            lambda model: self.trigger(model),
+            models,
+            self.loop.clock,
+            check_s=check_s,
+            heartbeat_s=heartbeat_s,
+            poll_s=poll_s,
+            on_result=on_result,
+        )
+
+    def watch_status(self) -> dict[str, Any] | None:
+        """The store's `learn watch` heartbeat (None if none ever ran)."""
+        return watch.status(self.loop.clock)
 
     def trigger(
         self,

@@ -29,7 +29,8 @@ from workbench.ui.screens.model_dialogs import ReportScreen
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 PATTERN_TABLES = frozenset(
     {"labelled_operations", "pattern_memory", "learnings", "experience_buffer",
-     "curriculum_runs", "training_runs", "neural_models", "model_aliases", "task_executions"}
+     "curriculum_runs", "training_runs", "neural_models", "model_aliases", "task_executions",
+     "learn_watchers"}
 )  # fmt: skip
 PATTERN_COLOURS = {"convergent": "blue", "divergent": "magenta", "lateral": "cyan",
                    "systems": "green", "critical": "red", "adaptive": "yellow"}  # fmt: skip
@@ -116,8 +117,21 @@ def next_text(nxt: dict[str, Any]) -> str:
     return "next: " + (" · ".join(parts) + (" · ready" if nxt["ready"] else ""))
 
 
+def watcher_text(w: dict[str, Any] | None) -> Text:
+    """The `learn watch` heartbeat: watching since …, next check …, or how to start it."""
+    if w is None or not w["alive"]:
+        note = "not running" if w is None else f"stopped {w['stopped'] or w['heartbeat']}"
+        return Text(f"learn watch: {note}", style="dim")
+    return Text.assemble(
+        ("learn watch ", "bold"),
+        f"pid {w['pid']} · watching since {w['started']} · next check {w['next_check']} · "
+        f"{w['checks']} checks, {w['trainings']} trainings",
+        style="green",
+    )
+
+
 def buffer_text(learning: dict[str, Any]) -> Text:
-    lines = []
+    lines = [watcher_text(learning.get("watcher"))]
     for model, b in learning["buffer"].items():
         nxt = learning["next_trigger"][model]
         champ = learning["champions"][model]
