@@ -29,7 +29,7 @@ with Engine(sys.argv[1]) as engine:
     engine.ensure_seeded()
     for i in range(int(sys.argv[2]), int(sys.argv[3])):
         continuous.add_entry(
-            "adaptive-coordinator", "test", {"description": f"split the service into modules {i}"},
+            "adaptive-coordinator", "test", {"operation": f"split the service into modules {i}"},
             {}, "gold", "systems", f"feed-{i}", engine.clock(),
         )
 """

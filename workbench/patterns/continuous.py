@@ -142,9 +142,14 @@ def pools(model: str) -> tuple[list[dict], list[dict]]:
     raise ValueError(f"continuous learning trains {' or '.join(MODELS)}, not {model!r}")
 
 
+# Keys an entry's input carries that say where it came from, not what it is: never features.
+PROVENANCE_KEYS = ("strategy", "agent_session")
+
+
 def training_record(entry: m.ExperienceBuffer) -> dict[str, Any]:
     data = json.loads(entry.input)
-    data.pop("strategy", None)
+    for key in PROVENANCE_KEYS:
+        data.pop(key, None)
     return {**data, "label": entry.label}
 
 
