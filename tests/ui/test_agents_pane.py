@@ -49,9 +49,22 @@ async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
     assert condition()
 
 
+async def settle(pilot) -> None:
+    """Wait until the pane's reads (thread workers) are done and their messages applied."""
+    quiet = 0
+    for _ in range(400):
+        await pilot.pause()
+        busy = [w for w in pilot.app.workers if w.group.startswith("agents-") and not w.is_finished]
+        quiet = 0 if busy else quiet + 1
+        if quiet == 2:
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the Agents pane's workers did not finish")
+
+
 async def open_pane(pilot) -> AgentsPane:
     await pilot.press("7")
-    await pilot.pause()
+    await settle(pilot)
     return pilot.app.query_one(AgentsPane)
 
 
@@ -68,7 +81,7 @@ async def test_empty_store_says_how_to_connect_an_agent(make_app):
         assert "none yet" in text_of(pane, "#agents-list-title")
         assert cells(pane, "#agents-sessions") == []
         await pilot.press("enter", "e")  # nothing to drill into; errors report still opens
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReportScreen)
         assert "None: every event so far was recorded" in app.screen.markdown
 
@@ -97,14 +110,14 @@ async def test_filter_drill_down_timeline_and_back(make_app):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_pane(pilot)
         await pilot.press("slash", *"parser")
-        await pilot.pause()
+        await settle(pilot)
         assert [r[0] for r in cells(pane, "#agents-sessions")] == ["success"]
         assert "1/3" in text_of(pane, "#agents-list-title")
         assert "7f3c9a12-parser" in text_of(pane, "#agent-title")  # the detail follows
         await pilot.press("enter")  # leaves the filter box for the list
         assert pane.query_one("#agents-sessions", DataTable).has_focus
         await pilot.press("enter")  # drills into the session
-        await pilot.pause()
+        await settle(pilot)
         assert pane.has_class("drilled")
         assert not pane.query_one("#agents-left").display
         assert pane.query_one("#agent-timeline", DataTable).has_focus
@@ -125,19 +138,19 @@ async def test_filter_drill_down_timeline_and_back(make_app):
         assert "1 of 1 hub item reported applied" in text_of(pane, "#agent-advice-title")
         # enter on a timeline entry shows it whole
         await pilot.press("down", "down", "down", "down", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReportScreen)
         assert "## Bash · 06:30:16 · failed · 2,140 ms" in app.screen.markdown
         assert "pytest -q tests/test_dates.py" in app.screen.markdown
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         # esc leaves the session (the filter stays), a second esc clears the filter
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert not pane.has_class("drilled") and pane.query_one("#agents-left").display
         assert len(cells(pane, "#agents-sessions")) == 1
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert len(cells(pane, "#agents-sessions")) == 3
         assert not pane.query_one("#agents-filter", Input).display
         assert pane.query_one("#agents-sessions", DataTable).has_focus
@@ -150,12 +163,12 @@ async def test_narrow_terminal_takes_turns_between_list_and_session(make_app):
         assert pane.has_class("narrow")
         assert not pane.query_one("#agent-detail").display
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert pane.query_one("#agent-detail").display
         assert not pane.query_one("#agents-left").display
         assert "b81e0d44-migrate" in text_of(pane, "#agent-title")
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert (
             pane.query_one("#agents-left").display and not pane.query_one("#agent-detail").display
         )
@@ -169,7 +182,7 @@ async def test_numbers_are_never_cut_text_gives_way(make_app, size):
     async with app.run_test(size=size) as pilot:
         pane = await open_pane(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         for selector, numeric in NUMERIC.items():
             table = pane.query_one(selector, DataTable)
             for key in numeric:
@@ -187,13 +200,13 @@ async def test_follows_the_newest_session_until_the_user_moves(make_app):
         pane = await open_pane(pilot)
         make_session("newest", [Prompt("a newer one")], started=FROZEN_NOW, ended=False)
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot)
         assert "newest" in text_of(pane, "#agent-title")
         await pilot.press("down")
-        await pilot.pause()
+        await settle(pilot)
         make_session("even-newer", [Prompt("and another")], started=FROZEN_NOW, ended=False)
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot)
         assert "e5d2f871-cache" in text_of(pane, "#agent-title")  # the user's choice stays
 
 
@@ -204,7 +217,7 @@ async def test_recording_errors_key(make_app):
         pane = await open_pane(pilot)
         assert "1 recording error (e)" in text_of(pane, "#agents-list-title")
         await pilot.press("e")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReportScreen)
         assert "malformed hook JSON: line 1 \\| x" in app.screen.markdown
 
@@ -216,7 +229,7 @@ async def test_help_and_command_palette_offer_the_pane(make_app):
         names = [name for name, _, _ in WorkbenchCommands(app.screen)._commands()]
         assert {"Show Agents pane", "Agents: Filter", "Agents: Recording errors"} <= set(names)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         assert "Agents pane" in app.screen.markdown
         assert "| `7` | Agents |" in app.screen.markdown
@@ -269,25 +282,36 @@ async def test_session_recorded_by_another_process_appears_live(make_app):
 # -- snapshots ---------------------------------------------------------------------------
 
 
+def keys_then_settle(*keys: str):
+    async def run_before(pilot) -> None:
+        await pilot.pause()  # run_before starts before the app's first refresh
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run_before
+
+
 @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 def test_snapshot_agents_empty(snap_compare, make_app, size):
-    assert snap_compare(make_app(), press=["7"], terminal_size=size)
+    assert snap_compare(make_app(), run_before=keys_then_settle("7"), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 def test_snapshot_agents_live_session(snap_compare, make_app, size):
     """The newest session is still going: a Bash call without a result, no outcome yet."""
-    press = ["7"] if size == SIZE else ["7", "enter"]
-    assert snap_compare(sessions_app(make_app), press=press, terminal_size=size)
+    keys = ["7"] if size == SIZE else ["7", "enter"]
+    run_before = keys_then_settle(*keys)
+    assert snap_compare(sessions_app(make_app), run_before=run_before, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 def test_snapshot_agents_finished_session(snap_compare, make_app, size):
     """A finished session: failures, durations, the derived outcome, advice applied."""
-    press = ["7", "down", "down"] + ([] if size == SIZE else ["enter"])
+    keys = ["7", "down", "down"] + ([] if size == SIZE else ["enter"])
     app = sessions_app(make_app, applied=True)
-    assert snap_compare(app, press=press, terminal_size=size)
+    assert snap_compare(app, run_before=keys_then_settle(*keys), terminal_size=size)
 
 
 def test_snapshot_agents_list_at_80x24(snap_compare, make_app):
-    assert snap_compare(sessions_app(make_app), press=["7"], terminal_size=SMALL)
+    app = sessions_app(make_app)
+    assert snap_compare(app, run_before=keys_then_settle("7"), terminal_size=SMALL)

@@ -16,12 +16,14 @@ import json
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
+from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from workbench.agents.views import AGENT_TABLES, display_text, session_matches
@@ -219,6 +221,38 @@ def errors_markdown(errors: list[dict[str, Any]], total: int) -> str:
     return "\n".join(lines)
 
 
+def pick_session(
+    sessions: list[dict[str, Any]], query: str, selected: int | None, follow_head: bool
+) -> int | None:
+    """The session to show: the one selected while the filter keeps it, else the newest
+    shown (also when following the head of the list)."""
+    ids = [s["id"] for s in sessions if session_matches(s, query)]
+    if not ids:
+        return None
+    return ids[0] if follow_head or selected not in ids else selected
+
+
+class AgentsLoaded(Message):
+    """Sessions, totals, tool usage (None: unchanged) and the chosen session's detail."""
+
+    def __init__(self, generation: int, sessions: list[dict], overview: dict,
+                 usage: list[dict] | None, detail_id: int | None,
+                 detail: tuple[list[dict], list[dict]]) -> None:  # fmt: skip
+        super().__init__()
+        self.generation, self.sessions, self.overview = generation, sessions, overview
+        self.usage, self.detail_id, self.detail = usage, detail_id, detail
+
+
+class DetailLoaded(Message):
+    """One session's timeline and advice, read in a worker."""
+
+    def __init__(self, generation: int, session_id: int, steps: list[dict],
+                 advice: list[dict]) -> None:  # fmt: skip
+        super().__init__()
+        self.generation, self.session_id = generation, session_id
+        self.steps, self.advice = steps, advice
+
+
 class AgentsPane(Pane):
     TITLE = "Agents"
     TABLES = AGENT_TABLES
@@ -254,6 +288,10 @@ class AgentsPane(Pane):
         self.follow_head = True  # keep the newest session selected until the user moves
         self.query_text = ""
         self.steps: list[dict[str, Any]] = []
+        self.loaded = False  # the first read finished (until then nothing is "empty")
+        self._generation = 0
+        self._detail_generation = 0
+        self._usage_dirty = True
 
     # -- layout ------------------------------------------------------------------------
 
@@ -291,6 +329,7 @@ class AgentsPane(Pane):
     def on_mount(self) -> None:
         self.hand_back_focus_on_leave()
         self.query_one("#agents-filter", Input).display = False
+        self.query_one("#agents-hint", Static).display = False
         super().on_mount()
 
     def on_resize(self, event: Resize) -> None:
@@ -328,25 +367,82 @@ class AgentsPane(Pane):
         return self.app.engine.agents  # type: ignore[attr-defined]
 
     # -- data --------------------------------------------------------------------------
+    # Reads run in thread workers (on a large store a refresh takes longer than a frame);
+    # the UI thread only fills widgets from the messages they post. A generation number
+    # drops what a superseded worker posts late.
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
+        if changed is None or "agent_tool_calls" in changed:
+            self._usage_dirty = True
+        self._generation += 1
+        self._load(
+            self._generation, self._usage_dirty, self.query_text, self.selected, self.follow_head
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="agents-load")
+    def _load(
+        self, generation: int, usage: bool, query: str, selected: int | None, follow: bool
+    ) -> None:
+        agents = self.agents
+        with self.app.engine.guard():  # type: ignore[attr-defined]
+            sessions = agents.sessions(limit=SESSION_LIMIT)
+            overview = agents.agents_overview()
+            tool_usage = agents.tool_usage() if usage else None
+            chosen = pick_session(sessions, query, selected, follow)
+            detail = self._read_detail(chosen)
+        self.post_message(AgentsLoaded(generation, sessions, overview, tool_usage, chosen, detail))
+
+    def _read_detail(self, session_id: int | None) -> tuple[list[dict], list[dict]]:
+        if session_id is None:
+            return [], []
         try:
-            with self.app.engine.guard():  # type: ignore[attr-defined]
-                self.sessions = self.agents.sessions(limit=SESSION_LIMIT)
-                self.overview = self.agents.agents_overview()
-                if changed is None or "agent_tool_calls" in changed:
-                    self._draw_charts(self.agents.tool_usage())
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
+            return self.agents.timeline(session_id), self.agents.advice(session_id)
+        except ValueError:  # purged meanwhile: the next refresh drops it from the list
+            return [], []
+
+    @on(AgentsLoaded)
+    def _loaded(self, message: AgentsLoaded) -> None:
+        if message.generation != self._generation:
             return
-        shown = self.shown
-        ids = [s["id"] for s in shown]
-        if ids and (self.selected not in ids or self.follow_head):
-            self.selected = ids[0]
-        elif not ids:
-            self.selected = None
+        self.loaded = True
+        self.sessions, self.overview = message.sessions, message.overview
+        if message.usage is not None:
+            self._usage_dirty = False
+            self._draw_charts(message.usage)
+        self.selected = pick_session(self.sessions, self.query_text, self.selected,
+                                     self.follow_head)  # fmt: skip
         self._fill_sessions()
-        self.show_detail()
+        if self.selected == message.detail_id:
+            self._detail_generation += 1  # fresher than any detail read still under way
+            self._show_detail(*message.detail)
+        else:
+            self.request_detail()
+
+    def request_detail(self) -> None:
+        """Show the selected session: its timeline and advice are read in a worker."""
+        self._detail_generation += 1
+        if self.selected is None:
+            self._show_detail([], [])
+            return
+        self._load_detail(self._detail_generation, self.selected)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="agents-detail")
+    def _load_detail(self, generation: int, session_id: int) -> None:
+        with self.app.engine.guard():  # type: ignore[attr-defined]
+            steps, advice = self._read_detail(session_id)
+        self.post_message(DetailLoaded(generation, session_id, steps, advice))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, message: DetailLoaded) -> None:
+        if message.generation == self._detail_generation and message.session_id == self.selected:
+            self._show_detail(message.steps, message.advice)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in ("agents-load", "agents-detail") and (
+            event.state == WorkerState.ERROR
+        ):
+            self.notify(str(event.worker.error), severity="error")
 
     @property
     def shown(self) -> list[dict[str, Any]]:
@@ -379,27 +475,22 @@ class AgentsPane(Pane):
         if self.query_text:
             parts.append(f"“{display_text(self.query_text, 24)}”")
         self.query_one("#agents-list-title", Label).update(" · ".join(parts))
-        self.query_one("#agents-hint", Static).display = not total
+        self.query_one("#agents-hint", Static).display = self.loaded and not total
         self.call_after_refresh(self._fit_columns)
 
     def _session(self) -> dict[str, Any] | None:
         return next((s for s in self.sessions if s["id"] == self.selected), None)
 
-    def show_detail(self) -> None:
+    def _show_detail(self, steps: list[dict], advice: list[dict]) -> None:
         session = self._session()
         title = self.query_one("#agent-title", Label)
         info = self.query_one("#agent-info", Static)
-        self.steps, advice = [], []
-        if session is not None:
-            try:
-                with self.app.engine.guard():  # type: ignore[attr-defined]
-                    self.steps = self.agents.timeline(session["id"])
-                    advice = self.agents.advice(session["id"])
-            except ENGINE_ERRORS as exc:
-                self.notify(str(exc), severity="error")
+        self.steps = steps if session is not None else []
         if session is None:
             # on an empty store the hint under the list says how to connect an agent
-            title.update("No agent session matches the filter" if self.sessions else "")
+            title.update(
+                "No agent session matches the filter" if self.sessions else "No agent session yet"
+            )
             info.update("")
         else:
             state = session_state(session)
@@ -413,7 +504,7 @@ class AgentsPane(Pane):
             )
             info.update(session_info(session))
         self._fill_timeline()
-        self._show_advice(advice, session is not None)
+        self._show_advice(advice if session is not None else [], session is not None)
 
     def _fill_timeline(self) -> None:
         table = self.query_one("#agent-timeline", DataTable)
@@ -510,17 +601,20 @@ class AgentsPane(Pane):
         self.follow_head = event.cursor_row == 0
         if session_id != self.selected:
             self.selected = session_id
-            self.show_detail()
+            self.request_detail()
 
     @on(DataTable.RowSelected, "#agents-sessions")
     def _session_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is None:
             return
-        self.selected = int(event.row_key.value)
+        chosen = int(event.row_key.value)
         self.follow_head = event.cursor_row == 0
-        self.show_detail()
+        if chosen != self.selected:
+            self.selected = chosen
+            self.request_detail()
         self.add_class("drilled")
         self.query_one("#agent-timeline", DataTable).focus()
+        self.call_after_refresh(self._fit_columns)  # the session was hidden when narrow
 
     @on(DataTable.RowSelected, "#agent-timeline")
     def _step_chosen(self, event: DataTable.RowSelected) -> None:
@@ -543,18 +637,22 @@ class AgentsPane(Pane):
         if self._filtering() and not self.has_class("drilled"):
             field = self.query_one("#agents-filter", Input)
             field.value, field.display, self.query_text = "", False, ""
-            self.refresh_data()
+            self._apply_filter()
         self.remove_class("drilled")
         self.query_one("#agents-sessions", DataTable).focus()
+        self.call_after_refresh(self._fit_columns)
 
     @on(Input.Changed, "#agents-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value.strip()
-        shown = [s["id"] for s in self.shown]
-        if self.selected not in shown:
-            self.selected = shown[0] if shown else None
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        before = self.selected
+        self.selected = pick_session(self.sessions, self.query_text, self.selected, False)
         self._fill_sessions()
-        self.show_detail()
+        if self.selected != before:
+            self.request_detail()
 
     @on(Input.Submitted, "#agents-filter")
     def _filter_done(self) -> None:
