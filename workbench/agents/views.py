@@ -80,6 +80,15 @@ def session_matches(session: dict[str, Any], query: str) -> bool:
     return all(word in haystack for word in words)
 
 
+def _matchable(row: m.AgentSession, titles: dict[int, str | None]) -> dict[str, Any]:
+    """The fields `session_matches` reads, from a bare row and its first prompt."""
+    return {
+        "id": row.id, "external_id": row.external_id, "agent": row.agent,
+        "status": row.status, "outcome": row.outcome, "source": row.source,
+        "model": row.model, "cwd": row.cwd, "title": display_text(titles.get(row.id), 200),
+    }  # fmt: skip
+
+
 def tool_subject(tool_name: str, tool_input: Any) -> str:
     """The part of a tool call's input a person wants to see (the command, the file...)."""
     if isinstance(tool_input, dict):
@@ -131,8 +140,12 @@ class AgentViews:
             if not rows:
                 break
             offset += len(rows)
-            found += [s for s in self._session_dicts(rows) if session_matches(s, query)]
-            if len(rows) < batch:
+            last_batch = len(rows) < batch
+            if query.strip():  # match on the row and first prompt before counting anything
+                titles = self._titles([r.id for r in rows])
+                rows = [r for r in rows if session_matches(_matchable(r, titles), query)]
+            found += self._session_dicts(rows)
+            if last_batch:
                 break
         return found[:limit]
 
@@ -175,17 +188,7 @@ class AgentViews:
             .group_by(ev.session)
             .tuples()
         )
-        first = (
-            ev.select(ev.session.alias("sid"), fn.MIN(ev.seq).alias("seq"))
-            .where(ev.session.in_(ids), ev.kind.in_(PROMPT_KINDS))
-            .group_by(ev.session)
-            .alias("first")
-        )
-        titles = dict(
-            ev.select(ev.session, ev.text)
-            .join(first, on=((ev.session == first.c.sid) & (ev.seq == first.c.seq)))
-            .tuples()
-        )
+        titles = self._titles(ids)
         out = []
         for r in rows:
             n, failed, pending = calls.get(r.id, (0, 0, 0))
@@ -216,6 +219,24 @@ class AgentViews:
                 }
             )
         return out
+
+    @staticmethod
+    def _titles(ids: list[int]) -> dict[int, str | None]:
+        """Each session's first prompt (one grouped query)."""
+        if not ids:
+            return {}
+        ev = m.AgentEvent
+        first = (
+            ev.select(ev.session.alias("sid"), fn.MIN(ev.seq).alias("seq"))
+            .where(ev.session.in_(ids), ev.kind.in_(PROMPT_KINDS))
+            .group_by(ev.session)
+            .alias("first")
+        )
+        return dict(
+            ev.select(ev.session, ev.text)
+            .join(first, on=((ev.session == first.c.sid) & (ev.seq == first.c.seq)))
+            .tuples()
+        )
 
     def outcome(self, ref: int | str) -> dict[str, Any]:
         """The derived outcome and how it was derived, as the recorder stored it; a session
