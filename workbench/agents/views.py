@@ -425,15 +425,16 @@ class AgentViews:
     def agents_overview(self) -> dict[str, Any]:
         """Totals for the pane's headings: sessions (active), outcomes, recording errors."""
         s = m.AgentSession
-        outcomes = dict(
-            s.select(fn.COALESCE(s.outcome, "pending"), fn.COUNT(s.id))
-            .group_by(fn.COALESCE(s.outcome, "pending"))
-            .tuples()
-        )
+        outcomes: dict[str, int] = {}
+        # grouped by the column itself (PostgreSQL refuses a GROUP BY expression whose
+        # parameters are bound apart from the SELECT's); no outcome yet reads "pending"
+        for outcome, n in s.select(s.outcome, fn.COUNT(s.id)).group_by(s.outcome).tuples():
+            key = outcome or "pending"
+            outcomes[key] = outcomes.get(key, 0) + int(n)
         return {
             "sessions": s.select().count(),
             "active": s.select().where(s.status == "active").count(),
-            "outcomes": {k: int(v) for k, v in outcomes.items()},
+            "outcomes": outcomes,
             "errors": m.AgentError.select().count(),
         }
 
