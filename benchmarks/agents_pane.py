@@ -72,9 +72,10 @@ def median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-async def pane_apply_ms(engine: Engine, repeats: int) -> float:
-    """The UI-thread part of a refresh: applying what the read worker posted (filling the
-    sessions list, charts, timeline and advice). The reads themselves run in a worker."""
+async def pane_apply_ms(engine: Engine, repeats: int) -> tuple[float, float]:
+    """The UI-thread part of a refresh: applying what the read worker posted (the sessions
+    list, charts, timeline and advice) when one live session's counts moved (its cells are
+    updated in place) and when the listed sessions changed (the list is refilled)."""
     from workbench.ui.agents import AgentsLoaded, AgentsPane
     from workbench.ui.app import WorkbenchApp
 
@@ -86,15 +87,22 @@ async def pane_apply_ms(engine: Engine, repeats: int) -> float:
         pane = app.query_one(AgentsPane)
         agents = engine.agents
         sessions = agents.sessions(limit=200)
-        chosen = sessions[0]["id"]
-        detail = (agents.timeline(chosen), agents.advice(chosen))
+        detail = (agents.timeline(sessions[0]["id"]), agents.advice(sessions[0]["id"]))
         overview, usage = agents.agents_overview(), agents.tool_usage()
 
-        def apply() -> None:
-            message = AgentsLoaded(pane._generation, sessions, overview, usage, chosen, detail)
+        bumped = [{**sessions[0], "tool_calls": sessions[0]["tool_calls"] + 1}, *sessions[1:]]
+        shifted = sessions[1:]  # the list's rows moved: it is refilled
+        lists = iter([bumped, sessions] * repeats)
+        refills = iter([shifted, sessions] * repeats)
+
+        def apply(rows_of) -> None:
+            rows = next(rows_of)
+            message = AgentsLoaded(pane._generation, rows, overview, usage, rows[0]["id"], detail)
             pane._loaded(message)
 
-        return median_ms(apply, repeats)
+        in_place = median_ms(lambda: apply(lists), repeats)
+        refilled = median_ms(lambda: apply(refills), repeats)
+        return in_place, refilled
 
 
 def main() -> None:
@@ -133,7 +141,9 @@ def main() -> None:
             results[k] for k in ("sessions(limit=200)", "agents_overview()", "tool_usage()",
                                  "timeline+advice(newest)")
         )  # fmt: skip
-        results["UI thread: apply the read"] = asyncio.run(pane_apply_ms(engine, args.repeats))
+        in_place, refilled = asyncio.run(pane_apply_ms(engine, args.repeats))
+        results["UI apply: one session changed"] = in_place
+        results["UI apply: list refilled"] = refilled
         engine.close()
     for name, ms in results.items():
         print(f"{name:<32} {ms:8.1f} ms")

@@ -194,6 +194,24 @@ async def test_numbers_are_never_cut_text_gives_way(make_app, size):
         assert "123,456" in [r[2] for r in cells(pane, "#agent-timeline")]
 
 
+async def test_live_counts_update_in_place_and_stay_whole(make_app):
+    app = sessions_app(make_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        live = m.AgentSession.get(m.AgentSession.external_id == "e5d2f871-cache")
+        m.AgentToolCall.insert_many(
+            [{"session": live.id, "tool_use_id": f"x{i}", "tool_name": "Bash", "input": "{}",
+              "status": "failed", "duration_ms": 1.0} for i in range(10_000)]
+        ).execute()  # fmt: skip
+        await pilot.press("r")
+        await settle(pilot)
+        rows = cells(pane, "#agents-sessions")
+        assert rows[0][:3] == ["live", "10002", "10000"] and len(rows) == 3
+        table = pane.query_one("#agents-sessions", DataTable)
+        fail = next(c for k, c in table.columns.items() if k.value == "fail")
+        assert fail.get_render_width(table) - 2 * table.cell_padding >= len("10000")
+
+
 async def test_follows_the_newest_session_until_the_user_moves(make_app):
     app = sessions_app(make_app)
     async with app.run_test(size=SIZE) as pilot:

@@ -221,6 +221,21 @@ def errors_markdown(errors: list[dict[str, Any]], total: int) -> str:
     return "\n".join(lines)
 
 
+SESSION_COLUMNS = ("state", "tools", "fail", "started", "session")
+
+
+def session_cells(s: dict[str, Any]) -> tuple[Text, Text, Text, str, Text]:
+    """A session's row in the list (equal cells compare equal, so unchanged ones stay)."""
+    state = session_state(s)
+    return (
+        Text(state, style=STATE_STYLE.get(state, "")),
+        number(str(s["tool_calls"])),
+        number(str(s["tool_failures"]), "red" if s["tool_failures"] else "dim"),
+        fmt_when(s["started"]),
+        clipped(s["title"] or display_text(s["external_id"])),
+    )
+
+
 def pick_session(
     sessions: list[dict[str, Any]], query: str, selected: int | None, follow_head: bool
 ) -> int | None:
@@ -288,6 +303,7 @@ class AgentsPane(Pane):
         self.follow_head = True  # keep the newest session selected until the user moves
         self.query_text = ""
         self.steps: list[dict[str, Any]] = []
+        self._listed: dict[str, tuple] = {}  # the list's rows as last filled, by key
         self.loaded = False  # the first read finished (until then nothing is "empty")
         self._generation = 0
         self._detail_generation = 0
@@ -302,11 +318,8 @@ class AgentsPane(Pane):
                 yield Input(placeholder="filter: id, agent, outcome, model, cwd, prompt",
                             id="agents-filter")  # fmt: skip
                 sessions = DataTable(id="agents-sessions", cursor_type="row", zebra_stripes=True)
-                sessions.add_column("state", key="state")
-                sessions.add_column("tools", key="tools")
-                sessions.add_column("fail", key="fail")
-                sessions.add_column("started", key="started")
-                sessions.add_column("session", key="session")
+                for key in SESSION_COLUMNS:
+                    sessions.add_column(key, key=key)
                 yield sessions
                 yield Static(Text(CONNECT_HINT, style="dim"), id="agents-hint")
                 with Horizontal(id="agents-charts"):
@@ -449,19 +462,21 @@ class AgentsPane(Pane):
         return [s for s in self.sessions if session_matches(s, self.query_text)]
 
     def _fill_sessions(self) -> None:
+        """Fill the list; when the same sessions are listed in the same order (a live
+        session's counts moved), update only the cells that changed."""
         table = self.query_one("#agents-sessions", DataTable)
-        table.clear()
         shown = self.shown
-        for s in shown:
-            state = session_state(s)
-            table.add_row(
-                Text(state, style=STATE_STYLE.get(state, "")),
-                number(str(s["tool_calls"])),
-                number(str(s["tool_failures"]), "red" if s["tool_failures"] else "dim"),
-                fmt_when(s["started"]),
-                clipped(s["title"] or display_text(s["external_id"])),
-                key=str(s["id"]),
-            )
+        rows = {str(s["id"]): session_cells(s) for s in shown}
+        if list(rows) == list(self._listed):
+            for key, cells in rows.items():
+                for column, (old, new) in enumerate(zip(self._listed[key], cells, strict=True)):
+                    if old != new:
+                        table.update_cell(key, SESSION_COLUMNS[column], new, update_width=True)
+        else:
+            table.clear()
+            for key, cells in rows.items():
+                table.add_row(*cells, key=key)
+        self._listed = rows
         if self.selected is not None and any(s["id"] == self.selected for s in shown):
             table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
         o = self.overview
