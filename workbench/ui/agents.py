@@ -30,7 +30,7 @@ from workbench.agents.views import AGENT_TABLES, display_text, session_matches
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.screens.model_dialogs import ReportScreen
-from workbench.ui.widgets.fill_column import fill_column
+from workbench.ui.widgets.fill_table import FillTable
 
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 SESSION_LIMIT = 200
@@ -317,7 +317,9 @@ class AgentsPane(Pane):
                 yield Label("Agent sessions", id="agents-list-title", classes="panel-title")
                 yield Input(placeholder="filter: id, agent, outcome, model, cwd, prompt",
                             id="agents-filter")  # fmt: skip
-                sessions = DataTable(id="agents-sessions", cursor_type="row", zebra_stripes=True)
+                sessions = FillTable(
+                    "session", id="agents-sessions", cursor_type="row", zebra_stripes=True
+                )
                 for key in SESSION_COLUMNS:
                     sessions.add_column(key, key=key)
                 yield sessions
@@ -329,7 +331,9 @@ class AgentsPane(Pane):
                 yield Label("", id="agent-title", classes="panel-title")
                 yield Static("", id="agent-info")
                 yield Label("Timeline", id="agent-timeline-title", classes="panel-title")
-                timeline = DataTable(id="agent-timeline", cursor_type="row", zebra_stripes=True)
+                timeline = FillTable(
+                    "what", id="agent-timeline", cursor_type="row", zebra_stripes=True
+                )
                 timeline.add_column("time", key="time")
                 timeline.add_column("step", key="step", width=12)
                 timeline.add_column("ms", key="ms")
@@ -350,8 +354,8 @@ class AgentsPane(Pane):
         self.call_after_refresh(self._fit_columns)
 
     def _fit_columns(self) -> None:
-        fill_column(self.query_one("#agents-sessions", DataTable), "session")
-        fill_column(self.query_one("#agent-timeline", DataTable), "what")
+        for table in self.query(FillTable):
+            table.fit()
 
     def on_show(self) -> None:
         # the tab may become active only after Show arrives: focus once the switch settled
