@@ -21,7 +21,7 @@ async def test_number_keys_switch_panes(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         tabs = app.query_one(TabbedContent)
         assert tabs.active == "runs"
-        for key, pane_id in zip("654321", reversed(list(PANES)), strict=True):
+        for key, pane_id in zip("7654321", reversed(list(PANES)), strict=True):
             await pilot.press(key)
             assert tabs.active == pane_id
 

@@ -1,4 +1,4 @@
-"""The Textual app: six panes on tabs over one Engine, refreshed by the change feed."""
+"""The Textual app: seven panes on tabs over one Engine, refreshed by the change feed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench import config
 from workbench.engine import Engine
+from workbench.ui.agents import AgentsPane
 from workbench.ui.commands import WorkbenchCommands
 from workbench.ui.hub import HubPane
 from workbench.ui.memory import MemoryPane
@@ -33,6 +34,7 @@ PANES: dict[str, type[Pane]] = {
     "models": ModelsPane,
     "memory": MemoryPane,
     "hub": HubPane,
+    "agents": AgentsPane,
 }
 # app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
 STYLESHEETS = [
