@@ -268,7 +268,7 @@ def test_a_full_disk_is_recorded_and_never_raised(store, hook, monkeypatch):
     assert hook(store, hook_event("SessionStart")) == (0, b"", b"")
     with Engine(store) as engine:
         [error] = engine.agents.recording_errors()
-        assert "disk is full" in error["message"] and error["session_external_id"] == "sess-A"
+        assert "disk is full" in error["message"] and error["session"] == "sess-A"
 
     def also_full(self, *args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -144,8 +144,8 @@ async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
         assert [r[:5] for r in listed] == [["1", "completed", "all", "1", "1/2"]]
         executions = rows(pane, "#executions")
         assert {(r[0], r[1], r[2]) for r in executions} == {
-            ("tiny_add", "balanced", "pass 2/2"),
-            ("tiny_add", "aggressive", "failed 1/2"),
+            ("tiny_add", "balanced", "pass 2/2 tests passed"),
+            ("tiny_add", "aggressive", "failed 1/2 tests passed"),
         }
         info = str(pane.query_one("#run-info", Static).render())
         assert "iteration 1 · all levels · 1/2 passed" in info

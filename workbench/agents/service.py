@@ -338,12 +338,6 @@ class AgentsService(AgentViews):
             ],  # fmt: skip
         }
 
-    def recording_errors(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Problems met while recording, newest first."""
-        err = m.AgentError
-        query = err.select().order_by(err.at.desc(), err.id.desc()).limit(limit)
-        return [_plain(d) for d in query.dicts()]
-
     # -- privacy: forget for good, redact what was stored before redaction -----------------
 
     def purge_preview(

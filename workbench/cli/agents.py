@@ -204,7 +204,7 @@ def cmd_errors(args: argparse.Namespace) -> int:
         return 0
     out = console()
     for r in rows:
-        where = f" session {r['session_external_id']}" if r["session_external_id"] else ""
+        where = f" session {r['session']}" if r["session"] else ""
         out.print(
             printable(f"{r['at']}  {r['source']}{where}: {r['message']}"),
             markup=False,
