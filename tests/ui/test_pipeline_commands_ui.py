@@ -78,7 +78,10 @@ async def test_a_command_strategy_from_the_launch_dialog(make_app, tmp_path):
         await app.workers.wait_for_complete()
         await wait_until(pilot, lambda: not pane.running and pane.executions)
         table = {r[1]: r for r in rows(pane, "#executions")}
-        assert table["agent_fix"][2] == "pass 2/2" and table["balanced"][2] == "failed 1/2"
+        assert (
+            table["agent_fix"][2] == "pass 2/2 tests passed"
+            and table["balanced"][2] == "failed 1/2 tests passed"
+        )
         executions = pane.query_one("#executions", DataTable)
         executions.focus()
         executions.move_cursor(row=list(table).index("agent_fix"))
