@@ -90,6 +90,12 @@ def format_result(command: str, result) -> str:
                 else ""
             )
         ]
+        if result.get("model_accuracy") is not None or result.get("model_version"):
+            lines.append(
+                f"served by {result['source']}: model {fmt(result.get('model_accuracy'))}, "
+                f"keyword fallback {fmt(result.get('fallback_accuracy'))} on "
+                f"{result.get('held_out')} held-out operations"
+            )
         if command == "learn":
             mem = result["memory"]
             lines.append(
@@ -125,8 +131,9 @@ def format_result(command: str, result) -> str:
             f"(its held-out accuracy {fmt(fb['accuracy'])} on {fb['held_out']})"
             if result["version"] is None
             else f"{result['model']} v{result['version']}: held-out accuracy "
-            f"{fmt(result['val_accuracy'])} ({result['evaluated_on']}); keyword fallback "
-            f"{fmt(fb['accuracy'])}"
+            f"{fmt(result['serving']['model_accuracy'])} ({result['evaluated_on']}); keyword "
+            f"fallback {fmt(fb['accuracy'])}; serving: {result['serving']['source']} "
+            "(the better of the two on the same held-out rows)"
         )
         lines = [head]
         for p, d in result["distribution"].items():

@@ -200,11 +200,27 @@ def accuracy(predicted: list[str | None], records: list[dict[str, str]]) -> floa
     return round(hits / len(records), 4)
 
 
+def keyword_accuracy(records: list[dict[str, str]]) -> float | None:
+    """The keyword matcher's accuracy on labelled records (no match counts as wrong)."""
+    predicted = [keyword_classify(r["operation"])["pattern"] for r in records]
+    return accuracy(predicted, records)
+
+
 def fallback_accuracy() -> dict[str, Any]:
     """The keyword matcher measured on the same held-out split as the model."""
     _train, held = labelled_split()
-    predicted = [keyword_classify(r["operation"])["pattern"] for r in held]
-    return {"held_out": len(held), "accuracy": accuracy(predicted, held)}
+    return {"held_out": len(held), "accuracy": keyword_accuracy(held)}
+
+
+def served_source(model_accuracy: float | None, fallback_accuracy: float | None) -> str:
+    """Which answers: the model only when it measured strictly better than the keyword
+    fallback on the same held-out rows (an unmeasured model never serves), so a trained
+    model that is worse than keywords does not make the product worse."""
+    if model_accuracy is None:
+        return "fallback"
+    if fallback_accuracy is None:
+        return "model"
+    return "model" if model_accuracy > fallback_accuracy else "fallback"
 
 
 def write_training_file(out_dir: Path) -> tuple[Path, int, int]:

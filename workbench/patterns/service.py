@@ -70,6 +70,7 @@ class PatternsService:
         self.memory = memory
         self.clock = clock
         self.engine = LearningEngine(clock)
+        self._serving_cache: dict[tuple, dict[str, Any]] = {}
         self.loop = continuous.ContinuousLearning(
             db_path, neural, clock=clock, busy_timeout_ms=busy_timeout_ms,
             store_target=store_target,
@@ -77,13 +78,64 @@ class PatternsService:
 
     # -- the classifier --------------------------------------------------------------
 
+    def serving(self) -> dict[str, Any]:
+        """Who answers, by measurement: the deployed model (or ensemble) and the keyword
+        fallback, both scored on the SAME held-out rows (the model through the neural
+        evaluation function); the one that measured better serves. Cached per champion,
+        partner and held-out rows, so classifying does not re-evaluate every call."""
+        name = classifier.MODEL_NAME
+        champion = registry.alias_target(name, registry.CHAMPION)
+        partner = registry.alias_target(name, continuous.ENSEMBLE_ALIAS) if champion else None
+        _train, held = classifier.labelled_split()
+        digest = hashlib.blake2b(
+            json.dumps(held, sort_keys=True).encode("utf-8"), digest_size=10
+        ).hexdigest()
+        key = (
+            champion.version if champion else None,
+            partner.version if partner else None,
+            digest,
+        )
+        cached = self._serving_cache.get(key)
+        if cached is not None:
+            return dict(cached)
+        fb_acc = classifier.keyword_accuracy(held)
+        model_acc, error = None, None
+        kind = "ensemble" if partner is not None else "model"
+        if champion is not None and held:
+            refs = [f"{name}@{champion.version}"]
+            try:
+                if partner is not None:
+                    refs.append(f"{name}@{partner.version}")
+                    ev = self.neural.evaluate_ensemble(refs, held, "label")
+                else:
+                    ev = self.neural.evaluate_records(refs[0], held, "label")
+                acc = ev["metrics"]["accuracy"]
+                model_acc = None if acc is None else round(float(acc), 4)
+            except (ValueError, OSError) as exc:  # unreadable artifact: fallback serves
+                error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        source = classifier.served_source(model_acc, fb_acc)
+        out = {
+            "source": kind if source == "model" else "fallback",
+            "model_kind": kind if champion is not None else None,
+            "model_accuracy": model_acc,
+            "fallback_accuracy": fb_acc,
+            "held_out": len(held),
+            "version": champion.version if champion else None,
+            "error": error,
+        }
+        self._serving_cache = {key: out}
+        return dict(out)
+
     def classifier_status(self) -> dict[str, Any]:
         """The deployed classifier and its measured held-out accuracy, or `untrained`
-        with the keyword fallback's accuracy on the same held-out split."""
+        with the keyword fallback's accuracy on the same held-out split; `serving` says
+        which of the two answers (the one that measured better on those rows)."""
         champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
+        serving = self.serving()
         out: dict[str, Any] = {
             "model": classifier.MODEL_NAME,
             "fallback": classifier.fallback_accuracy(),
+            "serving": serving,
         }
         if champion is None:
             return {**out, "status": "untrained", "version": None, "val_accuracy": None}
@@ -132,10 +184,24 @@ class PatternsService:
         return {**summary, "train_rows": n_train, "held_out_rows": n_held}
 
     def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
+        """The answer of whichever measured better on the held-out rows (`serving`);
+        every answer carries both figures so nobody mistakes which one spoke."""
         text = classifier.operation_text(operation)
+        serving = self.serving()
+        measured = {
+            "model_accuracy": serving["model_accuracy"],
+            "fallback_accuracy": serving["fallback_accuracy"],
+            "held_out": serving["held_out"],
+        }
         champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
-        if champion is None:
-            return {**classifier.keyword_classify(text), "text": text, "version": None}
+        if champion is None or serving["source"] == "fallback":
+            return {
+                **classifier.keyword_classify(text),
+                "text": text,
+                "version": None,
+                "model_version": champion.version if champion else None,
+                **measured,
+            }
         name = classifier.MODEL_NAME
         partner = registry.alias_target(name, continuous.ENSEMBLE_ALIAS)
         if partner is not None:
@@ -151,7 +217,9 @@ class PatternsService:
             "probabilities": p["probabilities"],
             "source": source,
             "version": champion.version,
+            "model_version": champion.version,
             "text": text,
+            **measured,
         }
 
     # -- analyze and learn -----------------------------------------------------------
@@ -332,7 +400,14 @@ class PatternsService:
         """Advice derived from stored outcomes (and from where the answer came from)."""
         recs = []
         pattern = result.get("pattern")
-        if result.get("source") == "fallback":
+        if result.get("source") == "fallback" and result.get("model_version") is not None:
+            recs.append(
+                f"answered by the keyword fallback: it measured "
+                f"{_pct(result.get('fallback_accuracy'))} on {result.get('held_out')} held-out "
+                f"ops against the model's {_pct(result.get('model_accuracy'))}; the model "
+                "serves once it measures better (more labelled data, `patterns train`)"
+            )
+        elif result.get("source") == "fallback":
             recs.append(
                 "answered by the keyword fallback: train the classifier "
                 "(`workbench patterns train`) for a measured model"
@@ -503,6 +578,10 @@ class PatternsService:
     ) -> dict[str, Any]:
         self.sync()
         return self.loop.trigger(model, force=force, on_spawn=on_spawn)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def pattern_dict(r: m.PatternMemory) -> dict[str, Any]:
