@@ -15,10 +15,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import peewee
 
 from workbench.neural import registry
-from workbench.patterns import PATTERNS, classifier, continuous, failures, similarity
+from workbench.patterns import (
+    PATTERNS,
+    calibration,
+    classifier,
+    continuous,
+    failures,
+    similarity,
+)
 from workbench.patterns.learning import Interaction, LearningEngine
 from workbench.store import models as m
 
@@ -146,6 +154,7 @@ class PatternsService:
             "status": champion.status,
             "version": champion.version,
             "val_accuracy": champion.val_accuracy,
+            "calibration": model_calibration(champion),
             # patterns train and the continuous loop validate on the text-hash split;
             # a catalog training (Models pane) on its own seeded 20% split
             "evaluated_on": (
@@ -178,10 +187,50 @@ class PatternsService:
             description=entry.purpose,
             tags=[entry.category, "catalog", "patterns"],
         )
+        out = {**summary, "train_rows": n_train, "held_out_rows": n_held}
         if summary["status"] == "trained":
+            out["calibration"] = self.calibrate(summary["version"])
             # an explicit training deploys; the continuous loop deploys only through gates
             registry.set_alias(entry.name, registry.CHAMPION, summary["version"])
-        return {**summary, "train_rows": n_train, "held_out_rows": n_held}
+        return out
+
+    def calibrate(self, version: int) -> dict[str, Any]:
+        """Fit the version's temperature on the calibration fold of the training split
+        (rows it did not train on), measure ECE on the held-out rows before and after,
+        and store both with the version (its metrics JSON, key `calibration`)."""
+        train, held = classifier.labelled_split()
+        _fit, calib = classifier.calibration_split(train)
+        if not calib or not held:
+            raise ValueError("calibration: needs a calibration fold and held-out rows")
+        ref = f"{classifier.MODEL_NAME}@{version}"
+        names = list(self.neural.load(ref).label_names or [])
+        index = {n: i for i, n in enumerate(names)}
+
+        def probs_and_labels(records):
+            preds = self.neural.predict(ref, [{"operation": r["operation"]} for r in records])
+            y = np.array([index[r["label"]] for r in records], np.int64)
+            return calibration.probability_matrix(preds, names), y
+
+        p_cal, y_cal = probs_and_labels(calib)
+        temperature = calibration.fit_temperature(p_cal, y_cal)
+        p_held, y_held = probs_and_labels(held)
+        before, after = calibration.ece_before_after(p_held, y_held, names, temperature)
+        result = {
+            "temperature": temperature,
+            "fold_rows": len(calib),
+            "held_out": len(held),
+            "ece_before": None if before is None else round(before, 4),
+            "ece_after": None if after is None else round(after, 4),
+        }
+        row = registry.get_version(classifier.MODEL_NAME, version)
+        if row.training_run_id is None:
+            raise ValueError(f"calibration: {ref} has no training run to store it with")
+        run = m.TrainingRun.get_by_id(row.training_run_id)
+        metrics = json.loads(run.metrics or "{}")
+        metrics["calibration"] = result
+        run.metrics = json.dumps(metrics, sort_keys=True, default=str)
+        run.save()
+        return result
 
     def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
         """The answer of whichever measured better on the held-out rows (`serving`);
@@ -211,6 +260,12 @@ class PatternsService:
         else:
             p = self.neural.predict(f"{name}@{champion.version}", [{"operation": text}])[0]
             source = "model"
+            temperature = model_temperature(champion)
+            if temperature is not None:  # versions without one predict as before
+                names = list(p["probabilities"])
+                scaled = calibration.scale(calibration.probability_matrix([p], names), temperature)
+                probs = {n: round(float(v), 6) for n, v in zip(names, scaled[0], strict=True)}
+                p = {**p, "probabilities": probs, "confidence": probs[p["prediction"]]}
         return {
             "pattern": p["prediction"],
             "confidence": p["confidence"],
@@ -578,6 +633,21 @@ class PatternsService:
     ) -> dict[str, Any]:
         self.sync()
         return self.loop.trigger(model, force=force, on_spawn=on_spawn)
+
+
+def model_calibration(row: m.NeuralModel) -> dict[str, Any] | None:
+    """The calibration stored with a version (its training run's metrics), or None."""
+    if row.training_run_id is None:
+        return None
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
+    cal = json.loads(run.metrics or "{}").get("calibration") if run else None
+    return cal if isinstance(cal, dict) else None
+
+
+def model_temperature(row: m.NeuralModel) -> float | None:
+    """The temperature stored with a version, or None (trained before calibration)."""
+    t = (model_calibration(row) or {}).get("temperature")
+    return float(t) if isinstance(t, int | float) and t > 0 else None
 
 
 def _pct(value: float | None) -> str:
