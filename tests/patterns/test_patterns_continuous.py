@@ -175,7 +175,12 @@ def test_gate_pass_deploys_atomically_and_marks_the_batch(trained):
     assert run["status"] == "deployed" and run["deployed"] is True
     assert run["candidate_version"] == 2 and run["previous_version"] == 1
     assert registry.alias_target(MODEL, "champion").version == 2
-    assert [g["name"] for g in run["gates"]] == ["held_out_accuracy", "regression", "forgetting"]
+    assert [g["name"] for g in run["gates"]] == [
+        "held_out_accuracy",
+        "regression",
+        "forgetting",
+        "beats_fallback",
+    ]
     assert all(g["passed"] for g in run["gates"])
     entries = list(m.ExperienceBuffer.select().where(m.ExperienceBuffer.id.in_(ids)))
     assert all(e.trained and e.training_run_id == run["id"] for e in entries)

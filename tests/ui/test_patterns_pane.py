@@ -200,3 +200,21 @@ async def test_trained_pane_shows_measured_accuracy_runs_gates_and_rolls_back(ap
 def test_snapshot_patterns_pane_trained(snap_compare, app_from):
     app = app_from("trained")
     assert snap_compare(app, terminal_size=SIZE, press=["3"])
+
+
+def test_title_says_the_keyword_fallback_serves_when_it_measured_better():
+    from workbench.ui.patterns import classifier_line
+
+    status = {
+        "model": "adaptive-coordinator",
+        "version": 3,
+        "val_accuracy": 0.9,
+        "evaluated_on": "60 held-out ops",
+        "fallback": {"accuracy": 0.3, "held_out": 60},
+        "serving": {"source": "fallback", "model_accuracy": 0.2, "fallback_accuracy": 0.3},
+    }
+    line = classifier_line(status).plain
+    assert line.startswith("Patterns · serving keyword fallback 30.0%")
+    assert "adaptive-coordinator v3 measured 20.0% on 60 held-out ops" in line
+    status["serving"] = {"source": "model", "model_accuracy": 0.5, "fallback_accuracy": 0.3}
+    assert classifier_line(status).plain.startswith("Patterns · serving adaptive-coordinator v3")

@@ -77,6 +77,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def calibration_line(cal: dict) -> str:
+    """The stored temperature and the held-out ECE it was measured to give."""
+    return (
+        f"calibrated: temperature {cal['temperature']:.3f} (fitted on {cal['fold_rows']} "
+        f"training-split rows); held-out ECE {fmt(cal['ece_before'])} before, "
+        f"{fmt(cal['ece_after'])} after"
+    )
+
+
 def format_result(command: str, result) -> str:
     if command in ("analyze", "learn"):
         lines = [
@@ -90,6 +99,12 @@ def format_result(command: str, result) -> str:
                 else ""
             )
         ]
+        if result.get("model_accuracy") is not None or result.get("model_version"):
+            lines.append(
+                f"served by {result['source']}: model {fmt(result.get('model_accuracy'))}, "
+                f"keyword fallback {fmt(result.get('fallback_accuracy'))} on "
+                f"{result.get('held_out')} held-out operations"
+            )
         if command == "learn":
             mem = result["memory"]
             lines.append(
@@ -113,11 +128,13 @@ def format_result(command: str, result) -> str:
             )
         return "\n".join(lines)
     if command == "train":
-        return (
+        line = (
             f"{result['name']} v{result['version']} {result['status']}: held-out accuracy "
             f"{fmt(result['val_accuracy'])} on {result['held_out_rows']} operations "
             f"({result['train_rows']} trained on, {result['epochs_run']} epochs)"
         )
+        cal = result.get("calibration")
+        return line + ("\n" + calibration_line(cal) if cal else "")
     if command == "status":
         fb = result["fallback"]
         head = (
@@ -125,10 +142,13 @@ def format_result(command: str, result) -> str:
             f"(its held-out accuracy {fmt(fb['accuracy'])} on {fb['held_out']})"
             if result["version"] is None
             else f"{result['model']} v{result['version']}: held-out accuracy "
-            f"{fmt(result['val_accuracy'])} ({result['evaluated_on']}); keyword fallback "
-            f"{fmt(fb['accuracy'])}"
+            f"{fmt(result['serving']['model_accuracy'])} ({result['evaluated_on']}); keyword "
+            f"fallback {fmt(fb['accuracy'])}; serving: {result['serving']['source']} "
+            "(the better of the two on the same held-out rows)"
         )
         lines = [head]
+        if result.get("calibration"):
+            lines.append(calibration_line(result["calibration"]))
         for p, d in result["distribution"].items():
             rate = "—" if d["success_rate"] is None else f"{d['success_rate']:.0%}"
             lines.append(f"  {p:<11} labelled {d['labelled']:>4}  learned {d['operations']:>4}  "

@@ -22,6 +22,7 @@ from workbench.store import models as m
 
 MODEL_NAME = "adaptive-coordinator"
 HELD_OUT_BUCKETS = 5  # one operation in five is held out
+CALIBRATION_BUCKETS = 5  # of the training split, one in five fits the temperature
 TEXT_FIELDS = ("text", "description", "type", "context", "goal")
 
 # Words that mark each working mode. Written for this project; the fallback's own held-out
@@ -154,6 +155,23 @@ def is_held_out(text: str) -> bool:
     return int.from_bytes(digest, "little") % HELD_OUT_BUCKETS == 0
 
 
+def is_calibration(text: str) -> bool:
+    """One training row in five (by a salted hash, independent of the held-out split)
+    is kept out of training to fit the temperature on."""
+    digest = hashlib.blake2b(b"calibration\0" + text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % CALIBRATION_BUCKETS == 0
+
+
+def calibration_split(
+    train: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(fit, calibration) rows of the training split; the held-out rows are never in it."""
+    fit, calib = [], []
+    for record in train:
+        (calib if is_calibration(record["operation"]) else fit).append(record)
+    return fit, calib
+
+
 def labelled_split() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(training, held-out) records from the labelled operations, in id order."""
     train, held = [], []
@@ -200,16 +218,33 @@ def accuracy(predicted: list[str | None], records: list[dict[str, str]]) -> floa
     return round(hits / len(records), 4)
 
 
+def keyword_accuracy(records: list[dict[str, str]]) -> float | None:
+    """The keyword matcher's accuracy on labelled records (no match counts as wrong)."""
+    predicted = [keyword_classify(r["operation"])["pattern"] for r in records]
+    return accuracy(predicted, records)
+
+
 def fallback_accuracy() -> dict[str, Any]:
     """The keyword matcher measured on the same held-out split as the model."""
     _train, held = labelled_split()
-    predicted = [keyword_classify(r["operation"])["pattern"] for r in held]
-    return {"held_out": len(held), "accuracy": accuracy(predicted, held)}
+    return {"held_out": len(held), "accuracy": keyword_accuracy(held)}
+
+
+def served_source(model_accuracy: float | None, fallback_accuracy: float | None) -> str:
+    """Which answers: the model only when it measured strictly better than the keyword
+    fallback on the same held-out rows (an unmeasured model never serves), so a trained
+    model that is worse than keywords does not make the product worse."""
+    if model_accuracy is None:
+        return "fallback"
+    if fallback_accuracy is None:
+        return "model"
+    return "model" if model_accuracy > fallback_accuracy else "fallback"
 
 
 def write_training_file(out_dir: Path) -> tuple[Path, int, int]:
-    """The classifier's training file: trainingData = the training split, validationData
-    = the held-out split, so the accuracy training reports is the held-out accuracy."""
+    """The classifier's training file: trainingData = the training split less its
+    calibration fold, validationData = the held-out split, so the accuracy training
+    reports is the held-out accuracy."""
     train, held = labelled_split()
     if len(train) < 60 or len(held) < 12:
         raise ValueError(
@@ -219,14 +254,15 @@ def write_training_file(out_dir: Path) -> tuple[Path, int, int]:
     missing = [p for p in PATTERNS if p not in {r["label"] for r in train}]
     if missing:
         raise ValueError(f"labelled_operations lacks examples of: {', '.join(missing)}")
+    fit, _calib = calibration_split(train)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{MODEL_NAME}-heldout.json"
     doc = {
         "description": f"{MODEL_NAME}: labelled operations; validationData is the held-out "
         f"split (1 in {HELD_OUT_BUCKETS} by text hash)",
-        "trainingData": train,
+        "trainingData": fit,
         "validationData": held,
     }
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, indent=1)
-    return path, len(train), len(held)
+    return path, len(fit), len(held)

@@ -751,6 +751,20 @@ class ContinuousLearning:
             _gate("regression", score - champ_acc, ">=", -cfg.max_regression),
             _gate("forgetting", forgetting, "<=", cfg.max_forgetting),
         ]
+        if model == PATTERN_MODEL:
+            # the same rule that picks who serves: a candidate the keyword fallback beats
+            # (or ties) on these rows would not serve, so it is not deployed
+            fb_acc = classifier.keyword_accuracy(held)
+            measured["fallback_accuracy"] = fb_acc
+            gates.append(
+                {
+                    "name": "beats_fallback",
+                    "value": round(score - (fb_acc or 0.0), 4),
+                    "op": ">",
+                    "threshold": 0.0,
+                    "passed": classifier.served_source(score, fb_acc) == "model",
+                }
+            )
         return gates, measured
 
     def _deploy(self, model, version, previous, entry_ids, run, metrics) -> None:

@@ -15,10 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import peewee
 
 from workbench.neural import registry
-from workbench.patterns import PATTERNS, classifier, continuous, failures, similarity, watch
+from workbench.patterns import (
+    PATTERNS,
+    calibration,
+    classifier,
+    continuous,
+    failures,
+    similarity,
+    watch,
+)
 from workbench.patterns.learning import Interaction, LearningEngine
 from workbench.store import models as m
 
@@ -70,6 +79,7 @@ class PatternsService:
         self.memory = memory
         self.clock = clock
         self.engine = LearningEngine(clock)
+        self._serving_cache: dict[tuple, dict[str, Any]] = {}
         self.loop = continuous.ContinuousLearning(
             db_path, neural, clock=clock, busy_timeout_ms=busy_timeout_ms,
             store_target=store_target,
@@ -77,13 +87,64 @@ class PatternsService:
 
     # -- the classifier --------------------------------------------------------------
 
+    def serving(self) -> dict[str, Any]:
+        """Who answers, by measurement: the deployed model (or ensemble) and the keyword
+        fallback, both scored on the SAME held-out rows (the model through the neural
+        evaluation function); the one that measured better serves. Cached per champion,
+        partner and held-out rows, so classifying does not re-evaluate every call."""
+        name = classifier.MODEL_NAME
+        champion = registry.alias_target(name, registry.CHAMPION)
+        partner = registry.alias_target(name, continuous.ENSEMBLE_ALIAS) if champion else None
+        _train, held = classifier.labelled_split()
+        digest = hashlib.blake2b(
+            json.dumps(held, sort_keys=True).encode("utf-8"), digest_size=10
+        ).hexdigest()
+        key = (
+            champion.version if champion else None,
+            partner.version if partner else None,
+            digest,
+        )
+        cached = self._serving_cache.get(key)
+        if cached is not None:
+            return dict(cached)
+        fb_acc = classifier.keyword_accuracy(held)
+        model_acc, error = None, None
+        kind = "ensemble" if partner is not None else "model"
+        if champion is not None and held:
+            refs = [f"{name}@{champion.version}"]
+            try:
+                if partner is not None:
+                    refs.append(f"{name}@{partner.version}")
+                    ev = self.neural.evaluate_ensemble(refs, held, "label")
+                else:
+                    ev = self.neural.evaluate_records(refs[0], held, "label")
+                acc = ev["metrics"]["accuracy"]
+                model_acc = None if acc is None else round(float(acc), 4)
+            except (ValueError, OSError) as exc:  # unreadable artifact: fallback serves
+                error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        source = classifier.served_source(model_acc, fb_acc)
+        out = {
+            "source": kind if source == "model" else "fallback",
+            "model_kind": kind if champion is not None else None,
+            "model_accuracy": model_acc,
+            "fallback_accuracy": fb_acc,
+            "held_out": len(held),
+            "version": champion.version if champion else None,
+            "error": error,
+        }
+        self._serving_cache = {key: out}
+        return dict(out)
+
     def classifier_status(self) -> dict[str, Any]:
         """The deployed classifier and its measured held-out accuracy, or `untrained`
-        with the keyword fallback's accuracy on the same held-out split."""
+        with the keyword fallback's accuracy on the same held-out split; `serving` says
+        which of the two answers (the one that measured better on those rows)."""
         champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
+        serving = self.serving()
         out: dict[str, Any] = {
             "model": classifier.MODEL_NAME,
             "fallback": classifier.fallback_accuracy(),
+            "serving": serving,
         }
         if champion is None:
             return {**out, "status": "untrained", "version": None, "val_accuracy": None}
@@ -94,6 +155,7 @@ class PatternsService:
             "status": champion.status,
             "version": champion.version,
             "val_accuracy": champion.val_accuracy,
+            "calibration": model_calibration(champion),
             # patterns train and the continuous loop validate on the text-hash split;
             # a catalog training (Models pane) on its own seeded 20% split
             "evaluated_on": (
@@ -126,16 +188,70 @@ class PatternsService:
             description=entry.purpose,
             tags=[entry.category, "catalog", "patterns"],
         )
+        out = {**summary, "train_rows": n_train, "held_out_rows": n_held}
         if summary["status"] == "trained":
+            out["calibration"] = self.calibrate(summary["version"])
             # an explicit training deploys; the continuous loop deploys only through gates
             registry.set_alias(entry.name, registry.CHAMPION, summary["version"])
-        return {**summary, "train_rows": n_train, "held_out_rows": n_held}
+        return out
+
+    def calibrate(self, version: int) -> dict[str, Any]:
+        """Fit the version's temperature on the calibration fold of the training split
+        (rows it did not train on), measure ECE on the held-out rows before and after,
+        and store both with the version (its metrics JSON, key `calibration`)."""
+        train, held = classifier.labelled_split()
+        _fit, calib = classifier.calibration_split(train)
+        if not calib or not held:
+            raise ValueError("calibration: needs a calibration fold and held-out rows")
+        ref = f"{classifier.MODEL_NAME}@{version}"
+        names = list(self.neural.load(ref).label_names or [])
+        index = {n: i for i, n in enumerate(names)}
+
+        def probs_and_labels(records):
+            preds = self.neural.predict(ref, [{"operation": r["operation"]} for r in records])
+            y = np.array([index[r["label"]] for r in records], np.int64)
+            return calibration.probability_matrix(preds, names), y
+
+        p_cal, y_cal = probs_and_labels(calib)
+        temperature = calibration.fit_temperature(p_cal, y_cal)
+        p_held, y_held = probs_and_labels(held)
+        before, after = calibration.ece_before_after(p_held, y_held, names, temperature)
+        result = {
+            "temperature": temperature,
+            "fold_rows": len(calib),
+            "held_out": len(held),
+            "ece_before": None if before is None else round(before, 4),
+            "ece_after": None if after is None else round(after, 4),
+        }
+        row = registry.get_version(classifier.MODEL_NAME, version)
+        if row.training_run_id is None:
+            raise ValueError(f"calibration: {ref} has no training run to store it with")
+        run = m.TrainingRun.get_by_id(row.training_run_id)
+        metrics = json.loads(run.metrics or "{}")
+        metrics["calibration"] = result
+        run.metrics = json.dumps(metrics, sort_keys=True, default=str)
+        run.save()
+        return result
 
     def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
+        """The answer of whichever measured better on the held-out rows (`serving`);
+        every answer carries both figures so nobody mistakes which one spoke."""
         text = classifier.operation_text(operation)
+        serving = self.serving()
+        measured = {
+            "model_accuracy": serving["model_accuracy"],
+            "fallback_accuracy": serving["fallback_accuracy"],
+            "held_out": serving["held_out"],
+        }
         champion = registry.alias_target(classifier.MODEL_NAME, registry.CHAMPION)
-        if champion is None:
-            return {**classifier.keyword_classify(text), "text": text, "version": None}
+        if champion is None or serving["source"] == "fallback":
+            return {
+                **classifier.keyword_classify(text),
+                "text": text,
+                "version": None,
+                "model_version": champion.version if champion else None,
+                **measured,
+            }
         name = classifier.MODEL_NAME
         partner = registry.alias_target(name, continuous.ENSEMBLE_ALIAS)
         if partner is not None:
@@ -145,13 +261,21 @@ class PatternsService:
         else:
             p = self.neural.predict(f"{name}@{champion.version}", [{"operation": text}])[0]
             source = "model"
+            temperature = model_temperature(champion)
+            if temperature is not None:  # versions without one predict as before
+                names = list(p["probabilities"])
+                scaled = calibration.scale(calibration.probability_matrix([p], names), temperature)
+                probs = {n: round(float(v), 6) for n, v in zip(names, scaled[0], strict=True)}
+                p = {**p, "probabilities": probs, "confidence": probs[p["prediction"]]}
         return {
             "pattern": p["prediction"],
             "confidence": p["confidence"],
             "probabilities": p["probabilities"],
             "source": source,
             "version": champion.version,
+            "model_version": champion.version,
             "text": text,
+            **measured,
         }
 
     # -- analyze and learn -----------------------------------------------------------
@@ -336,7 +460,14 @@ class PatternsService:
         """Advice derived from stored outcomes (and from where the answer came from)."""
         recs = []
         pattern = result.get("pattern")
-        if result.get("source") == "fallback":
+        if result.get("source") == "fallback" and result.get("model_version") is not None:
+            recs.append(
+                f"answered by the keyword fallback: it measured "
+                f"{_pct(result.get('fallback_accuracy'))} on {result.get('held_out')} held-out "
+                f"ops against the model's {_pct(result.get('model_accuracy'))}; the model "
+                "serves once it measures better (more labelled data, `patterns train`)"
+            )
+        elif result.get("source") == "fallback":
             recs.append(
                 "answered by the keyword fallback: train the classifier "
                 "(`workbench patterns train`) for a measured model"
@@ -534,6 +665,25 @@ class PatternsService:
     ) -> dict[str, Any]:
         self.sync()
         return self.loop.trigger(model, force=force, on_spawn=on_spawn)
+
+
+def model_calibration(row: m.NeuralModel) -> dict[str, Any] | None:
+    """The calibration stored with a version (its training run's metrics), or None."""
+    if row.training_run_id is None:
+        return None
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
+    cal = json.loads(run.metrics or "{}").get("calibration") if run else None
+    return cal if isinstance(cal, dict) else None
+
+
+def model_temperature(row: m.NeuralModel) -> float | None:
+    """The temperature stored with a version, or None (trained before calibration)."""
+    t = (model_calibration(row) or {}).get("temperature")
+    return float(t) if isinstance(t, int | float) and t > 0 else None
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def pattern_dict(r: m.PatternMemory) -> dict[str, Any]:

@@ -39,7 +39,12 @@ STATUS_STYLE = {"deployed": "green", "rejected": "yellow", "failed": "red",
 LEVELS = ("low", "medium", "high", "very_high")
 LEVEL_HEADERS = ("low", "med", "high", "v.high")
 MODEL = "adaptive-coordinator"
-GATE_LABELS = {"held_out_accuracy": "acc", "regression": "reg", "forgetting": "fgt"}
+GATE_LABELS = {
+    "held_out_accuracy": "acc",
+    "regression": "reg",
+    "forgetting": "fgt",
+    "beats_fallback": "fb",
+}
 
 
 def pct(value: float | None) -> str:
@@ -60,11 +65,24 @@ def classifier_line(c: dict[str, Any]) -> Text:
             (pct(fb["accuracy"]), "bold"),
             f" on {plural(fb['held_out'], 'operation')})",
         )
+    serving = c.get("serving") or {}
+    model_acc = serving.get("model_accuracy", c["val_accuracy"])
+    if serving.get("source") == "fallback":
+        # the model measured no better than keywords on the same rows: keywords serve
+        return Text.assemble(
+            ("Patterns · serving ", "bold"),
+            ("keyword fallback", "bold yellow"),
+            " ",
+            (pct(fb["accuracy"]), "bold"),
+            f" · {c['model']} v{c['version']} measured ",
+            (pct(model_acc), "bold red"),
+            f" on {c['evaluated_on']}",
+        )
     return Text.assemble(
-        ("Patterns · ", "bold"),
+        ("Patterns · serving ", "bold"),
         (f"{c['model']} v{c['version']}", "bold"),
         " · held-out accuracy ",
-        (pct(c["val_accuracy"]), "bold green"),
+        (pct(model_acc), "bold green"),
         f" on {c['evaluated_on']} · keyword fallback {pct(fb['accuracy'])}",
     )
 
