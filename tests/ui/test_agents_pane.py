@@ -240,6 +240,31 @@ async def test_recording_errors_key(make_app):
         assert "malformed hook JSON: line 1 \\| x" in app.screen.markdown
 
 
+async def test_purge_asks_first_and_no_keeps_everything(make_app):
+    from workbench.ui.screens.confirm import ConfirmScreen
+
+    app = sessions_app(make_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        before = m.AgentSession.select().count()
+        chosen = pane._session()["external_id"]
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert chosen in str(app.screen.query_one("#question").render())
+        await pilot.press("n")  # no: nothing happens
+        await settle(pilot)
+        assert m.AgentSession.select().count() == before
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: not m.AgentSession.select().where(
+                m.AgentSession.external_id == chosen).exists())  # fmt: skip
+        await settle(pilot)
+        assert m.AgentSession.select().count() == before - 1
+        assert chosen not in [s["external_id"] for s in pane.sessions]
+
+
 async def test_help_and_command_palette_offer_the_pane(make_app):
     app = sessions_app(make_app)
     async with app.run_test(size=SIZE) as pilot:

@@ -29,6 +29,7 @@ from textual_plotext import PlotextPlot
 from workbench.agents.views import AGENT_TABLES, display_text, session_matches
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
+from workbench.ui.screens.confirm import ConfirmScreen
 from workbench.ui.screens.model_dialogs import ReportScreen
 from workbench.ui.widgets.fill_table import FillTable
 
@@ -292,6 +293,7 @@ class AgentsPane(Pane):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="agents.filter"),
         Binding("e", "errors", "Recording errors", id="agents.errors"),
+        Binding("D", "purge", "Purge session", id="agents.purge"),
         Binding("escape", "back", "Back", id="agents.back"),
     ]
 
@@ -685,3 +687,42 @@ class AgentsPane(Pane):
             self.notify(str(exc), severity="error")
             return
         self.app.push_screen(ReportScreen(errors_markdown(errors, self.overview["errors"])))
+
+    def action_purge(self) -> None:
+        """Forget the selected session for good, after an explicit yes (agents/purge.py)."""
+        session = self._session()
+        if session is None:
+            self.notify("no session selected", severity="warning")
+            return
+        external = session["external_id"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._purge_worker(external)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Purge session {display_text(external, 60)} and everything derived from it "
+                "(events, tool calls, advice, episodes, executions, pattern and experience "
+                "rows)? The database is then compacted so no copy of its text is left. "
+                "This cannot be undone.",
+                yes_label="Purge",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="agents-purge")
+    def _purge_worker(self, external: str) -> None:
+        try:
+            with self.app.engine.guard():  # type: ignore[attr-defined]
+                report = self.agents.purge(session=external)
+        except ENGINE_ERRORS as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        removed = sum(report.rows.values())
+        self.app.call_from_thread(self.refresh_data, None)  # also without a change feed
+        self.app.call_from_thread(
+            self.notify,
+            f"purged {len(report.sessions)} session(s), {removed} rows",
+            markup=False,
+        )
