@@ -167,6 +167,23 @@ async def test_train_catalog_model_with_epochs(make_app):
         assert [r[0] for r in rows(pane, "#model-versions")] == ["v1"]
 
 
+async def test_train_all_trains_every_trainable_catalog_model(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_models(pilot, select=None)
+        ready = [n for n, e in pane.catalog_entries.items() if e.get("trainable")]
+        title = str(pane.query_one("#models-title", Label).render())
+        assert f"T trains {len(ready)}" in title
+        await pilot.press("T")
+        await pilot.app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: pane.training is None, "the trainings to end")
+        listed = dict((r[0].strip(), r[1]) for r in rows(pane, "#model-table"))
+        for name in ready:  # each its own run, measured, shown with its rows
+            val = registry.resolve(name).val_accuracy
+            assert listed[name] == f"{val:.3f} n={val_rows(name)}", name
+        assert "T trains" not in str(pane.query_one("#models-title", Label).render())
+
+
 async def test_predict_and_quantize_show_their_reports(make_app):
     app = trained_app(make_app, versions=(20,))
     async with app.run_test(size=SIZE) as pilot:

@@ -165,6 +165,16 @@ def quantize_markdown(report: dict) -> str:
     )
 
 
+class CatalogModelTrained(Message):
+    """One model of a whole-catalog training finished (each is its own run)."""
+
+    def __init__(self, result: dict, done: int, total: int) -> None:
+        super().__init__()
+        self.result = result
+        self.done = done
+        self.total = total
+
+
 class TrainingProgress(Message):
     """One finished epoch of the pane's own training (newest replaces older, unhandled)."""
 
@@ -204,6 +214,7 @@ class ModelsPane(Pane):
     )
     BINDINGS = [
         Binding("t", "train", "Train", id="models.train"),
+        Binding("T", "train_all", "Train all", id="models.train_all"),
         Binding("n", "train_new", "New", id="models.train_new"),
         Binding("p", "predict", "Predict", id="models.predict"),
         Binding("z", "quantize", "Quantize", id="models.quantize"),
@@ -325,7 +336,13 @@ class ModelsPane(Pane):
                 table.add_row(Text(f"  {name}"), Text(f"{acc:>14}", style=style), key=name)
         trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
         title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
-        self.query_one("#models-title", Label).update(f"{title} · yours {len(self.own_models)}")
+        ready_to_train = 0
+        if not trained:
+            ready_to_train = sum(1 for e in self.catalog_entries.values() if e.get("trainable"))
+            title += f" · T trains {ready_to_train}" if ready_to_train else ""
+        if trained or not ready_to_train:  # the list shows "your models · N" itself
+            title += f" · yours {len(self.own_models)}"
+        self.query_one("#models-title", Label).update(title)
         names = [n for n in (keep, *self.own_models, *self.catalog_entries) if n]
         target = next((n for n in names if n in self.catalog_entries or n in self.own_models), None)
         if target is not None:
@@ -536,6 +553,38 @@ class ModelsPane(Pane):
             lambda r: self._train_chosen(r, spec),
         )
 
+    def action_train_all(self) -> None:
+        """Every trainable catalog model, two at a time, each its own run with live history."""
+        if self._busy():
+            return
+        names = [n for n, e in self.catalog_entries.items() if e.get("trainable")]
+        if not names:
+            self.notify("no catalog model has data to train on yet", severity="warning")
+            return
+        self.training = f"{len(names)} catalog models"
+        self._status(f"training {len(names)} catalog models, 2 at a time…")
+        self.run_train_all(names)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models-train-all")
+    def run_train_all(self, names: list[str]) -> list[dict]:
+        done: list[dict] = []
+
+        def on_done(result: dict) -> None:
+            done.append(result)
+            self.post_message(CatalogModelTrained(result, len(done), len(names)))
+
+        engine = self.app.engine  # type: ignore[attr-defined]
+        return engine.train_catalog_models(names, workers=2, on_done=on_done)
+
+    @on(CatalogModelTrained)
+    def _catalog_model_trained(self, message: CatalogModelTrained) -> None:
+        r = message.result
+        shown = r.get("status", "?")
+        if r.get("val_accuracy") is not None:
+            shown += f" · val acc {fmt_acc(r['val_accuracy'])}"
+        self._status(f"{message.done}/{message.total} trained · {r['name']} {shown}")
+        self.refresh_data()
+
     def action_train_new(self) -> None:
         if self._busy():
             return
@@ -715,6 +764,18 @@ class ModelsPane(Pane):
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "models-train-all":
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+                self.training = None
+                results = worker.result if event.state == WorkerState.SUCCESS else []
+                failed = [r["name"] for r in results or [] if r.get("status") == "failed"]
+                trained = len(results or []) - len(failed)
+                self._status(f"trained {trained} catalog models"
+                             + (f" · failed: {', '.join(failed)}" if failed else ""))  # fmt: skip
+                if event.state == WorkerState.ERROR:
+                    self.notify(str(worker.error), severity="error")
+                self.refresh_data()
+            return
         if worker.group not in ("models-train", "models-op"):
             return
         if event.state == WorkerState.ERROR:
