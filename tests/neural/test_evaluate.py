@@ -327,7 +327,7 @@ def test_regression_metrics_match_numpy():
 
 def test_cli_evaluate_json_and_tables(trained):
     engine, held, _ = trained
-    db = str(engine.db_path)
+    db = str(engine.store_target)  # a path, or the PostgreSQL URL
     engine.close()
     res = run_cli("neural", "evaluate", "evalnet", "--data", str(held), "--json", "--db", db)
     assert res.returncode == 0, res.stderr
@@ -341,7 +341,7 @@ def test_cli_evaluate_json_and_tables(trained):
 
 def test_cli_evaluate_bad_input_is_one_line(trained):
     engine, _held, tmp = trained
-    db = str(engine.db_path)
+    db = str(engine.store_target)  # a path, or the PostgreSQL URL
     engine.close()
     (tmp / "e.csv").write_text("")
     assert_one_line_error(
