@@ -197,6 +197,34 @@ async def test_trained_pane_shows_measured_accuracy_runs_gates_and_rolls_back(ap
         assert pane_of(app).busy is None
 
 
+def notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_train_now_and_curriculum_keys_run_the_loop(app_from):
+    app = app_from("trained")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        app.query_one("#training-runs", DataTable).focus()  # keys go to the pane, not input
+        runs_before = m.TrainingRun.select().where(m.TrainingRun.kind == "continuous").count()
+        curricula_before = m.CurriculumRun.select().count()
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert m.CurriculumRun.select().count() == curricula_before + 1
+        assert any(n.startswith("curriculum") for n in notes(app)), notes(app)
+        assert pane_of(app).busy is None
+        await pilot.press("t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        runs = m.TrainingRun.select().where(m.TrainingRun.kind == "continuous")
+        assert runs.count() == runs_before + 1  # forced: one more training run
+        newest = runs.order_by(m.TrainingRun.id.desc()).first()
+        assert any(n.startswith(f"run {newest.id}:") for n in notes(app)), notes(app)
+        assert cells(app, "#training-runs")[0][0] == str(newest.id)  # the pane shows it
+
+
 def test_snapshot_patterns_pane_trained(snap_compare, app_from):
     app = app_from("trained")
     assert snap_compare(app, terminal_size=SIZE, press=["3"])
