@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
+from tests.pipeline.test_offpolicy import GUARDED, TESTS  # the same guarded task
 from tests.ui.conftest import SIZE
 from tests.ui.test_runs_trends import fill, freeze_pipeline, rows, show_trends, wait_until
 from workbench.store import models as m
@@ -18,24 +19,6 @@ from workbench.ui.trends import TrendsPane
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "pipeline" / "scripts"
 FIX = f"agent_fix={sys.executable} {SCRIPTS / 'fix_bug.py'}"
-GUARDED = """def add(a, b):
-    if a < 0:
-        raise ValueError("non-negative only")
-    return a + b
-"""
-TESTS = """import pytest
-
-from solution import add
-
-
-def test_add():
-    assert add(2, 3) == 5
-
-
-def test_guard():
-    with pytest.raises(ValueError):
-        add(-1, 2)
-"""
 COMMAND_LOG = (
     "$ python fix_bug.py\nfixed solution.py\n[command exit 0, 800 ms]\n--- tests ---\n"
     "..  [100%]\n2 passed"
