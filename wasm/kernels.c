@@ -793,17 +793,31 @@ static void carve_train(const mlp_desc *D, train_bufs *T) {
     T->correct = (int32_t *)(st + 2 * NPART);
 }
 
+static void flush_part(train_bufs *T, int p, double *loss, int *correct) {
+    T->loss[p] += *loss;
+    T->correct[p] += *correct;
+    *loss = 0.0;
+    *correct = 0;
+}
+
 static int lowest_trainable(const mlp_desc *D) {
     for (int l = 0; l < D->n_layers; l++)
         if (D->trainable[l]) return l;
     return D->n_layers;
 }
 
-/* Part p, rows of the batch starting at s0: forward, loss and dZ of every layer. */
+/* Part p (or p < 0: every part in one go, for one thread: the GEMMs then see whole
+ * batches, with the same per-element arithmetic), rows of the batch starting at s0:
+ * forward, loss and dZ of every layer. */
 static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int slot) {
     int L = D->n_layers, in0 = D->sizes[0], nout = D->sizes[L], lowest = lowest_trainable(D);
-    int r0, r1;
-    part_range(rows, p, 1, &r0, &r1);
+    int r0, r1, half, tmp;
+    part_range(rows, 0, 1, &tmp, &half);
+    if (p < 0) {
+        r0 = 0, r1 = rows;
+    } else {
+        part_range(rows, p, 1, &r0, &r1);
+    }
     if (r1 <= r0) return;
     const float *X = PTR(float, D->X);
     const int32_t *order = PTR(int32_t, D->order);
@@ -817,11 +831,12 @@ static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int s
     const float *out = T->A[L];
     float *dZ = T->dZ[L - 1];
     float invb = 1.0f / (float)rows;
-    double loss = 0.0;
+    double loss = 0.0; /* summed per part in row order, so one thread matches two */
     int correct = 0;
     if (D->loss == LOSS_CE) {
         const int32_t *Y = PTR(int32_t, D->Y);
         for (int r = r0; r < r1; r++) {
+            if (r == half && r > r0) flush_part(T, 0, &loss, &correct);
             int y = Y[order[s0 + r]];
             const float *o = out + (size_t)r * nout;
             float *g = dZ + (size_t)r * nout;
@@ -839,6 +854,7 @@ static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int s
         const float *Y = PTR(float, D->Y);
         float scale = 2.0f / ((float)rows * (float)nout);
         for (int r = r0; r < r1; r++) {
+            if (r == half && r > r0) flush_part(T, 0, &loss, &correct);
             const float *yv = Y + (size_t)order[s0 + r] * nout;
             const float *o = out + (size_t)r * nout;
             float *g = dZ + (size_t)r * nout;
@@ -853,8 +869,7 @@ static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int s
         act_backward(dZ + (size_t)r0 * nout, out + (size_t)r0 * nout, (size_t)(r1 - r0) * nout,
                      D->act[L - 1]);
     }
-    T->loss[p] += loss;
-    T->correct[p] += correct;
+    flush_part(T, r1 > half, &loss, &correct);
     /* dZ[l-1] = (dZ[l] @ W[l]^T) * act'(A[l]) for these rows, down to the lowest trainable */
     for (int l = L - 1; l > lowest; l--) {
         int in = D->sizes[l], o = D->sizes[l + 1];
@@ -866,22 +881,22 @@ static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int s
 }
 
 /* Part p: dW rows [i0, i1) of every trainable layer over all rows, and their update;
- * part 0 also does the biases. */
+ * part 0 also does the biases (p < 0: all of it, for one thread). */
 static void units_part(mlp_desc *D, train_bufs *T, int rows, int p, int slot, float c1, float c2) {
     int L = D->n_layers, lowest = lowest_trainable(D);
     for (int l = L - 1; l >= lowest; l--) {
         if (!D->trainable[l]) continue;
-        int in = D->sizes[l], o = D->sizes[l + 1], i0, i1;
-        part_range(in, p, MR, &i0, &i1);
+        int in = D->sizes[l], o = D->sizes[l + 1], i0 = 0, i1 = in;
+        if (p >= 0) part_range(in, p, MR, &i0, &i1);
         const float *dZ = T->dZ[l];
         if (i1 > i0) {
-            float *dW = T->dW[p];
+            float *dW = T->dW[p < 0 ? 0 : p];
             gemm(slot, i1 - i0, o, rows, T->A[l] + i0, 1, in, dZ, o, 1, dW, o, 0);
             size_t off = (size_t)i0 * o;
             update(D, PTR(float, D->W[l]) + off, dW, PTR(float, D->mW[l]) + off,
                    PTR(float, D->vW[l]) + off, (size_t)(i1 - i0) * o, c1, c2);
         }
-        if (p == 0) {
+        if (p <= 0) {
             float *db = T->db;
             for (int j = 0; j < o; j++) db[j] = 0.0f;
             for (int r = 0; r < rows; r++) {
@@ -916,7 +931,10 @@ EXPORT(mlp_train_epoch) int mlp_train_epoch(mlp_desc *D, int tid) {
     int step = D->step;
     for (int s0 = 0; s0 < n; s0 += B) {
         int rows = n - s0 < B ? n - s0 : B;
-        for (int p = tid; p < NPART; p += nt) rows_part(D, &T, s0, rows, p, slot);
+        if (nt == 1)
+            rows_part(D, &T, s0, rows, -1, slot);
+        else
+            for (int p = tid; p < NPART; p += nt) rows_part(D, &T, s0, rows, p, slot);
         if (barrier(D)) return 1;
         step += 1;
         float c1 = 1.0f, c2 = 1.0f;
@@ -924,7 +942,10 @@ EXPORT(mlp_train_epoch) int mlp_train_epoch(mlp_desc *D, int tid) {
             c1 = (float)(1.0 / (1.0 - powi((double)D->beta1, step)));
             c2 = (float)(1.0 / (1.0 - powi((double)D->beta2, step)));
         }
-        for (int p = tid; p < NPART; p += nt) units_part(D, &T, rows, p, slot, c1, c2);
+        if (nt == 1)
+            units_part(D, &T, rows, -1, slot, c1, c2);
+        else
+            for (int p = tid; p < NPART; p += nt) units_part(D, &T, rows, p, slot, c1, c2);
         if (barrier(D)) return 1;
     }
     if (tid == 0) {
