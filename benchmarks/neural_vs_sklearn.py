@@ -99,6 +99,7 @@ def run_ours(backend: str, Xa, ya, Xb, yb, hidden, lr, bs, epochs, seed):
     spec = spec_for(hidden, lr, bs, epochs, seed, Xa.shape[1], n_out)
     ds = Dataset.from_arrays(Xa, ya, spec)
     name = "wasm" if backend.startswith("wasm") else backend
+    saved = os.environ.get("WORKBENCH_TRAIN_THREADS")
     if backend == "wasm-1t":
         os.environ["WORKBENCH_TRAIN_THREADS"] = "1"
     try:
@@ -106,7 +107,10 @@ def run_ours(backend: str, Xa, ya, Xb, yb, hidden, lr, bs, epochs, seed):
         r = train(spec, ds, backend=name)
         dt = time.perf_counter() - t0
     finally:
-        os.environ.pop("WORKBENCH_TRAIN_THREADS", None)
+        if saved is None:
+            os.environ.pop("WORKBENCH_TRAIN_THREADS", None)
+        else:
+            os.environ["WORKBENCH_TRAIN_THREADS"] = saved
     kb = get_backend(name)
     acc = float((kb.predict(r.artifact.mlp(), Xb).argmax(axis=1) == yb).mean())
     return acc, dt
