@@ -242,7 +242,9 @@ class WasmBackend(Backend):
     def _train_epoch(
         self, m: MLP, x: np.ndarray, y: np.ndarray, lr: float, bs: int, order: np.ndarray
     ) -> tuple[float, int]:
-        tr = WasmTrainer(self, m, x, y, bs, None, checked=(x, y))
+        # a one-off epoch stays on this thread (a session is the place for two threads)
+        threads = 2 if os.environ.get("WORKBENCH_TRAIN_THREADS", "").strip() == "2" else 1
+        tr = WasmTrainer(self, m, x, y, bs, threads, checked=(x, y))
         try:
             loss_sum, correct = tr._run(lr, order)
             tr.sync()
