@@ -9,8 +9,8 @@ import pytest
 
 from tests.neural.helpers import SAMPLES, blobs, make_spec
 from workbench.neural import Dataset, train
-from workbench.neural.registry import RegistryError
 from workbench.neural.predict import ensemble, ensemble_mismatch
+from workbench.neural.registry import RegistryError
 
 SPEC = SAMPLES / "code-review.model.json"
 DATA = SAMPLES / "code_review.json"
@@ -61,7 +61,9 @@ def test_versions_of_a_stored_model(fixture_engine, tmp_path):
     problem = neural.ensemble_problem([f"{MODEL}@1", f"{MODEL}@3"])
     assert problem is not None and problem.startswith(f"{MODEL}@3 reads fields [")
     assert "'snippet'" in problem and "\n" not in problem
-    neural.train(SPEC, _variant(tmp_path, "labels", {"sql_injection": "sqli"}), epochs=2, name=MODEL)
+    neural.train(
+        SPEC, _variant(tmp_path, "labels", {"sql_injection": "sqli"}), epochs=2, name=MODEL
+    )
     problem = neural.ensemble_problem([f"{MODEL}@1", f"{MODEL}@2", f"{MODEL}@4"])
     assert problem is not None and problem.startswith(f"{MODEL}@4 has labels [")
     with pytest.raises(RegistryError, match="unknown model version"):
