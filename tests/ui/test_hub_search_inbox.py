@@ -322,3 +322,32 @@ def test_hub_search_snapshot(snap_compare, make_app, size):
 def test_hub_inbox_snapshot(snap_compare, make_app, size):
     app = with_items(make_app())
     assert snap_compare(app, run_before=_inbox_view, terminal_size=size)
+
+
+async def test_hostile_titles_in_results_and_inbox_are_data(tmp_path, isolated_env):
+    """An item whose title and author carry control sequences and markup, broadcast to
+    every subscriber: the results and the inbox show it escaped, markup as text."""
+    from tests.test_hostile_text import make_hostile_store
+    from tests.ui.test_hostile_text_ui import raw_controls, screen_text
+    from workbench.ui.app import WorkbenchApp
+
+    engine, _agent = make_hostile_store(tmp_path / "hostile.db")
+    app = WorkbenchApp(engine, watch=False, theme="workbench-dark", settings_path=isolated_env)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await open_hub(pilot)
+            await pilot.press("slash")
+            assert await search(pilot, "evil loud")
+            cell = str(app.query_one("#hub-results", DataTable).get_cell_at((0, 1)))
+            assert "[bold]loud[/bold] [/oops]" in cell and not raw_controls(cell)
+            assert not raw_controls(screen_text(app))
+            await pilot.press("escape", "i")  # out of the box (it takes letters), inbox
+            await pilot.pause()
+            while not pane.deliveries and pane.agent != pane.agents[-1]:
+                await pilot.press("a")
+                await pilot.pause()
+            assert pane.view == "inbox" and pane.deliveries
+            assert not raw_controls(screen_text(app))
+            assert not [n for n in app._notifications if n.severity == "error"]
+    finally:
+        engine.close()
