@@ -287,6 +287,27 @@ async def test_mark_read_is_only_offered_in_the_inbox_and_help_lists_the_keys(ma
         assert pane.view == "inbox"
 
 
+async def test_leaving_the_tab_and_coming_back_keeps_the_view_and_its_focus(make_app):
+    app = with_items(make_app())
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_hub(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.press("6")
+        await wait_until(pilot, lambda: app.focused is not None, "focus")
+        await wait_until(pilot, lambda: app.focused.id == "hub-inbox", "the inbox focused")
+        assert pane.view == "inbox"
+        await pilot.press("slash")
+        await search(pilot, "sqlite")
+        await pilot.press("enter", "4")
+        await pilot.pause()
+        await pilot.press("6")
+        await wait_until(pilot, lambda: app.focused.id == "hub-results", "the results focused")
+        assert pane.view == "search"
+
+
 # -- snapshots ---------------------------------------------------------------------------
 
 

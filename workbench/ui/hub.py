@@ -248,7 +248,8 @@ class HubPane(Pane):
 
     def _focus_items(self) -> None:
         if self._is_active_tab() and not self.query_one("#hub-channels", DataTable).has_focus:
-            self.query_one("#hub-items", DataTable).focus()
+            shown = {"search": "#hub-results", "inbox": "#hub-inbox"}.get(self.view, "#hub-items")
+            self.query_one(shown, DataTable).focus()
 
     @property
     def engine(self):
