@@ -96,7 +96,7 @@ class SearchDone(Message):
     def __init__(self, text: str, results: list[dict]) -> None:
         super().__init__()
         self.text = text
-        self.results, self.results_for = results, text
+        self.results = results
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SearchDone)
@@ -565,8 +565,6 @@ class HubPane(Pane):
         if self.view == "inbox":
             self.action_close_view()
             return
-        if self.view == "search":
-            self.query_one(HubSearch).display = False
         self._cover_list("inbox")
         self.selected = None
         try:
