@@ -27,7 +27,7 @@ from workbench.neural.evaluate import (
     read_file,
     rows_from_records,
 )
-from workbench.neural.predict import ModelCache, ensemble, predict
+from workbench.neural.predict import ModelCache, ensemble, ensemble_mismatch, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
 from workbench.neural.train import EpochRecord, train
@@ -252,6 +252,12 @@ class NeuralService:
             artifacts, read_inputs(inputs), backend=self.backend, names=list(references)
         )
         return [r.to_dict() for r in results]
+
+    def ensemble_problem(self, references: Sequence[str]) -> str | None:
+        """Why these versions cannot be averaged into one ensemble (different classes or
+        input), in one line, or None when they can; an unknown version is a RegistryError."""
+        artifacts = [self.load(r) for r in references]
+        return ensemble_mismatch(artifacts, list(references))
 
     # -- evaluation ------------------------------------------------------------------
 

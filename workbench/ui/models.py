@@ -28,6 +28,7 @@ from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
+from workbench.ui.screens.ensemble_report import EnsembleReportScreen
 from workbench.ui.screens.evaluations import (
     CompareEvaluationsScreen,
     EvaluateDialog,
@@ -208,7 +209,11 @@ class ModelsPane(Pane):
         "| `a` | evaluate the selected version on a labelled file (stored) |\n"
         "| `v` | the selected version's stored evaluations: confusion matrix, per class, "
         "reliability |\n"
-        "| `space` | mark a version (two at most); `c` compares the two on the same data |\n"
+        "| `space` / `m` | mark or unmark the selected version (a notice says when it cannot "
+        "join the others in an ensemble: other classes or other input) |\n"
+        "| `c` | compare the two marked versions on the same data |\n"
+        "| `E` | predict with the ensemble of the marked versions (mean class probabilities, "
+        "as `workbench neural ensemble`): each member's answer and the ensemble's |\n"
         "| `x` | cancel the running training |\n"
         "| `tab` | move between the model list and the versions table |"
     )
@@ -225,7 +230,9 @@ class ModelsPane(Pane):
         Binding("a", "evaluate", "Evaluate", id="models.evaluate"),
         Binding("v", "evaluations", "Evaluations", id="models.evaluations"),
         Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("m", "mark", "Mark", show=False),  # as space; no id: one palette entry
         Binding("c", "compare", "Compare", id="models.compare"),
+        Binding("E", "ensemble", "Ensemble", id="models.ensemble"),
     ]
     DEFAULT_CSS = """
     ModelsPane #models-list { width: 46; border-right: solid $panel; }
@@ -254,7 +261,7 @@ class ModelsPane(Pane):
         self.training: str | None = None
         self._training_name: str | None = None
         self._stop = threading.Event()
-        self.marked: list[int] = []  # versions of the selected model, two at most
+        self.marked: list[int] = []  # versions of the selected model: compare, ensemble
 
     # -- layout ------------------------------------------------------------------------
 
@@ -431,9 +438,10 @@ class ModelsPane(Pane):
         if self.version is not None:
             table.move_cursor(row=table.get_row_index(str(self.version)), animate=False)
         n = len(self.versions)
-        self.query_one("#versions-title", Label).update(
-            f"Versions · {n}" if n else "Versions · none yet (t trains one)"
-        )
+        title = f"Versions · {n}" if n else "Versions · none yet (t trains one)"
+        if self.marked:
+            title += " · marked " + ", ".join(f"v{v}" for v in sorted(self.marked))
+        self.query_one("#versions-title", Label).update(title)
         # The metric across versions: measured val accuracy of each version, in order.
         measured = [(v["version"], v["val_accuracy"]) for v in self.versions]
         measured = [(ver, acc) for ver, acc in measured if acc is not None]
@@ -734,14 +742,47 @@ class ModelsPane(Pane):
         self.app.push_screen(EvaluationsScreen(ref, evaluations))
 
     def action_mark(self) -> None:
-        """Mark the selected version for a side-by-side comparison (two at most)."""
-        if self.version is None:
+        """Mark the selected version (compare two, or predict with an ensemble of them);
+        a version the others cannot be averaged with is marked with a one-line notice."""
+        if self.version is None or self.selected is None:
             return
         if self.version in self.marked:
             self.marked.remove(self.version)
         else:
-            self.marked = (self.marked + [self.version])[-2:]
+            self.marked.append(self.version)
+            if len(self.marked) > 1:
+                problem = self._ensemble_problem()
+                if problem:
+                    self.notify(f"not an ensemble: {problem}", severity="warning")
         self._fill_versions()
+
+    def _marked_refs(self) -> list[str]:
+        return [f"{self.selected}@{v}" for v in sorted(self.marked)]
+
+    def _ensemble_problem(self) -> str | None:
+        """Why the marked versions cannot be averaged (the engine says), else None."""
+        try:
+            return self.neural.ensemble_problem(self._marked_refs())
+        except ENGINE_ERRORS as exc:  # a version without weights (training, failed)
+            return str(exc)
+
+    def action_ensemble(self) -> None:
+        if len(self.marked) < 2 or self.selected is None:
+            self.notify("mark two or more versions (space), then E predicts with them",
+                        severity="warning")  # fmt: skip
+            return
+        problem = self._ensemble_problem()
+        if problem:
+            self.notify(f"not an ensemble: {problem}", severity="warning")
+            return
+        refs = self._marked_refs()
+        label = f"ensemble of {self.selected} " + ", ".join(f"v{v}" for v in sorted(self.marked))
+        self.app.push_screen(PredictDialog(label), lambda r: self._ensemble_chosen(refs, r))
+
+    def _ensemble_chosen(self, refs: list[str], result: dict | None) -> None:
+        if result is not None:
+            self._status(f"predicting with the ensemble of {len(refs)} versions…")
+            self.run_op("ensemble", lambda: (refs, self.neural.ensemble(refs, result["input"])))
 
     def action_compare(self) -> None:
         if len(self.marked) != 2 or self.selected is None:
@@ -815,6 +856,9 @@ class ModelsPane(Pane):
         if kind == "predict":
             ref, predictions = result
             self.app.push_screen(ReportScreen(prediction_markdown(ref, predictions)))
+            return
+        if kind == "ensemble":
+            self.app.push_screen(EnsembleReportScreen(*result))
             return
         self.refresh_data()
         if kind == "quantize":
