@@ -133,6 +133,7 @@ def _fingerprint(spec: ModelSpec, tr: Dataset, va: Dataset | None, extra: dict) 
         "seed": t.seed,
         "mask_ratio": t.mask_ratio,
         "hyper": [t.momentum, t.beta1, t.beta2, t.epsilon],
+        **({"weight_decay": t.weight_decay} if t.weight_decay else {}),
         **extra,
     }
     h.update(json.dumps(cfg, sort_keys=True).encode())
@@ -424,6 +425,8 @@ def train(
         order = rng.permutation(Xtr.shape[0])
         xin = mask_segments(Xtr, t.mask_ratio, rng) if obj == "reconstruction" else Xtr
         res = kb.train_epoch(model, xin, ytr, lr, batch_size=t.batch_size, order=order)
+        if t.weight_decay:
+            decay_weights(model, lr * t.weight_decay, -(-Xtr.shape[0] // t.batch_size))
         if not math.isfinite(res.loss):
             raise ValueError(
                 f"training diverged at epoch {epoch} (loss {res.loss}); lower "
@@ -515,6 +518,14 @@ def train(
         transferred_layers=transferred,
         checkpoints=written,
     )
+
+
+def decay_weights(model: MLP, rate: float, steps: int) -> None:
+    """L2 as decoupled weight decay over one epoch's `steps` updates (trainable weights)."""
+    shrink = np.float32(max(0.0, 1.0 - rate) ** steps)
+    for i, w in enumerate(model.weights):
+        if model.trainable[i]:
+            w *= shrink
 
 
 def _wsum(model: MLP) -> str:
