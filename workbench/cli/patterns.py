@@ -79,11 +79,32 @@ def run(args: argparse.Namespace) -> int:
 
 def calibration_line(cal: dict) -> str:
     """The stored temperature and the held-out ECE it was measured to give."""
+    if cal.get("applied") is False:
+        return (
+            f"calibration: temperature kept at 1 (the fitted {cal['fitted_temperature']:.3f} "
+            f"made ECE worse on the {cal['fold_rows']}-row calibration fold: "
+            f"{fmt(cal.get('fold_ece_before'))} -> {fmt(cal.get('fold_ece_after'))}); "
+            f"held-out ECE {fmt(cal['ece_before'])}"
+        )
     return (
         f"calibrated: temperature {cal['temperature']:.3f} (fitted on {cal['fold_rows']} "
         f"training-split rows); held-out ECE {fmt(cal['ece_before'])} before, "
         f"{fmt(cal['ece_after'])} after"
     )
+
+
+def selection_lines(sel: dict) -> list[str]:
+    """The recipe cross-validation chose and the table it chose from."""
+    lines = [
+        f"recipe: {sel['model']} on {'+'.join(sel['features'])} (chosen by {sel['folds']}-fold "
+        f"CV on {sel['rows']} training-split rows: {fmt(sel['cv_accuracy'])})"
+    ]
+    for r in sel.get("table", []):
+        lines.append(
+            f"  cv {r['stage']:<8} {r['model']:<16} {r['features']:<42} "
+            f"{fmt(r['cv_accuracy'])} ± {fmt(r['cv_std'])}"
+        )
+    return lines
 
 
 def format_result(command: str, result) -> str:
@@ -134,7 +155,9 @@ def format_result(command: str, result) -> str:
             f"({result['train_rows']} trained on, {result['epochs_run']} epochs)"
         )
         cal = result.get("calibration")
-        return line + ("\n" + calibration_line(cal) if cal else "")
+        sel = result.get("selection")
+        lines = [line] + (selection_lines(sel) if sel else [])
+        return "\n".join(lines + ([calibration_line(cal)] if cal else []))
     if command == "status":
         fb = result["fallback"]
         head = (
@@ -147,6 +170,8 @@ def format_result(command: str, result) -> str:
             "(the better of the two on the same held-out rows)"
         )
         lines = [head]
+        if result.get("selection"):
+            lines += selection_lines(result["selection"])
         if result.get("calibration"):
             lines.append(calibration_line(result["calibration"]))
         for p, d in result["distribution"].items():

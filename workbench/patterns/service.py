@@ -192,6 +192,7 @@ class PatternsService:
             classifier.text_features(),
             folds=folds,
             grid=tuple(grid) if grid is not None else selection.GRID,
+            epochs=epochs or selection.EPOCHS,
             backend=self.neural.backend,
         )
         names = sorted({r["label"] for r in train})
@@ -209,7 +210,9 @@ class PatternsService:
         )
         out = {**summary, "train_rows": n_train, "held_out_rows": n_held, "selection": chosen}
         if summary["status"] == "trained":
-            store_run_metric(classifier.MODEL_NAME, summary["version"], "selection", chosen)
+            registry.store_run_metric(
+                classifier.MODEL_NAME, summary["version"], "selection", chosen
+            )
             out["calibration"] = self.calibrate(summary["version"])
             # an explicit training deploys; the continuous loop deploys only through gates
             registry.set_alias(entry.name, registry.CHAMPION, summary["version"])
@@ -248,7 +251,7 @@ class PatternsService:
             "ece_before": None if before is None else round(before, 4),
             "ece_after": None if after is None else round(after, 4),
         }
-        store_run_metric(classifier.MODEL_NAME, version, "calibration", result)
+        registry.store_run_metric(classifier.MODEL_NAME, version, "calibration", result)
         return result
 
     def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
@@ -685,26 +688,9 @@ class PatternsService:
         return self.loop.trigger(model, force=force, on_spawn=on_spawn)
 
 
-def store_run_metric(name: str, version: int, key: str, value: Any) -> None:
-    """Keep `value` under `key` in the version's training-run metrics JSON (where the
-    recipe, CV table and calibration live with the version)."""
-    row = registry.get_version(name, version)
-    if row.training_run_id is None:
-        raise ValueError(f"{name}@{version} has no training run to store {key} with")
-    run = m.TrainingRun.get_by_id(row.training_run_id)
-    metrics = json.loads(run.metrics or "{}")
-    metrics[key] = value
-    run.metrics = json.dumps(metrics, sort_keys=True, default=str)
-    run.save()
-
-
 def model_selection(row: m.NeuralModel) -> dict[str, Any] | None:
     """The recipe and CV table stored with a version, or None (chosen before CV)."""
-    if row.training_run_id is None:
-        return None
-    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
-    sel = json.loads(run.metrics or "{}").get("selection") if run else None
-    return sel if isinstance(sel, dict) else None
+    return registry.run_metric(row, "selection")
 
 
 def model_calibration(row: m.NeuralModel) -> dict[str, Any] | None:
