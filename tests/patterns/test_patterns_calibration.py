@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from tests.test_cli import run_cli
+from workbench.engine import Engine
 from workbench.neural import registry
 from workbench.neural.evaluate import classification_metrics
 from workbench.patterns import calibration, classifier
@@ -113,4 +114,8 @@ def test_cli_status_shows_the_calibration(trained_template, tmp_path):
     copy_store(trained_template, db)
     result = run_cli("patterns", "status", "--db", str(db))
     assert result.returncode == 0, result.stderr
-    assert "calibrated: temperature " in result.stdout and "held-out ECE 0." in result.stdout
+    with Engine(db) as engine:
+        cal = engine.patterns.classifier_status()["calibration"]
+    # the fitted temperature is applied only when it lowered the calibration fold's ECE
+    shown = "calibrated: temperature " if cal["applied"] else "temperature kept at 1"
+    assert shown in result.stdout and "held-out ECE 0." in result.stdout

@@ -20,6 +20,10 @@ def add(commands) -> None:
     p.add_argument("--min-count", type=int, default=1, metavar="N")
     p = command("train", "train the pattern classifier (held-out split: 1 in 5 by text hash)")
     p.add_argument("--epochs", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--folds", type=int, default=5, metavar="K",
+        help="cross-validation folds on the training split that choose the recipe (default 5)",
+    )  # fmt: skip
     command("status", "the classifier and its measured held-out accuracy; pattern distribution")
     p = command("learnings", "learnings by type and level, or the ones relevant to a task")
     p.add_argument("--type", default=None, help="success_pattern, failure_pattern, ...")
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             elif command == "train":
                 if args.epochs is not None and args.epochs < 1:
                     raise ValueError("--epochs must be >= 1")
-                result = service.train_classifier(epochs=args.epochs)
+                result = service.train_classifier(epochs=args.epochs, folds=args.folds)
             elif command == "status":
                 result = {**service.classifier_status(), "distribution": service.distribution()}
             elif command == "learnings":
