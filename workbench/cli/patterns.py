@@ -102,6 +102,7 @@ def selection_lines(sel: dict) -> list[str]:
     lines = [
         f"recipe: {sel['model']} on {'+'.join(sel['features'])} (chosen by {sel['folds']}-fold "
         f"CV on {sel['rows']} training-split rows: {fmt(sel['cv_accuracy'])})"
+        + (f", chosen for v{sel['from_version']}" if sel.get("from_version") else "")
     ]
     for r in sel.get("table", []):
         lines.append(

@@ -553,8 +553,11 @@ class NeuralService:
         should_stop: Callable[[], bool] | None = None,
         on_start: Callable[[dict[str, Any]], None] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        folds: int = selection.FOLDS,
+        grid: Sequence[selection.Candidate] = selection.GRID,
     ) -> dict[str, Any]:
-        """Build a catalog model's training file from its source and train it."""
+        """Build a catalog model's training file from its source and train it (a text
+        model: the recipe `folds`-fold CV over `grid` chooses on its training split)."""
         from workbench.neural import catalog as cat
 
         entry = cat.get(name)
@@ -562,6 +565,7 @@ class NeuralService:
             return self._train_text_catalog(
                 entry, epochs=epochs, backend=backend, on_epoch=on_epoch,
                 should_stop=should_stop, on_start=on_start, overrides=overrides,
+                folds=folds, grid=grid,
             )  # fmt: skip
         path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
         records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]

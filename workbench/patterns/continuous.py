@@ -609,6 +609,13 @@ class ContinuousLearning:
             _finish_run(run, "failed", metrics, self.clock())
             return run_dict(run)
         version = int(outcome["version"])
+        chosen = registry.run_metric(champion, "selection")
+        if chosen is not None and chosen.get("text_features") is not None:
+            # the candidate trained the champion's CV-chosen recipe: it carries that choice
+            origin = chosen.get("from_version", champion.version)
+            registry.store_run_metric(
+                model, version, "selection", {**chosen, "from_version": origin}
+            )
         gates, measured = self.evaluate(model, champion.version, version)
         passed = all(g["passed"] for g in gates)
         metrics = {
