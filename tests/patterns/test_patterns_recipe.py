@@ -109,6 +109,9 @@ def test_cli_train_refuses_too_few_folds_and_status_shows_the_recipe(trained_tem
     assert_one_line_error(
         run_cli("patterns", "train", "--folds", "1", "--db", str(db)), "folds must be"
     )
+    assert_one_line_error(
+        run_cli("patterns", "train", "--folds", "1000", "--db", str(db)), "rows for 1000 folds"
+    )
     with Engine(db) as engine:
         assert len(engine.neural.versions(MODEL)) == 1  # nothing half-made
     result = run_cli("patterns", "status", "--db", str(db))
