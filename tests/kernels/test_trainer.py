@@ -196,3 +196,23 @@ def test_adaptive_session_tries_both_and_trains_identically(monkeypatch) -> None
         for o in orders:
             tr.epoch(1e-3, o)
     assert_same_state(a, b)
+
+
+@FAST
+@given(model=nets(), seed=st.integers(0, 2**16), shrink=st.floats(0.5, 1.0))
+def test_decay_scales_trainable_weights_where_they_live(model: MLP, seed: int, shrink: float):
+    """L2 weight decay between epochs: the resident WASM session and the plain numpy
+    session shrink the same arrays (trainable weights only) by the same float32 factor."""
+    x, y = data(model, 9, seed)
+    if len(model.weights) > 1:
+        model.trainable[0] = False
+    before = model.copy()
+    for kb in (WASM, NP):
+        m = model.copy()
+        with kb.trainer(m, x, y, batch_size=4) as tr:
+            tr.decay(shrink)
+        for i, (w, w0) in enumerate(zip(m.weights, before.weights, strict=True)):
+            want = w0 * np.float32(shrink) if m.trainable[i] else w0
+            assert w.tobytes() == want.astype(np.float32).tobytes(), (kb.name, i)
+        for b, b0 in zip(m.biases, before.biases, strict=True):
+            assert b.tobytes() == b0.tobytes()

@@ -75,6 +75,13 @@ class Trainer:
         """Bring the model's arrays up to date; returns the model."""
         return self.model
 
+    def decay(self, shrink: float) -> None:
+        """Multiply the trainable weights (not biases, not optimizer state) by ``shrink``
+        where they live: decoupled L2 weight decay between epochs."""
+        for i, w in enumerate(self.model.weights):
+            if self.model.trainable[i]:
+                w *= np.float32(shrink)
+
     def close(self) -> None:
         """Free what the session holds (after a final ``sync``)."""
 

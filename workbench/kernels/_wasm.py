@@ -482,6 +482,14 @@ class WasmTrainer(Trainer):
             return np.empty((0, self.model.sizes[-1]), F)
         return _predict_call(self.ctx, self._offs[0], self.model.sizes, xa)
 
+    def decay(self, shrink: float) -> None:
+        if not self._offs:
+            raise RuntimeError("trainer is closed")
+        params = self.ctx.arena.view(self._offs[5], F, self._pfloats)
+        for slot, li, arr, o in self._tensors:
+            if slot == 0 and self.model.trainable[li]:  # slot 0: the layer's weights
+                params[o : o + arr.size] *= np.float32(shrink)
+
     def sync(self) -> MLP:
         if self._offs:
             params = self.ctx.arena.view(self._offs[5], F, self._pfloats)

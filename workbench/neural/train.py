@@ -138,6 +138,7 @@ def _fingerprint(spec: ModelSpec, tr: Dataset, va: Dataset | None, extra: dict) 
         "seed": t.seed,
         "mask_ratio": t.mask_ratio,
         "hyper": [t.momentum, t.beta1, t.beta2, t.epsilon],
+        **({"weight_decay": t.weight_decay} if t.weight_decay else {}),
         **extra,
     }
     h.update(json.dumps(cfg, sort_keys=True).encode())
@@ -432,6 +433,8 @@ def train(
             order = rng.permutation(Xtr.shape[0])
             xin = mask_segments(Xtr, t.mask_ratio, rng) if obj == "reconstruction" else None
             res = session.epoch(lr, order, x=xin)
+            if t.weight_decay:
+                session.decay(decay_factor(lr * t.weight_decay, -(-Xtr.shape[0] // t.batch_size)))
             if not math.isfinite(res.loss):
                 raise ValueError(
                     f"training diverged at epoch {epoch} (loss {res.loss}); lower "
@@ -531,6 +534,13 @@ def train(
         transferred_layers=transferred,
         checkpoints=written,
     )
+
+
+def decay_factor(rate: float, steps: int) -> float:
+    """L2 as decoupled weight decay over one epoch's `steps` updates: the factor the
+    trainable weights are multiplied by once, after the epoch (the kernels train a whole
+    epoch per call)."""
+    return float(np.float32(max(0.0, 1.0 - rate) ** steps))
 
 
 def _wsum(model: MLP) -> str:

@@ -42,6 +42,7 @@ from workbench.ui.screens.model_dialogs import (
     TrainCatalogDialog,
     TrainDialog,
 )
+from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 CATEGORIES = ("coordination", "consensus", "performance", "sparc", "specialized")
 CUSTOM = "your models"
@@ -239,6 +240,7 @@ class ModelsPane(Pane):
     ModelsPane #models-list > DataTable { height: 1fr; }
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
+    ModelsPane #model-info.-with-recipe { max-height: 16; }
     ModelsPane #model-versions { height: auto; max-height: 8; }
     ModelsPane #versions-head { height: 1; }
     ModelsPane #versions-title { width: auto; }
@@ -464,7 +466,15 @@ class ModelsPane(Pane):
     def _show_version_detail(self) -> None:
         row = self._current_row()
         spec = json.loads(row.architecture) if row is not None else None
-        self.query_one("#model-info", Static).update(self._info_text(spec))
+        info = self._info_text(spec)
+        # a text model's CV-chosen recipe, CV table and calibration, stored with the version
+        extra = recipe_lines(registry.run_metric(row, "selection")) if row is not None else []
+        cal = calibration_text(registry.run_metric(row, "calibration")) if row else None
+        if extra or cal is not None:
+            info = Text("\n").join([info, *extra, *([cal] if cal is not None else [])])
+        widget = self.query_one("#model-info", Static)
+        widget.set_class(bool(extra or cal is not None), "-with-recipe")
+        widget.update(info)
         self._draw_chart(row)
 
     def _info_text(self, spec: dict | None) -> Text:

@@ -25,6 +25,7 @@ from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
 from workbench.ui.screens.model_dialogs import ReportScreen
+from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 PATTERN_TABLES = frozenset(
@@ -85,6 +86,16 @@ def classifier_line(c: dict[str, Any]) -> Text:
         (pct(model_acc), "bold green"),
         f" on {c['evaluated_on']} · keyword fallback {pct(fb['accuracy'])}",
     )
+
+
+def recipe_text(c: dict[str, Any]) -> Text:
+    """The champion's CV-chosen recipe and calibration on one line, then the CV table
+    (features ablation, model grid); empty for versions trained before either."""
+    lines = recipe_lines(c.get("selection"))
+    cal = calibration_text(c.get("calibration"))
+    if cal is not None:
+        lines[:1] = [Text(" · ").join(lines[:1] + [cal])]
+    return Text("\n").join(lines)
 
 
 def plural(n: int, word: str) -> str:
@@ -242,6 +253,7 @@ class PatternsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Label("Patterns", id="patterns-title", classes="panel-title")
+        yield Static("", id="patterns-recipe")
         with Horizontal(id="patterns-analyze"):
             yield Input(placeholder="operation to analyze",
                         id="patterns-input")  # fmt: skip
@@ -303,6 +315,9 @@ class PatternsPane(Pane):
             return
         o = self.overview
         self.query_one("#patterns-title", Label).update(classifier_line(o["classifier"]))
+        recipe = self.query_one("#patterns-recipe", Static)
+        recipe.update(recipe_text(o["classifier"]))
+        recipe.display = bool(recipe_text(o["classifier"]).plain)
         self._draw_distribution(o["distribution"])
         self._draw_success(o["distribution"])
         self._fill_levels(o["learnings_by_type"])
