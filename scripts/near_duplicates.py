@@ -118,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     norm = [normalize(t) for t in texts]
     exact = len(norm) - len(set(norm))
-    pairs = near_duplicates(texts, threshold=min(args.threshold, 0.4))
-    top = pairs[0][0] if pairs else 0.0
+    pairs = near_duplicates(texts, threshold=min(args.threshold, 0.2))
+    top = f"{pairs[0][0]:.3f}" if pairs else "below 0.2"
     flagged = [p for p in pairs if p[0] >= args.threshold]
     print(
         f"{len(texts)} rows, {exact} exact duplicates after normalizing, "
         f"{len(flagged)} pairs with char-{NGRAM}-gram Jaccard >= {args.threshold}, "
-        f"{sum(1 for p in pairs if p[0] >= 0.4)} pairs >= 0.4, highest pair {top:.3f}"
+        f"{sum(1 for p in pairs if p[0] >= 0.4)} pairs >= 0.4, highest pair {top}"
     )
     for sim, i, j in pairs[: args.show]:
         print(f"  {sim:.3f}  {texts[i]!r}\n         {texts[j]!r}")
