@@ -17,6 +17,8 @@ passes, and writes:
 - `--disagreements`: the rows the passes split on (or that some pass left out), with every
   label, to fix by hand or drop.
 - `--report`: the figures as JSON.
+- `--guide`: the agreement section of GUIDE.md (between its AGREEMENT RESULTS markers)
+  rewritten with these figures in Markdown; the rest of the guide is left as it is.
 
 Bad input (a missing file, a line that is not an object with an integer id and a known
 pattern, an id given twice, an id not in the blind file) stops with one line on stderr and
@@ -41,6 +43,7 @@ from workbench.fsutil import atomic_write  # noqa: E402
 from workbench.patterns import PATTERNS  # noqa: E402
 
 BLIND = REPO / "sample_data" / "patterns" / "labelling" / "blind.jsonl"
+START, END = "<!-- AGREEMENT RESULTS -->", "<!-- /AGREEMENT RESULTS -->"
 
 
 class LabelError(ValueError):
@@ -217,6 +220,47 @@ def format_report(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown_report(rep: dict[str, Any]) -> str:
+    """The figures as the Markdown block that goes between the guide's markers."""
+    lines = [START, "", "| passes | rows both labelled | Cohen's kappa | raw agreement |"]
+    lines.append("|---|---|---|---|")
+    for name, st in rep["pairs"].items():
+        lines.append(f"| {name} | {st['items']} | {st['kappa']} | {st['agreement']} |")
+    for name, st in rep.get("vs_author", {}).items():
+        lines.append(f"| {name} vs author | {st['items']} | {st['kappa']} | {st['agreement']} |")
+    per = ", ".join(f"{p} {n}" for p, n in rep["agreed_per_pattern"].items())
+    lines += [
+        "",
+        f"Of {rep['rows']} candidate rows, all passes agree on {rep['agreed']} (kept in "
+        f"`operations.jsonl`: {per}) and disagree on {rep['disagreed']} (dropped).",
+    ]
+    if "agreed_but_not_author" in rep:
+        lines.append(
+            f"On {rep['agreed_but_not_author']} kept rows the passes agree with each other "
+            "but not with the author; the passes' label is kept."
+        )
+    for name, st in rep["pairs"].items():
+        if not st["confusion"]:
+            continue
+        lines += ["", f"Confusion, {name} (rows: first pass, columns: second pass):", ""]
+        lines.append("| | " + " | ".join(PATTERNS) + " |")
+        lines.append("|---" * (len(PATTERNS) + 1) + "|")
+        for p in PATTERNS:
+            cells = " | ".join(str(st["confusion"][p][q]) for q in PATTERNS)
+            lines.append(f"| {p} | {cells} |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def fill_guide(guide: str, rep: dict[str, Any]) -> str:
+    """The guide text with its agreement block replaced (or filled the first time)."""
+    if START not in guide:
+        raise LabelError(f"the guide has no {START} marker")
+    head, _, rest = guide.partition(START)
+    tail = rest.partition(END)[2] if END in rest else rest
+    return head + markdown_report(rep) + tail
+
+
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with atomic_write(path, "w", encoding="utf-8") as fh:
         for row in rows:
@@ -231,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the agreed operations here")
     parser.add_argument("--disagreements", type=Path, help="write the split rows here")
     parser.add_argument("--report", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--guide", type=Path, help="fill the agreement section of this guide")
     args = parser.parse_args(argv)
     if len(args.passes) < 2:
         print("error: give at least two label files (independent passes)", file=sys.stderr)
@@ -243,11 +288,14 @@ def main(argv: list[str] | None = None) -> int:
             name = path.stem if path.stem not in passes else str(path)
             passes[name] = read_labels(path, ids)
         author = read_labels(args.author, ids) if args.author else None
+        rep = report(texts, passes, author)
+        guide = fill_guide(args.guide.read_text(encoding="utf-8"), rep) if args.guide else None
     except LabelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rep = report(texts, passes, author)
-    print(format_report(rep))
+    except OSError as exc:
+        print(f"error: {args.guide}: cannot read ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     agreed, disagreements = merge(texts, list(passes.values()))
     try:
         if args.out:
@@ -258,9 +306,13 @@ def main(argv: list[str] | None = None) -> int:
             with atomic_write(args.report, "w", encoding="utf-8") as fh:
                 json.dump(rep, fh, indent=2)
                 fh.write("\n")
+        if guide is not None:
+            with atomic_write(args.guide, "w", encoding="utf-8") as fh:
+                fh.write(guide)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(format_report(rep))  # after the files, so a closed pipe cannot stop them
     return 0
 
 

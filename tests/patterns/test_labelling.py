@@ -242,3 +242,46 @@ def test_blind_set_has_no_near_duplicates() -> None:
     ]
     assert len({nd.normalize(t) for t in texts}) == len(texts)
     assert nd.near_duplicates(texts, threshold=nd.THRESHOLD) == []
+
+
+# --- the guide's agreement section ------------------------------------------------------
+
+
+def test_guide_section_is_filled_and_refilled_in_place(tmp_path: Path) -> None:
+    blind = write_jsonl(tmp_path / "blind.jsonl", [{"id": i, "text": f"op {i}"} for i in (1, 2)])
+    a = write_jsonl(
+        tmp_path / "a.jsonl", [{"id": 1, "pattern": "critical"}, {"id": 2, "pattern": "lateral"}]
+    )
+    b = write_jsonl(
+        tmp_path / "b.jsonl", [{"id": 1, "pattern": "critical"}, {"id": 2, "pattern": "systems"}]
+    )
+    guide = tmp_path / "GUIDE.md"
+    guide.write_text(f"# Guide\n\nrules\n\n{pa.START}\nplaceholder\n{pa.END}\n\nafter\n")
+    args = [str(a), str(b), "--blind", str(blind), "--guide", str(guide)]
+    assert pa.main(args) == 0
+    text = guide.read_text()
+    assert text.startswith("# Guide\n\nrules\n\n") and text.endswith(f"{pa.END}\n\nafter\n")
+    assert "placeholder" not in text
+    assert "| a vs b | 2 |" in text and "agree on 1" in text
+    assert pa.main(args) == 0
+    assert guide.read_text() == text  # idempotent: the block is replaced, not appended
+
+
+def test_guide_without_marker_is_refused_and_untouched(tmp_path: Path, capsys) -> None:
+    blind = write_jsonl(tmp_path / "blind.jsonl", [{"id": 1, "text": "op"}])
+    a = write_jsonl(tmp_path / "a.jsonl", [{"id": 1, "pattern": "critical"}])
+    guide = tmp_path / "GUIDE.md"
+    guide.write_text("# Guide without a results section\n")
+    out = tmp_path / "ops.jsonl"
+    code = pa.main(
+        [str(a), str(a), "--blind", str(blind), "--guide", str(guide), "--out", str(out)]
+    )
+    assert code == 2 and "marker" in capsys.readouterr().err
+    assert guide.read_text() == "# Guide without a results section\n" and not out.exists()
+
+
+def test_the_real_guide_has_the_markers() -> None:
+    text = (LABELLING.parent / "GUIDE.md").read_text()
+    assert text.count(pa.START) == 1 and text.count(pa.END) == 1
+    for pattern in PATTERNS:
+        assert f"### {pattern}" in text
