@@ -7,9 +7,11 @@
 
 Each pass is a JSONL file of {"id": n, "pattern": "..."} for the rows of
 `sample_data/patterns/labelling/blind.jsonl` ({"id": n, "text": "..."}), labelled by someone
-who saw only GUIDE.md and the blind file. The script prints Cohen's kappa for every pair of
-passes (and for each pass against the author's labels when given), the confusion between
-passes, and writes:
+who saw only GUIDE.md and the blind file. `--blind` may be given more than once (the
+supplement `blind_extra.jsonl` continues the ids); a pass that did not label a supplement
+leaves its rows as disagreements, so they are dropped, never guessed. The script prints
+Cohen's kappa for every pair of passes (and for each pass against the author's labels when
+given), the confusion between passes, and writes:
 
 - `--out`: the operations every pass labelled the same ({"text", "pattern"} per line, in id
   order). A row is kept only when all passes gave it one label; the author's label never
@@ -270,8 +272,11 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("passes", nargs="+", type=Path, help="two or more label files")
-    parser.add_argument("--blind", type=Path, default=BLIND, help="the blind file (id, text)")
-    parser.add_argument("--author", type=Path, help="the author's labels, reported only")
+    parser.add_argument("--blind", type=Path, action="append",
+                        help="a blind file (id, text); repeat for a supplement (default: "
+                        "labelling/blind.jsonl)")  # fmt: skip
+    parser.add_argument("--author", type=Path, action="append",
+                        help="the author's labels, reported only; repeatable")  # fmt: skip
     parser.add_argument("--out", type=Path, help="write the agreed operations here")
     parser.add_argument("--disagreements", type=Path, help="write the split rows here")
     parser.add_argument("--report", type=Path, help="write the figures as JSON here")
@@ -281,13 +286,20 @@ def main(argv: list[str] | None = None) -> int:
         print("error: give at least two label files (independent passes)", file=sys.stderr)
         return 2
     try:
-        texts = read_blind(args.blind)
+        texts: dict[int, str] = {}
+        for path in args.blind or [BLIND]:
+            part = read_blind(path)
+            if clash := sorted(set(part) & set(texts)):
+                raise LabelError(f"{path}: id {clash[0]} is also in another blind file")
+            texts.update(part)
         ids = set(texts)
         passes: dict[str, dict[int, str]] = {}
         for path in args.passes:
             name = path.stem if path.stem not in passes else str(path)
             passes[name] = read_labels(path, ids)
-        author = read_labels(args.author, ids) if args.author else None
+        author = None
+        for path in args.author or []:
+            author = {**(author or {}), **read_labels(path, ids)}
         rep = report(texts, passes, author)
         guide = fill_guide(args.guide.read_text(encoding="utf-8"), rep) if args.guide else None
     except LabelError as exc:

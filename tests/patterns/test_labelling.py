@@ -285,3 +285,35 @@ def test_the_real_guide_has_the_markers() -> None:
     assert text.count(pa.START) == 1 and text.count(pa.END) == 1
     for pattern in PATTERNS:
         assert f"### {pattern}" in text
+
+
+def test_supplement_blind_files_merge_and_must_not_share_ids(tmp_path: Path, capsys) -> None:
+    one = write_jsonl(tmp_path / "b1.jsonl", [{"id": 1, "text": "op 1"}])
+    two = write_jsonl(tmp_path / "b2.jsonl", [{"id": 2, "text": "op 2"}])
+    a = write_jsonl(
+        tmp_path / "a.jsonl", [{"id": 1, "pattern": "critical"}, {"id": 2, "pattern": "adaptive"}]
+    )
+    b = write_jsonl(tmp_path / "b.jsonl", [{"id": 1, "pattern": "critical"}])
+    out = tmp_path / "ops.jsonl"
+    assert (
+        pa.main([str(a), str(b), "--blind", str(one), "--blind", str(two), "--out", str(out)]) == 0
+    )
+    # row 2 was labelled by one pass only: dropped, not guessed
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"text": "op 1", "pattern": "critical"}
+    ]
+    clash = write_jsonl(tmp_path / "b3.jsonl", [{"id": 1, "text": "another op"}])
+    assert pa.main([str(a), str(b), "--blind", str(one), "--blind", str(clash)]) == 2
+    assert "also in another blind file" in capsys.readouterr().err
+
+
+def test_supplement_continues_the_ids_without_labels_or_near_duplicates() -> None:
+    main_rows = [json.loads(x) for x in (LABELLING / "blind.jsonl").read_text().splitlines()]
+    extra = [json.loads(x) for x in (LABELLING / "blind_extra.jsonl").read_text().splitlines()]
+    author = pa.read_labels(LABELLING / "author_extra.jsonl")
+    assert all(set(r) == {"id", "text"} for r in extra)
+    assert [r["id"] for r in extra] == sorted(author)
+    assert min(author) == max(r["id"] for r in main_rows) + 1
+    assert set(Counter(author.values()).values()) == {len(extra) // len(PATTERNS)}
+    texts = [r["text"] for r in main_rows + extra]
+    assert nd.near_duplicates(texts, threshold=nd.THRESHOLD) == []
