@@ -317,3 +317,16 @@ def test_supplement_continues_the_ids_without_labels_or_near_duplicates() -> Non
     assert set(Counter(author.values()).values()) == {len(extra) // len(PATTERNS)}
     texts = [r["text"] for r in main_rows + extra]
     assert nd.near_duplicates(texts, threshold=nd.THRESHOLD) == []
+
+
+def test_operations_are_exactly_the_rows_the_committed_passes_agree_on() -> None:
+    texts = pa.read_blind(LABELLING / "blind.jsonl")
+    passes = [pa.read_labels(LABELLING / f"pass_{x}.jsonl", set(texts)) for x in "ab"]
+    agreed, split = pa.merge(texts, passes)
+    operations = LABELLING.parent / "operations.jsonl"
+    assert [json.loads(line) for line in operations.read_text().splitlines()] == agreed
+    written = [
+        json.loads(line) for line in (LABELLING / "disagreements.jsonl").read_text().splitlines()
+    ]
+    assert written == split
+    assert len(agreed) >= 1200
