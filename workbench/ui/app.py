@@ -74,9 +74,13 @@ class WorkbenchApp(App[None]):
         watch: bool = True,
         settings_path: Path | None = None,
         theme: str | None = None,
+        load_in_workers: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
+        # panes read the store in thread workers (ui/pane.py `load`); False reads in place
+        # (the UI tests' pictures, taken at one fixed moment)
+        self.load_in_workers = load_in_workers
         self.watch_store = watch
         self.settings_path = settings_path if settings_path is not None else config.config_file()
         self.requested_theme = theme

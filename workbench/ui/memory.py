@@ -272,7 +272,12 @@ class MemoryPane(Pane):
             self.notify(str(exc), severity="error")
 
     def _show_cards(self) -> None:
-        for tier, text in card_texts(self.memory.stats(probe=False)).items():
+        # the stats sum every tier's rows and bytes: a worker (ui/pane.py `load`)
+        memory = self.memory
+        self.load("cards", lambda: memory.stats(probe=False), self._fill_cards)
+
+    def _fill_cards(self, stats: dict[str, Any]) -> None:
+        for tier, text in card_texts(stats).items():
             self.query_one(f"#card-{tier}", Static).update(text)
         self._show_working()
 

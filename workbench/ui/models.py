@@ -309,15 +309,19 @@ class ModelsPane(Pane):
         """Epochs (training_history) only redraw the detail; new versions, aliases and
         runs also reload the list (the catalog reads the champions)."""
         if changed is None or changed & (NEURAL_TABLES - {"training_history"}):
-            try:
-                catalog = self.neural.catalog()
-                own = self.neural.models()
-            except ENGINE_ERRORS as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.catalog_entries = {e["name"]: e for e in catalog}
-            self.own_models = {m["name"]: m for m in own if m["name"] not in self.catalog_entries}
-            self._fill_list()
+            # the catalog reads every model's data source: a worker (ui/pane.py `load`)
+            self.load("list", self._read_list, self._show_list)
+            return
+        self.show_detail()
+
+    def _read_list(self) -> tuple[list[dict], list[dict]]:
+        return self.neural.catalog(), self.neural.models()
+
+    def _show_list(self, lists: tuple[list[dict], list[dict]]) -> None:
+        catalog, own = lists
+        self.catalog_entries = {e["name"]: e for e in catalog}
+        self.own_models = {m["name"]: m for m in own if m["name"] not in self.catalog_entries}
+        self._fill_list()
         self.show_detail()
 
     def _fill_list(self) -> None:

@@ -308,12 +308,11 @@ class PatternsPane(Pane):
     # -- drawing ---------------------------------------------------------------------
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
-        try:
-            self.overview = self.patterns.overview()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
-            return
-        o = self.overview
+        # the overview aggregates every pattern and learning: a worker (ui/pane.py `load`)
+        self.load("overview", self.patterns.overview, self._show_overview)
+
+    def _show_overview(self, overview: dict[str, Any]) -> None:
+        self.overview = o = overview
         self.query_one("#patterns-title", Label).update(classifier_line(o["classifier"]))
         recipe = self.query_one("#patterns-recipe", Static)
         recipe.update(recipe_text(o["classifier"]))
