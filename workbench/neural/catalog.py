@@ -404,7 +404,10 @@ def episode_signal() -> Records:
 
 
 def _items() -> list[m.KnowledgeItem]:
-    return list(m.KnowledgeItem.select().order_by(m.KnowledgeItem.id))
+    """Items with their channel in one query (reading ``item.channel`` row by row was one
+    query per item: seconds for the catalog at 10k items)."""
+    k = m.KnowledgeItem
+    return list(k.select(k, m.Channel).join(m.Channel).order_by(k.id))
 
 
 def _count_items() -> int:
