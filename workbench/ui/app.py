@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from workbench import config
 from workbench.engine import Engine
@@ -45,6 +45,9 @@ PANES: dict[str, type[Pane]] = {
 MIN_SIZE = (80, 24)
 HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-narrow"), (110, "-normal"), (160, "-wide")]
 VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-short"), (36, "-tall")]
+# Panes whose parts take turns on `\` where the terminal is too small for all of them
+# (their .tcss says below which size); Runs and Agents take turns on enter / esc.
+SIDE_PANES = frozenset({"patterns", "models", "memory", "hub"})
 STYLESHEETS = [
     "app.tcss",
     *sorted(p.name for p in Path(__file__).parent.glob("*.tcss") if p.name != "app.tcss"),
@@ -72,7 +75,8 @@ class WorkbenchApp(App[None]):
             Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}", show=False)
             for i, (pane_id, cls) in enumerate(PANES.items(), start=1)
         ),
-        Binding("backslash", "toggle_side", "Side panel", id="app.side", show=False),
+        # below 110 columns panes show one part at a time; the footer shows this key there
+        Binding("backslash", "toggle_side", "Panels", id="app.side"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -207,6 +211,11 @@ class WorkbenchApp(App[None]):
 
     # -- actions -----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_side":  # only where a pane has parts that take turns
+            return self.query_one(TabbedContent).active in SIDE_PANES
+        return True
+
     def action_toggle_side(self) -> None:
         """Below a width panes hide their side panel; `\\` swaps it in and out."""
         active = self.query_one(TabbedContent).active
@@ -215,12 +224,17 @@ class WorkbenchApp(App[None]):
         self.call_after_refresh(self._focus_shown, pane)
 
     def _focus_shown(self, pane: Pane) -> None:
-        """Focus left on a part just hidden moves to the first one shown in the pane."""
+        """Focus left on a part just hidden moves to the first table shown in the pane (not
+        an input: it would take the next keys as text)."""
         chain = self.screen.focus_chain
         if self.focused not in chain or pane not in self.focused.ancestors:
-            target = next((w for w in chain if pane in w.ancestors), None)
+            shown = [w for w in chain if pane in w.ancestors]
+            target = next((w for w in shown if isinstance(w, DataTable)), None)
             if target is not None:
                 target.focus()
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        self.refresh_bindings()  # `\` applies to some panes only
 
     def action_show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = pane_id

@@ -9,7 +9,7 @@ from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-APP_ACTIONS = frozenset({"help", "quit"})
+APP_ACTIONS = frozenset({"help", "quit", "toggle_side"})
 
 
 class WorkbenchFooter(Footer):
@@ -22,6 +22,11 @@ class WorkbenchFooter(Footer):
         background: $footer-background;
     }
     WorkbenchFooter #footer-app-keys FooterKey.-command-palette { dock: none; }
+    /* `\\` swaps a pane's parts where they take turns: below 110 columns or 36 rows */
+    WorkbenchFooter .-side-key { display: none; }
+    Screen.-narrow WorkbenchFooter .-side-key, Screen.-short WorkbenchFooter .-side-key {
+        display: block;
+    }
     """
 
     def compose(self) -> ComposeResult:
@@ -30,6 +35,8 @@ class WorkbenchFooter(Footer):
             if isinstance(widget, FooterKey) and (
                 widget.action in APP_ACTIONS or widget.has_class("-command-palette")
             ):
+                if widget.action == "toggle_side":
+                    widget.add_class("-side-key")
                 kept.append(widget)
                 continue
             yield widget
