@@ -23,7 +23,7 @@ from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import esc, plain
 from workbench.ui.screens.hub_share import HubShareDialog
-from workbench.ui.widgets.fill_column import fill_column
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.hub_advice import HubAdvice
 from workbench.ui.widgets.hub_inbox import HubInbox
 from workbench.ui.widgets.hub_search import HubSearch
@@ -203,21 +203,23 @@ class HubPane(Pane):
         with Horizontal():
             with Vertical(id="hub-left"):
                 yield Label("Channels", id="hub-channels-title", classes="panel-title")
-                channels = DataTable(id="hub-channels", cursor_type="row", zebra_stripes=False)
-                channels.add_column("", key="sub", width=1)
-                channels.add_column("channel", key="channel", width=13)
-                channels.add_column("n", key="items", width=3)
+                channels = FillTable(
+                    "channel", id="hub-channels", cursor_type="row", zebra_stripes=False
+                )
+                channels.add_column("", key="sub")
+                channels.add_column("channel", key="channel")
+                channels.add_column("n", key="items")
                 yield channels
                 yield Label("Knowledge base", classes="panel-title")
                 yield Static("", id="hub-states")
             with Vertical(id="hub-center"):
                 yield Label("Items", id="hub-items-title", classes="panel-title")
-                items = DataTable(id="hub-items", cursor_type="row", zebra_stripes=True)
-                items.add_column("prio", key="priority", width=4)
-                items.add_column("state", key="state", width=5)
-                items.add_column("title", key="title", width=30)
-                items.add_column("use", key="useful", width=3)
-                items.add_column("app", key="applied", width=3)
+                items = FillTable("title", id="hub-items", cursor_type="row", zebra_stripes=True)
+                items.add_column("prio", key="priority")
+                items.add_column("state", key="state")
+                items.add_column("title", key="title")
+                items.add_column("use", key="useful")
+                items.add_column("app", key="applied")
                 yield items
                 yield HubSearch(id="hub-search")
                 yield HubInbox(id="hub-inbox-view")
@@ -228,9 +230,6 @@ class HubPane(Pane):
     def on_mount(self) -> None:
         self.hand_back_focus_on_leave()
         super().on_mount()
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(fill_column, self.query_one("#hub-items", DataTable), "title")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab

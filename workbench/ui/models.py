@@ -42,6 +42,7 @@ from workbench.ui.screens.model_dialogs import (
     TrainCatalogDialog,
     TrainDialog,
 )
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 CATEGORIES = ("coordination", "consensus", "performance", "sparc", "specialized")
@@ -271,9 +272,9 @@ class ModelsPane(Pane):
         with Horizontal():
             with Vertical(id="models-list"):
                 yield Label("Models", id="models-title", classes="panel-title")
-                table = DataTable(id="model-table", cursor_type="row", zebra_stripes=False)
-                table.add_column("model", key="model", width=26)
-                table.add_column("val acc", key="acc", width=14)
+                table = FillTable("model", id="model-table", cursor_type="row", zebra_stripes=False)
+                table.add_column("model", key="model")
+                table.add_column("val acc", key="acc")
                 yield table
             with Vertical(id="model-detail"):
                 yield Static("", id="model-info")
@@ -281,7 +282,9 @@ class ModelsPane(Pane):
                     yield Label("Versions", id="versions-title", classes="panel-title")
                     yield Sparkline([], id="versions-spark")
                     yield Label("", id="versions-trend")
-                versions = DataTable(id="model-versions", cursor_type="row", zebra_stripes=True)
+                versions = FillTable(
+                    "aliases", id="model-versions", cursor_type="row", zebra_stripes=True
+                )
                 for col in ("version", "status", "aliases", "accuracy", "val acc", "size"):
                     versions.add_column(col, key=col)
                 yield versions
@@ -346,7 +349,7 @@ class ModelsPane(Pane):
             table.add_row(header, "", key=f"cat:{category}")
             for name, acc in rows:
                 style = "dim" if acc == "untrained" else ""
-                table.add_row(Text(f"  {name}"), Text(f"{acc:>14}", style=style), key=name)
+                table.add_row(Text(f"  {name}"), Text(acc, style=style, justify="right"), key=name)
         trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
         title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
         ready_to_train = 0

@@ -25,6 +25,7 @@ from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
 from workbench.ui.screens.model_dialogs import ReportScreen
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
@@ -267,21 +268,32 @@ class PatternsPane(Pane):
             yield PlotextPlot(id="pattern-success")
             with Vertical(id="patterns-levels-box"):
                 yield Label("Learnings by type and level", classes="panel-title")
-                yield DataTable(id="learning-levels", cursor_type="none", zebra_stripes=True)
+                yield FillTable(
+                    "type", id="learning-levels", cursor_type="none", zebra_stripes=True
+                )
         with Horizontal(id="patterns-tables"):
             with Vertical():
                 yield Label("Failure patterns", id="failures-title", classes="panel-title")
-                yield DataTable(id="failure-patterns", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    ("strategy", "task kind", "reason", "tasks"),
+                    id="failure-patterns",
+                    cursor_type="row",
+                    zebra_stripes=True,
+                )
             with Vertical():
                 yield Label("Learnings", id="learnings-title", classes="panel-title")
-                yield DataTable(id="learnings", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    "description", id="learnings", cursor_type="row", zebra_stripes=True
+                )
         with Horizontal(id="patterns-loop"):
             with Vertical(id="patterns-buffer-box"):
                 yield Label("Continuous learning · experience buffer", classes="panel-title")
                 yield Static("", id="learn-buffer")
             with Vertical():
                 yield Label("Training runs", id="runs-title", classes="panel-title")
-                yield DataTable(id="training-runs", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    ("model", "gates"), id="training-runs", cursor_type="row", zebra_stripes=True
+                )
 
     def on_mount(self) -> None:
         self.query_one("#learning-levels", DataTable).add_columns("type", *LEVEL_HEADERS)

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
 from workbench.ui.screens.model_dialogs import ModelDialog, existing_file
+from workbench.ui.widgets.fill_table import FillTable
 
 DIAGONAL = "bold reverse green"
 
@@ -142,6 +143,8 @@ class EvaluationsScreen(ModalScreen[None]):
     EvaluationsScreen #eval-reliability { width: 1fr; height: 1fr; min-height: 8; }
     EvaluationsScreen #eval-problems { height: auto; max-height: 5; color: $text-muted; }
     EvaluationsScreen .hint { color: $text-muted; }
+    /* below 110 columns the tables need the width: the reliability chart gives way */
+    EvaluationsScreen.-narrow #eval-reliability { display: none; }
     """
     BINDINGS = [Binding("escape", "dismiss", "Close", id="evaluations.close")]
 
@@ -155,7 +158,12 @@ class EvaluationsScreen(ModalScreen[None]):
         with Vertical():
             n = len(self.evaluations)
             yield Label(f"Evaluations · {self.reference} · {n} stored", classes="title")
-            table = DataTable(id="eval-list", cursor_type="row", zebra_stripes=True)
+            table = FillTable(
+                ("data", "headline", "sha256"),
+                id="eval-list",
+                cursor_type="row",
+                zebra_stripes=True,
+            )
             for col in ("data", "rows", "scored", "headline", "log loss", "ECE", "sha256"):
                 table.add_column(col, key=col)
             yield table
@@ -163,9 +171,9 @@ class EvaluationsScreen(ModalScreen[None]):
             with Horizontal(id="eval-body"):
                 with Vertical(id="eval-tables"):
                     yield Label("per class", classes="hint")
-                    yield DataTable(id="eval-classes", cursor_type="none")
+                    yield FillTable("label", id="eval-classes", cursor_type="none")
                     yield Label("confusion matrix · rows true, columns predicted", classes="hint")
-                    yield DataTable(id="eval-confusion", cursor_type="none")
+                    yield FillTable("true", id="eval-confusion", cursor_type="none")
                 yield PlotextPlot(id="eval-reliability")
             yield Static("", id="eval-problems")
             yield Label("↑↓ choose an evaluation · esc closes", classes="hint")
