@@ -186,7 +186,8 @@ def gates_text(run: dict[str, Any]) -> Text:
         return Text(clip(run["error"], 40), style="red")
     parts = []
     for g in run["gates"]:
-        parts.append((f"{GATE_LABELS.get(g['name'], g['name'])} {g['value']:.2f}", ""))
+        value = g["value"] if round(g["value"], 2) else 0.0  # never "-0.00"
+        parts.append((f"{GATE_LABELS.get(g['name'], g['name'])} {value:.2f}", ""))
         parts.append(("✓ " if g["passed"] else "✗ ", "green" if g["passed"] else "red"))
     return Text.assemble(*parts)
 
