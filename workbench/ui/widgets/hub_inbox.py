@@ -12,15 +12,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from workbench.ui.safe import esc
-from workbench.ui.widgets.fill_column import fill_column
+from workbench.ui.widgets.fill_table import FillTable
 
 # (key, label, width): the title column gets whatever the others leave
 COLUMNS = (
-    ("read", "", 1),
-    ("priority", "prio", 4),
-    ("title", "title", 20),
-    ("delivered", "delivered", 11),
-    ("used", "used", 7),
+    ("read", ""),
+    ("priority", "prio"),
+    ("title", "title"),
+    ("delivered", "delivered"),
+    ("used", "used"),
 )
 
 
@@ -29,9 +29,10 @@ class HubInbox(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="hub-inbox-title", classes="panel-title")
-        table = DataTable(id="hub-inbox", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        # the title gives way (with an ellipsis); the other columns keep their full width
+        table = FillTable("title", id="hub-inbox", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
         yield table
 
     @property
@@ -57,7 +58,3 @@ class HubInbox(Vertical):
             title.update("Inbox · no agent yet (subscribe one: hub subscribe)")
         else:
             title.update(f"Inbox · {esc(agent)} · {len(rows)} delivered · {unread} unread")
-        self.call_after_refresh(fill_column, table, "title")
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(fill_column, self.table, "title")

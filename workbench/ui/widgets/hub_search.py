@@ -17,14 +17,14 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
 
-from workbench.ui.widgets.fill_column import fill_column
+from workbench.ui.widgets.fill_table import FillTable
 
 # (key, label, width): the title column gets whatever the others leave
 COLUMNS = (
-    ("priority", "prio", 4),
-    ("title", "title", 20),
-    ("channel", "channel", 13),
-    ("score", "score", 6),
+    ("priority", "prio"),
+    ("title", "title"),
+    ("channel", "channel"),
+    ("score", "score"),
 )
 
 
@@ -57,9 +57,10 @@ class HubSearch(Vertical):
         yield Input(placeholder="search the hub: words, ranked as `hub query` ranks them",
                     id="hub-query")  # fmt: skip
         yield Label("", id="hub-search-note")
-        table = DataTable(id="hub-results", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        # the title gives way (with an ellipsis); the other columns keep their full width
+        table = FillTable("title", id="hub-results", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
         yield table
 
     @property
@@ -87,10 +88,6 @@ class HubSearch(Vertical):
         else:
             many = "s" if len(rows) != 1 else ""
             note.update(f"{len(rows)} result{many}, best first · enter shows one · esc closes")
-        self.call_after_refresh(fill_column, table, "title")
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(fill_column, self.query_one("#hub-results", DataTable), "title")
 
     @on(Input.Changed, "#hub-query")
     def _changed(self, event: Input.Changed) -> None:
