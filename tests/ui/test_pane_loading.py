@@ -69,7 +69,8 @@ async def test_a_failed_read_is_a_notification(make_app, monkeypatch):
             lambda: any("database is locked" in str(n.message) for n in app._notifications),
             "the error notification",
         )
-        assert idle(app)
+        # the worker posts the notification before it ends: it must then end, not hang
+        await wait_until(pilot, lambda: idle(app), "the failed read's worker to end")
 
 
 async def test_a_burst_of_refreshes_reads_at_most_twice(make_app):
