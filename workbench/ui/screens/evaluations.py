@@ -261,12 +261,18 @@ class CompareEvaluationsScreen(ModalScreen[None]):
         cmp = self.comparison
         a, b = cmp["a"], cmp["b"]
         va, vb = f"{a['name']} v{a['version']}", f"{b['name']} v{b['version']}"
+        # Two versions of one model: the title names it once and the columns say which
+        # version, so the table fits 80 columns with any model name.
+        same = a["name"] == b["name"]
+        ca, cb = (f"v{a['version']}", f"v{b['version']}") if same else (va, vb)
         with Vertical():
-            yield Label(f"{va} vs {vb} · same data: {file_name(cmp['data'])}", classes="title")
-            yield Label(f"sha256 {cmp['data_hash'][:16]} · differences are v{b['version']} − "
-                        f"v{a['version']} (green is better)", classes="hint")  # fmt: skip
+            yield Label(f"{va} vs {vb}", classes="title")
+            yield Label(f"same data: {file_name(cmp['data'])} · sha256 {cmp['data_hash'][:16]}",
+                        classes="hint")  # fmt: skip
+            yield Label(f"differences are v{b['version']} − v{a['version']} (green is better)",
+                        classes="hint")  # fmt: skip
             summary = DataTable(id="compare-summary", cursor_type="none")
-            summary.add_columns("figure", va, vb, "difference")
+            summary.add_columns("figure", ca, cb, "difference")
             yield summary
             if "per_class" in cmp["differences"]:
                 yield Label("per class", classes="hint")
