@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input, Label, Static
 
 from tests.ui.conftest import SIZE, wait_for_screen
-from workbench.ui.memory import MemoryPane
+from workbench.ui.memory import MemoryPane, human_bytes
 from workbench.ui.screens.model_dialogs import ReportScreen
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "memory"
@@ -180,3 +181,23 @@ async def test_search_runs_off_the_ui_thread_and_defers_what_arrives_meanwhile(m
         assert cell_texts(timeline, "text")[0] == "arrived during the search"
         title = str(app.query_one("#results-title", Label).render())
         assert "bloom filter" in title
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_tier_cards_fit_their_width_without_splitting_a_figure(make_app, size):
+    """Four cards share the width: below 120 columns each gets the 18-column layout, so
+    every line fits its card (nothing wraps, no "31.6" on one line and "KB" on the next)."""
+    app = sample_app(make_app)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        stats = app.engine.memory.stats(probe=False)
+        for tier in ("vector", "episodic", "semantic", "working"):
+            card = app.query_one(f"#card-{tier}", Static)
+            lines = str(card.render()).split("\n")
+            assert len(lines) == 3, lines
+            assert all(len(line) <= card.content_size.width for line in lines), lines
+            size_text = human_bytes(stats[tier]["bytes"])
+            assert any(size_text in line for line in lines), (size_text, lines)

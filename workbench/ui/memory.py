@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -63,8 +63,16 @@ def fact_confidence(fact: dict[str, Any]) -> Text:
     return Text(f"{fact['confidence']:.2f}")
 
 
-def card_texts(stats: dict[str, Any]) -> dict[str, Text]:
-    """The four tier cards: a title line, then two lines of measured figures (26 columns)."""
+# Four cards of 26 columns of text, each with a border and padding, need 120 columns;
+# below that they switch to the 18-column layout (four share 80 columns).
+NARROW_CARDS_BELOW = 120
+
+
+def card_texts(stats: dict[str, Any], narrow: bool = False) -> dict[str, Text]:
+    """The four tier cards: a title line, then two lines of measured figures (26 columns;
+    `narrow`: 18 columns, one figure per line so no number is split across lines)."""
+    if narrow:
+        return narrow_card_texts(stats)
     v, e, s, w = stats["vector"], stats["episodic"], stats["semantic"], stats["working"]
     ratio = v["compression_ratio"]
     vector = Text.assemble(
@@ -93,6 +101,38 @@ def card_texts(stats: dict[str, Any]) -> dict[str, Text]:
         f"hits {w['hits']} · misses {w['misses']} · ", (rate, "bold"),
     )  # fmt: skip
     return {"vector": vector, "episodic": episodic, "semantic": semantic, "working": working}
+
+
+def narrow_card_texts(stats: dict[str, Any]) -> dict[str, Text]:
+    """The cards at 18 columns: count on the title line, size (and the headline ratio) on
+    the second, one more figure on the third."""
+    v, e, s, w = stats["vector"], stats["episodic"], stats["semantic"], stats["working"]
+    ratio = v["compression_ratio"]
+
+    def title(name: str, count: int) -> tuple:
+        return (name, "bold"), f" · {count:,}\n"
+
+    rate = "—" if w["hit_rate"] is None else f"{w['hit_rate']:.0%}"
+    return {
+        "vector": Text.assemble(
+            *title("Vector", v["count"]), f"{human_bytes(v['bytes'])} · ",
+            (f"{ratio:.2f}×" if ratio else "—", "bold"), "\n",
+            "p50 ", (ms(v["search_p50_ms"]), "bold"),
+        ),
+        "episodic": Text.assemble(
+            *title("Episodic", e["count"]), f"{human_bytes(e['bytes'])}\n",
+            (f"{e['count'] / e['capacity']:.0%}", "bold"), f" of {e['capacity']:,}",
+        ),
+        "semantic": Text.assemble(
+            *title("Semantic", s["count"]), f"{human_bytes(s['bytes'])}\n",
+            f"{s['facts']} facts, {s['rules']} rules",
+        ),
+        "working": Text.assemble(
+            *title("Working", w["count"]),
+            f"{human_bytes(w['bytes'])} / {human_bytes(w['max_bytes'])}\n",
+            "hits ", (rate, "bold"),
+        ),
+    }  # fmt: skip
 
 
 def event_line(event: dict[str, Any] | None) -> str:
@@ -187,6 +227,7 @@ class MemoryPane(Pane):
         self._next_query: str | None = None  # asked for while a search ran
         self._pending: set[str] | None = None  # refreshes asked for while a search ran
         self._pending_all = False
+        self._card_stats: dict[str, Any] | None = None  # redrawn when the width changes
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="memory-cards"):
@@ -284,9 +325,20 @@ class MemoryPane(Pane):
         self.load("cards", lambda: memory.stats(probe=False), self._fill_cards)
 
     def _fill_cards(self, stats: dict[str, Any]) -> None:
-        for tier, text in card_texts(stats).items():
-            self.query_one(f"#card-{tier}", Static).update(text)
+        self._card_stats = stats
+        self._draw_cards()
         self._show_working()
+
+    def _draw_cards(self) -> None:
+        stats = self._card_stats
+        if stats is None:
+            return
+        narrow = (self.size.width or self.app.size.width) < NARROW_CARDS_BELOW
+        for tier, text in card_texts(stats, narrow=narrow).items():
+            self.query_one(f"#card-{tier}", Static).update(text)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._draw_cards()
 
     def _show_working(self) -> None:
         table = self.query_one("#working-table", DataTable)
