@@ -47,8 +47,11 @@ class Engine:
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
         self.backend_name = config.kernel_backend(env)
-        # checked when memory is first used: a bad spec fails memory commands, not all
-        self.embedder_spec = embedder or config.embedder_spec(env)
+        # The embedder spec is resolved (and the settings file read) only when memory is
+        # first used: a store or hook call never pays the file read, and a bad spec fails
+        # memory commands, not all.
+        self._embedder_arg = embedder
+        self._env = env
         # db_path: the SQLite file, or for a PostgreSQL URL a local directory standing for it
         # (checkpoints and other files kept next to a store go beside it).
         self.db_path = location.path
@@ -176,6 +179,11 @@ class Engine:
 
             self._adaptive = AdaptiveService(self.db, clock=self.clock)
         return self._adaptive
+
+    @property
+    def embedder_spec(self) -> str:
+        """The memory embedder's spec: the constructor's, else the environment/settings file's."""
+        return self._embedder_arg or config.embedder_spec(self._env)
 
     @property
     def memory(self):
