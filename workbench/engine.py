@@ -217,6 +217,17 @@ class Engine:
         return self._patterns
 
     @property
+    def learnings(self):
+        """The learnings store alone (patterns/learning.py): what advice reads. Lighter than
+        `patterns`, which builds the neural service and continuous learning (the hook's
+        advise path: benchmarks/hooks_latency.py)."""
+        if self._patterns is not None:
+            return self._patterns.engine
+        from workbench.patterns.learning import LearningEngine
+
+        return LearningEngine(self.clock)
+
+    @property
     def agents(self):
         """Recorded agent sessions: hook events, transcript import, outcomes, advice."""
         if self._agents is None:

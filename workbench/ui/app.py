@@ -17,7 +17,6 @@ from workbench import config
 from workbench.ui.commands import WorkbenchCommands
 from workbench.ui.pane import Pane
 from workbench.ui.safe import ControlFilter
-from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
 from workbench.ui.widgets.footer import WorkbenchFooter
 
@@ -274,13 +273,15 @@ class WorkbenchApp(App[None]):
         pressed next (another number key) runs after the mount: focus then goes to the
         first table of the pane shown, never to one mounted for a tab already left."""
         tabs = self.query_one(TabbedContent)
-        tabs.active = pane_id
         if pane_id not in self._mounted_panes:
             self._mounted_panes.add(pane_id)
             pane = pane_class(pane_id)(id=f"{pane_id}-pane")
+            # mounted while its tab is hidden, then shown: the tab switch is the last step,
+            # as for a pane mounted at start
             await self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)
-            if tabs.active == pane_id and self.screen is pane.screen:
+            if tabs.active == pane_id and self.screen is pane.screen:  # a clicked tab
                 self._focus_shown(pane)
+        tabs.active = pane_id
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def action_refresh(self) -> None:
@@ -288,6 +289,9 @@ class WorkbenchApp(App[None]):
             pane.refresh_data()
 
     def action_help(self) -> None:
+        # imported here: Markdown (markdown-it) is not needed for the first frame
+        from workbench.ui.screens.help import HelpScreen, bindings_markdown
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
