@@ -28,13 +28,18 @@ def test_titles_and_classes_agree():
         assert cls.TITLE == title == PANES[pane_id]
 
 
-def test_importing_the_app_loads_no_hidden_pane_nor_numpy():
-    code = "import sys, workbench.ui.app; print(' '.join(sorted(sys.modules)))"
+def test_the_first_frame_imports_no_hidden_pane_nor_numpy():
+    """What the first frame needs (the app, the engine and the first pane) loads no other
+    pane, no numpy or kernels, no Markdown (dialogs and help load on use)."""
+    code = (
+        "import sys, workbench.engine, workbench.ui.app as a; a.pane_class(a.FIRST_PANE)\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(out.stdout.split())
     hidden = {module for pane_id, (_t, module, _n) in PANE_SPECS.items() if pane_id != FIRST_PANE}
     assert not loaded & hidden, loaded & hidden
-    heavy = {"numpy", "wasmtime", "markdown_it", "workbench.neural", "workbench.engine"}
+    heavy = {"numpy", "wasmtime", "markdown_it", "workbench.neural", "workbench.kernels"}
     assert not loaded & heavy, loaded & heavy
 
 
