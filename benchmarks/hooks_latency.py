@@ -38,7 +38,6 @@ import time
 from pathlib import Path
 
 from workbench.engine import Engine
-from workbench.store import models as m
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = [
@@ -58,31 +57,13 @@ def load(name: str):
 
 
 def build_large(path: Path, memories: int, hub: int) -> None:
-    """Seeded store + generated vector memories and hub items (written in bulk)."""
-    memory_search, hub_query = load("memory_search"), load("hub_query")
+    """Seeded store + generated vector memories and hub items (benchmarks/large_store.py's
+    generators, written in bulk)."""
+    large_store = load("large_store")
     with Engine(path) as engine:
         engine.seed()
-        texts = memory_search.make_texts(memories, seed=7)
-        vector = engine.memory.vector
-        for start in range(0, len(texts), 5000):
-            chunk = texts[start : start + 5000]
-            vector.put_many((("bench", f"t{start + i}", t, {}) for i, t in enumerate(chunk)))
-        channels = {c.name: c.id for c in m.Channel.select()}
-        rows = [
-            {
-                "uid": f"bench-{i:06d}",
-                "channel": channels.get(it["channel"], next(iter(channels.values()))),
-                "type": it["type"],
-                "title": it["title"],
-                "content": it["content"],
-                "tags": json.dumps(sorted(it["tags"])),
-                "priority": {"LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}[it["priority"]],
-            }
-            for i, it in enumerate(hub_query.corpus(hub))
-        ]
-        with engine.db.atomic():
-            for start in range(0, len(rows), 500):
-                m.KnowledgeItem.insert_many(rows[start : start + 500]).execute()
+        large_store.add_memories(engine, memories)
+        large_store.add_hub_items(engine, hub)
 
 
 # as users run it: bytecode caching on (see the module docstring)
@@ -90,11 +71,19 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 CPU_MS: dict[str, list[float]] = {}  # user+sys CPU of each child, by what was measured
 
 
-def timed(command: list[str], stdin: bytes | None = None, what: str = "") -> tuple[float, bytes]:
+def timed(
+    command: list[str],
+    stdin: bytes | None = None,
+    what: str = "",
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> tuple[float, bytes]:
     """Wall ms from start to exit (and the child's CPU ms, kept in CPU_MS[what])."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, input=stdin, capture_output=True, check=False, env=CHILD_ENV)
+    done = subprocess.run(
+        command, input=stdin, capture_output=True, check=False, env=env or CHILD_ENV, cwd=cwd
+    )
     elapsed = (time.perf_counter() - start) * 1000.0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000.0
@@ -116,30 +105,46 @@ def event(session: str, name: str, **fields) -> bytes:
     ).encode()
 
 
-def measure(db: Path, calls: int, exe: str) -> dict:
-    hook = [exe, "hooks", "run", "--db", str(db)]
-    floor, record, advise, stop = [], [], [], []
-    answered = 0
+def measure(db: Path, calls: int, exe: str, baseline: tuple[dict, str] | None = None) -> dict:
+    """`baseline` = (env, cwd) of the code at another commit (`--baseline`): its calls run
+    interleaved with this tree's, call by call, on a copy of the same store."""
+    variants: dict[str, tuple[list[str], dict | None, str | None]] = {
+        "": ([exe, "hooks", "run", "--db", str(db)], None, None)
+    }
+    if baseline is not None:
+        base_db = db.with_name(db.stem + "-baseline.db")
+        shutil.copyfile(db, base_db)
+        base_cmd = [sys.executable, "-m", "workbench", "hooks", "run", "--db", str(base_db)]
+        variants["baseline "] = (base_cmd, *baseline)
+    times: dict[str, list[float]] = {"python -c pass": []}
+    answered = dict.fromkeys(variants, 0)
     session = f"bench-{os.getpid()}-{time.time_ns()}"
     CPU_MS.clear()
-    timed(hook, event(session, "SessionStart", source="startup"))  # warm the page cache
+    for hook, env, cwd in variants.values():  # warm the page cache
+        timed(hook, event(session, "SessionStart", source="startup"), env=env, cwd=cwd)
     for i in range(calls):
-        floor.append(timed([sys.executable, "-c", "pass"], what="python -c pass")[0])
+        times["python -c pass"].append(
+            timed([sys.executable, "-c", "pass"], what="python -c pass")[0]
+        )
         tool = {"command": f"pytest -q tests/test_{i}.py"}
         pre = event(session, "PreToolUse", tool_name="Bash", tool_input=tool, tool_use_id=f"t{i}")
-        record.append(timed(hook, pre, what="record")[0])
         post = event(
             session, "PostToolUse", tool_name="Bash", tool_input=tool, tool_use_id=f"t{i}",
             tool_response={"stdout": "3 passed in 0.1s", "stderr": "", "interrupted": False},
         )  # fmt: skip
-        record.append(timed(hook, post, what="record")[0])
         prompt = event(session, "UserPromptSubmit", prompt=PROMPTS[i % len(PROMPTS)])
-        elapsed, out = timed([*hook, "--advise"], prompt, what="advise")
-        advise.append(elapsed)
-        answered += bool(out.strip())
-        if i % 4 == 3:
-            stop_event = event(session, "Stop", stop_hook_active=False)
-            stop.append(timed(hook, stop_event, what="stop")[0])
+        for label, (hook, env, cwd) in variants.items():
+            for ev in (pre, post):
+                what = label + "record"
+                times.setdefault(what, []).append(timed(hook, ev, what, env, cwd)[0])
+            what = label + "advise"
+            elapsed, out = timed([*hook, "--advise"], prompt, what, env, cwd)
+            times.setdefault(what, []).append(elapsed)
+            answered[label] += bool(out.strip())
+            if i % 4 == 3:
+                stop_event = event(session, "Stop", stop_hook_active=False)
+                what = label + "stop"
+                times.setdefault(what, []).append(timed(hook, stop_event, what, env, cwd)[0])
     with Engine(db) as engine:
         errors = engine.agents.recording_errors()
         if errors:
@@ -150,17 +155,17 @@ def measure(db: Path, calls: int, exe: str) -> dict:
         return {"p50_ms": round(statistics.median(values), 1), "p95_ms": round(q[18], 1),
                 "n": len(values)}  # fmt: skip
 
-    out = {
-        "python -c pass": summary(floor),
-        "record": summary(record),
-        "advise": summary(advise),
-        "stop": summary(stop),
-        "advise_answered": f"{answered}/{calls}",
-    }
+    out: dict = {key: summary(values) for key, values in times.items()}
+    out["advise_answered"] = ", ".join(
+        f"{label or 'this tree '}{n}/{calls}" for label, n in answered.items()
+    )
     base = out["python -c pass"]["p50_ms"]
-    for key in ("python -c pass", "record", "advise", "stop"):
+    for key in times:
         out[key]["x_python_pass"] = round(out[key]["p50_ms"] / base, 2)
         out[key]["cpu_p50_ms"] = round(statistics.median(CPU_MS[key]), 1)
+        out[key]["cpu_x_python_pass"] = round(
+            out[key]["cpu_p50_ms"] / statistics.median(CPU_MS["python -c pass"]), 2
+        )
     return out
 
 
@@ -171,6 +176,9 @@ def main() -> None:
     parser.add_argument("--hub", type=int, default=10_000)
     parser.add_argument("--seeded-only", action="store_true", help="skip the large store")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--baseline", metavar="GIT_REF", help="also time the code at this ref, interleaved"
+    )
     args = parser.parse_args()
     exe = shutil.which("workbench")
     if exe is None:
@@ -182,10 +190,16 @@ def main() -> None:
     )
     results = {"load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
+        baseline = None
+        if args.baseline:
+            code = load("cli_startup").extract(args.baseline, Path(tmp) / "baseline")
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(code)], check=True)
+            # run outside the repository, whose own workbench/ would shadow the baseline's
+            baseline = ({**CHILD_ENV, "PYTHONPATH": str(code)}, tmp)
         seeded = Path(tmp) / "seeded.db"
         with Engine(seeded) as engine:
             engine.seed()
-        results["seeded store"] = measure(seeded, args.calls, exe)
+        results["seeded store"] = measure(seeded, args.calls, exe, baseline)
         if args.seeded_only:
             return report(results, args.json)
         large = Path(tmp) / "large.db"
@@ -193,7 +207,7 @@ def main() -> None:
         build_large(large, args.memories, args.hub)
         results["build_large_s"] = round(time.perf_counter() - t0, 1)
         label = f"seeded + {args.memories:,} memories + {args.hub:,} hub items"
-        results[label] = measure(large, args.calls, exe)
+        results[label] = measure(large, args.calls, exe, baseline)
     report(results, args.json)
 
 
@@ -207,12 +221,15 @@ def report(results: dict, as_json: bool) -> None:
             print(f"{name}: {res}")
             continue
         print(f"\n{name}  (advice given on {res['advise_answered']} prompts)")
-        print(f"  {'':16}{'p50 ms':>9}{'p95 ms':>9}{'× python -c pass':>19}{'CPU p50 ms':>12}")
-        for key in ("python -c pass", "record", "advise", "stop"):
-            r = res[key]
+        print(
+            f"  {'':26}{'p50 ms':>9}{'p95 ms':>9}{'× pass':>8}{'CPU p50 ms':>12}{'CPU × pass':>11}"
+        )
+        for key, r in res.items():
+            if not isinstance(r, dict):
+                continue
             print(
-                f"  {key:16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['x_python_pass']:>19.2f}"
-                f"{r['cpu_p50_ms']:>12.1f}"
+                f"  {key:26}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['x_python_pass']:>8.2f}"
+                f"{r['cpu_p50_ms']:>12.1f}{r['cpu_x_python_pass']:>11.2f}"
             )
 
 

@@ -24,6 +24,7 @@ import argparse
 import fcntl
 import json
 import os
+import resource
 import select
 import statistics
 import struct
@@ -38,6 +39,7 @@ import pyte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import large_store  # noqa: E402
+from cli_startup import extract as extract_ref  # noqa: E402
 
 COLS, ROWS = 120, 40
 TABS = ("1 Runs", "7 Agents")
@@ -65,7 +67,12 @@ def child_env(config: Path) -> dict[str, str]:
     return env
 
 
-def in_terminal(argv: list[str], env: dict[str, str], marks: dict[str, callable], keys=()):
+CPU_MS: dict[str, list[float]] = {}  # each workbench child's user+sys CPU (start to exit)
+
+
+def in_terminal(
+    argv: list[str], env: dict[str, str], marks: dict[str, callable], keys=(), cwd=None
+):
     """Run `argv` on a pty; return {mark: seconds from spawn until `marks[mark](screen)`
     first held}. `keys` are (after_mark, bytes) pairs typed once that mark is seen; `q`
     ends the app after the last mark (or after 60 s)."""
@@ -76,7 +83,7 @@ def in_terminal(argv: list[str], env: dict[str, str], marks: dict[str, callable]
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-        start_new_session=True,
+        start_new_session=True, cwd=cwd,
     )  # fmt: skip
     os.close(slave)
     seen: dict[str, float] = {}
@@ -161,11 +168,19 @@ def main() -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--seeded-only", action="store_true")
     which.add_argument("--large-only", action="store_true")
+    parser.add_argument(
+        "--baseline", metavar="GIT_REF", help="also time the code at this ref, interleaved"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         env = child_env(tmp_path / "config.json")
+        variants = {"workbench": (env, None)}
+        if args.baseline:
+            code = extract_ref(args.baseline, tmp_path / "baseline")
+            # run outside the repository, whose own workbench/ would shadow the baseline's
+            variants[f"baseline {args.baseline}"] = ({**env, "PYTHONPATH": str(code)}, tmp)
         stores: dict[str, Path] = {}
         if not args.large_only:
             stores["seeded"] = tmp_path / "seeded.db"
@@ -191,14 +206,21 @@ def main() -> int:
             record("bare Textual app: first frame", seen.get("first frame"))
             for label, db in stores.items():
                 argv = [sys.executable, "-m", "workbench", "--db", str(db)]
-                seen = in_terminal(argv, env, marks, keys=[("runs list", b"4")])
-                for mark in marks:
-                    record(f"workbench {label}: {mark}", seen.get(mark))
+                for name, (env_, cwd) in variants.items():
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    seen = in_terminal(argv, env_, marks, keys=[("runs list", b"4")], cwd=cwd)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    for mark in marks:
+                        record(f"{name} {label}: {mark}", seen.get(mark))
+                    if warm:  # CPU of the whole session: start, first frame, `4`, `q`, exit
+                        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                        CPU_MS.setdefault(f"{name} {label}", []).append(cpu * 1000)
     report = {
         "runs": args.runs,
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "results": {name: summary(values) for name, values in results.items()},
+        "cpu_p50_ms": {k: round(statistics.median(v), 1) for k, v in CPU_MS.items()},
     }
     base = report["results"]["python -c pass"].get("p50_ms")
     bare_ms = report["results"].get("bare Textual app: first frame", {}).get("p50_ms")
@@ -220,6 +242,8 @@ def main() -> int:
             f"{r.get('max_ms')}, n {r['n']})  x pass {r.get('x_python_pass')}  "
             f"x bare Textual {r.get('x_bare_textual')}"
         )
+    for name, ms in report["cpu_p50_ms"].items():
+        print(f"  CPU (user+sys) of a whole session, {name:<28} p50 {ms} ms")
     return 0
 
 

@@ -4,6 +4,7 @@ calls on the store and the hub load neither numpy, the kernels nor the file watc
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ import pytest
 
 from workbench.cli import GROUPS, build_parser, command_of
 
-HEAVY = ("numpy", "wasmtime", "watchfiles", "textual", "rich.table", "asyncio")
+# the human-readable tables of these calls are plain text: not even rich is imported
+HEAVY = ("numpy", "wasmtime", "watchfiles", "textual", "rich", "asyncio")
 
 
 def modules_after(args: list[str]) -> set[str]:
@@ -37,8 +39,14 @@ def seeded_db(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "args",
-    [["store", "stats", "--json"], ["hub", "query", "sqlite lock", "--json"]],
-    ids=["store-stats", "hub-query"],
+    [
+        ["store", "stats", "--json"],
+        ["store", "stats"],
+        ["hub", "query", "sqlite lock", "--json"],
+        ["hub", "query", "sqlite lock"],
+        ["hub", "list"],
+    ],
+    ids=["store-stats-json", "store-stats", "hub-query-json", "hub-query", "hub-list"],
 )
 def test_read_only_calls_load_nothing_heavy(seeded_db, args):
     loaded = modules_after([*args, "--db", seeded_db])
@@ -66,3 +74,30 @@ def test_an_unknown_command_is_a_usage_error_listing_the_groups(capsys):
         main(["nonsense"])
     assert exc.value.code == 2
     assert "hub" in capsys.readouterr().err
+
+
+def test_plain_table_aligns_cleans_and_fits_the_width():
+    from workbench.cli.common import cell_width, plain_table
+
+    rows = [["kb-1", "naïve 日本語 title", 3], ["kb-22", "evil\x1b]0;pwned\x07\nline", 12]]
+    text = plain_table(
+        "hub query", ["id", "title", "votes"], rows, right=("votes",), flex="title", width=30
+    )
+    lines = text.splitlines()
+    assert lines[0] == "hub query"
+    assert "\x1b" not in text and "\x07" not in text and "evil\\x1b]0;pwne" in text
+    assert all(cell_width(line) <= 30 for line in lines)
+    assert lines[2].endswith(" 3") and lines[3].endswith("12")  # right-aligned numbers
+    assert "…" in lines[3]  # the flex column gave way
+    assert cell_width("日本語") == 6 and cell_width("naïve") == 5
+
+
+def test_store_stats_prints_every_table_with_its_count(seeded_db, capsys):
+    from workbench.cli import main
+
+    assert main(["store", "stats", "--json", "--db", seeded_db]) == 0
+    counts = json.loads(capsys.readouterr().out)["tables"]
+    assert main(["store", "stats", "--db", seeded_db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shown = dict(line.split() for line in lines[2:])
+    assert {t: int(n.replace(",", "")) for t, n in shown.items()} == counts

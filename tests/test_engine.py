@@ -148,3 +148,21 @@ def test_embedder_is_deterministic_and_normalised():
     assert not a[1].any()  # empty text embeds to zero, not NaN
     close, far = (emb.embed(["sqlite busy timeouts"]) @ a[[0, 2]].T)[0]
     assert close > 0.5 > far
+
+
+def test_opening_a_store_reads_no_settings_file_until_memory_is_used(tmp_path, monkeypatch):
+    """The embedder setting is read where the memory service is built: a store or hook call
+    that never touches memory pays no settings-file read (benchmarks/hooks_latency.py)."""
+    settings = tmp_path / "config.json"
+    settings.write_text(json.dumps({"embedder": "hashing:dim=64"}), encoding="utf-8")
+    reads = []
+    real = config.load_settings
+    monkeypatch.setattr(config, "load_settings", lambda path=None: reads.append(path) or real(path))
+    engine = Engine(tmp_path / "w.db", env={"WORKBENCH_CONFIG": str(settings)})
+    try:
+        engine.stats()
+        assert reads == []
+        assert engine.embedder_spec == "hashing:dim=64"
+        assert reads == [settings]
+    finally:
+        engine.close()

@@ -47,8 +47,11 @@ class Engine:
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
         self.backend_name = config.kernel_backend(env)
-        # checked when memory is first used: a bad spec fails memory commands, not all
-        self.embedder_spec = embedder or config.embedder_spec(env)
+        # The embedder spec is resolved (and the settings file read) only when memory is
+        # first used: a store or hook call never pays the file read, and a bad spec fails
+        # memory commands, not all.
+        self._embedder_arg = embedder
+        self._env = env
         # db_path: the SQLite file, or for a PostgreSQL URL a local directory standing for it
         # (checkpoints and other files kept next to a store go beside it).
         self.db_path = location.path
@@ -178,6 +181,11 @@ class Engine:
         return self._adaptive
 
     @property
+    def embedder_spec(self) -> str:
+        """The memory embedder's spec: the constructor's, else the environment/settings file's."""
+        return self._embedder_arg or config.embedder_spec(self._env)
+
+    @property
     def memory(self):
         """Four-tier memory: vector search, episodes, facts, the working set, consolidation."""
         if self._memory is None:
@@ -207,6 +215,17 @@ class Engine:
                 memory=self.memory,
             )
         return self._patterns
+
+    @property
+    def learnings(self):
+        """The learnings store alone (patterns/learning.py): what advice reads. Lighter than
+        `patterns`, which builds the neural service and continuous learning (the hook's
+        advise path: benchmarks/hooks_latency.py)."""
+        if self._patterns is not None:
+            return self._patterns.engine
+        from workbench.patterns.learning import LearningEngine
+
+        return LearningEngine(self.clock)
 
     @property
     def agents(self):

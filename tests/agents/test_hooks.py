@@ -258,6 +258,31 @@ def test_hook_path_stays_lean(store):
     assert result.stdout.strip() == "[]"
 
 
+def test_advise_path_skips_the_neural_and_patterns_services(store):
+    """Advice reads hub items, learnings and memories: not the neural service, the patterns
+    service (continuous learning) nor any UI/MCP/CLI module (structural, not timed)."""
+    code = (
+        "import io, sys; from workbench.cli import main\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[2].encode()))\n"
+        "main(['hooks', 'run', '--advise', '--db', sys.argv[1]])\n"
+        "heavy = [n for n in sys.modules if n.split('.')[0] in ('textual', 'mcp', 'rich') "
+        "or n.startswith(('workbench.neural', 'workbench.patterns.service', "
+        "'workbench.patterns.continuous', 'workbench.adaptive', 'workbench.ui')) "
+        "or n.startswith('workbench.cli.') and n != 'workbench.cli.common']\n"
+        "print(heavy)"
+    )
+    with Engine(store) as engine:
+        engine.seed()
+    event = json.dumps(hook_event("UserPromptSubmit", prompt="sqlite database is locked"))
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(store), event], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "[]"
+    assert "additionalContext" in lines[0]  # it did advise (the seeded hub has the answer)
+
+
 def test_a_full_disk_is_recorded_and_never_raised(store, hook, monkeypatch):
     from workbench.agents.recorder import Recorder
 

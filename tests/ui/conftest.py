@@ -120,7 +120,10 @@ def make_app(tmp_path, isolated_env):
     engines = []
 
     def factory(
-        theme: str | None = "workbench-dark", watch: bool = False, workers: bool = False
+        theme: str | None = "workbench-dark",
+        watch: bool = False,
+        workers: bool = False,
+        lazy: bool = False,
     ) -> WorkbenchApp:
         """`workers=False`: panes read the store in place, so a picture or an assertion
         sees the same state on any machine (tests/ui/test_pane_loading.py covers the
@@ -133,6 +136,9 @@ def make_app(tmp_path, isolated_env):
             theme=theme,
             settings_path=isolated_env,
             load_in_workers=workers,
+            # `lazy=False`: all seven panes mounted at start, so a test may query any pane
+            # (tests/ui/test_lazy_panes.py covers lazy mounting, which the app uses)
+            lazy_panes=lazy,
         )
 
     yield factory

@@ -268,7 +268,7 @@ class AgentsService(AgentViews):
                 continue
             entry = {"kind": "hub", "id": item["id"], "score": item["score"]}
             lines.append((entry, f"- hub {item['id']} [{item['type']}] {item['title']}"))
-        for row in self.services("patterns").relevant_learnings(query, limit=ADVICE_PER_KIND):
+        for row in self.services("learnings").relevant(query, limit=ADVICE_PER_KIND):
             if row["similarity"] < MIN_LEARNING_SIMILARITY:
                 continue
             entry = {"kind": "learning", "id": row["id"], "score": row["relevance"]}

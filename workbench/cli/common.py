@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
+
+from workbench.textsafe import clean
 
 if TYPE_CHECKING:
     import argparse
@@ -77,7 +80,6 @@ def open_engine(args: argparse.Namespace):
 
 def warn(warnings: list[str]) -> None:
     """Each warning as one line on stderr (stdout stays machine-readable)."""
-    from workbench.textsafe import clean
 
     for line in warnings:
         print(f"workbench: warning: {clean(line, keep_newlines=False)}", file=sys.stderr)
@@ -95,8 +97,6 @@ def console():
     from rich.console import Console
     from rich.segment import Segment
 
-    from workbench.textsafe import clean
-
     class SafeConsole(Console):
         def _render_buffer(self, buffer):
             return super()._render_buffer(
@@ -107,9 +107,73 @@ def console():
     return SafeConsole(width=None if sys.stdout.isatty() else 160, markup=False)
 
 
+def cell_width(text: str) -> int:
+    """Terminal cells `text` takes: wide (CJK, fullwidth) characters 2, combining marks 0."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells, an ellipsis marking the cut."""
+    if cell_width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = cell_width(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def plain_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    right: Collection[str] = (),
+    flex: str | None = None,
+    width: int | None = None,
+) -> str:
+    """Rows as aligned plain-text columns, for hot read-only commands that cannot afford
+    importing rich (~20-40 ms a process: benchmarks/cli_startup.py). Every cell is cleaned
+    of control characters (one line each); when the table is wider than the terminal
+    (160 columns when piped, as `console()`), the `flex` column gives way with an ellipsis."""
+    import shutil
+
+    cells = [[clean(c, keep_newlines=False) for c in row] for row in rows]
+    widths = [
+        max([cell_width(col), *(cell_width(r[i]) for r in cells)]) for i, col in enumerate(columns)
+    ]
+    if width is None:
+        width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
+    if flex is not None:
+        i = list(columns).index(flex)
+        over = sum(widths) + 2 * (len(columns) - 1) - width
+        if over > 0:
+            widths[i] = max(cell_width(flex), widths[i] - over)
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for col, text, w in zip(columns, values, widths, strict=True):
+            text = _fit(text, w)
+            pad = " " * (w - cell_width(text))
+            parts.append(pad + text if col in right else text + pad)
+        return "  ".join(parts).rstrip()
+
+    head = [clean(title, keep_newlines=False), line(list(columns))]
+    return "\n".join(head + [line(r) for r in cells])
+
+
 def say(text: object = "") -> None:
     """`print` for plain output that holds stored or agent-supplied text: cleaned."""
-    from workbench.textsafe import clean
 
     print(clean(text))
 

@@ -11,6 +11,7 @@ from workbench.cli.common import (
     command_group,
     console,
     open_engine,
+    plain_table,
     print_json,
 )
 from workbench.hub import KNOWLEDGE_TYPES, PRIORITIES
@@ -168,32 +169,28 @@ def say(out, *parts) -> None:
     out.print(*parts, markup=False, highlight=False)
 
 
-def _items_table(rows: list[dict], title: str, score: bool = False):
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title)
-    for column in ("id", "priority", "state", "channel", "title", "votes", "applied"):
-        table.add_column(column, justify="right" if column in ("votes", "applied") else "left")
-    if score:
-        table.add_column("score", justify="right")
+def _items_table(rows: list[dict], title: str, score: bool = False) -> str:
+    """Item rows as plain columns (no rich: `hub query` is a hot read-only call)."""
+    columns = ["id", "priority", "state", "channel", "title", "votes", "applied"]
+    columns += ["score"] if score else []
+    cells = []
     for r in rows:
-        cells = [r["id"], r["priority"], r["state"], r["channel"], r["title"]]
-        cells += [str(r["useful_votes"]), str(r["applied_count"])]
-        if score:
-            cells.append(f"{r['score']:.2f}")
-        table.add_row(*(Text(c) for c in cells))
-    return table
+        row = [r["id"], r["priority"], r["state"], r["channel"], r["title"]]
+        row += [r["useful_votes"], r["applied_count"]]
+        row += [f"{r['score']:.2f}"] if score else []
+        cells.append(row)
+    return plain_table(title, columns, cells, right=("votes", "applied", "score"), flex="title")
 
 
 def _print(command: str, result, args: argparse.Namespace) -> None:
-    out = console()
     if command in ("query", "list", "popular"):
         if not result:
-            say(out, "no matching items" if command == "query" else "no items")
+            print("no matching items" if command == "query" else "no items")
             return
-        say(out, _items_table(result, f"hub {command}", score=command == "query"))
-    elif command == "share":
+        print(_items_table(result, f"hub {command}", score=command == "query"))
+        return
+    out = console()
+    if command == "share":
         who = ", ".join(result["delivered_to"]) or "nobody (no other subscribers)"
         say(out, f"shared {result['id']} on {result['channel']}; delivered to {who}")
     elif command in ("show", "vote", "applied", "update", "archive"):

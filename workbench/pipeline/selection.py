@@ -21,8 +21,6 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 PRESETS: dict[str, tuple[float, float, float]] = {
     "production": (0.7, 0.1, 0.2),
     "prototyping": (0.2, 0.6, 0.2),
@@ -148,6 +146,8 @@ def thompson_probabilities(
 ) -> dict[str, float]:
     """P(strategy has the highest pass probability) under the Beta posteriors (Monte Carlo,
     fixed seed). Never exactly 0: each strategy gets at least one win in `draws`."""
+    import numpy as np  # here: the Runs pane (first UI frame) imports this module
+
     names = sorted(set(strategies))
     if not names:
         raise ValueError("no strategies to choose from")

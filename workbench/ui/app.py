@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -12,32 +14,41 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from workbench import config
-from workbench.engine import Engine
-from workbench.ui.agents import AgentsPane
 from workbench.ui.commands import WorkbenchCommands
-from workbench.ui.hub import HubPane
-from workbench.ui.memory import MemoryPane
-from workbench.ui.models import ModelsPane
 from workbench.ui.pane import Pane
-from workbench.ui.patterns import PatternsPane
-from workbench.ui.runs import RunsPane
 from workbench.ui.safe import ControlFilter
-from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
-from workbench.ui.trends import TrendsPane
 from workbench.ui.widgets.footer import WorkbenchFooter
+
+if TYPE_CHECKING:
+    from workbench.engine import Engine
 
 CONTROL_FILTER = ControlFilter()
 
-PANES: dict[str, type[Pane]] = {
-    "runs": RunsPane,
-    "trends": TrendsPane,
-    "patterns": PatternsPane,
-    "models": ModelsPane,
-    "memory": MemoryPane,
-    "hub": HubPane,
-    "agents": AgentsPane,
+# The tabs, in key order: pane id -> (title, module, class). A pane's module is imported and
+# the pane mounted when its tab is first shown (`WorkbenchApp.show_pane`), so the first
+# frame pays for the Runs pane only: not numpy (Models -> neural), Markdown (dialogs), or
+# six more panes' widgets (benchmarks/ui_first_frame.py). Titles are checked against the
+# classes' TITLE in tests/ui/test_lazy_panes.py.
+PANE_SPECS: dict[str, tuple[str, str, str]] = {
+    "runs": ("Runs", "workbench.ui.runs", "RunsPane"),
+    "trends": ("Trends", "workbench.ui.trends", "TrendsPane"),
+    "patterns": ("Patterns", "workbench.ui.patterns", "PatternsPane"),
+    "models": ("Models", "workbench.ui.models", "ModelsPane"),
+    "memory": ("Memory", "workbench.ui.memory", "MemoryPane"),
+    "hub": ("Hub", "workbench.ui.hub", "HubPane"),
+    "agents": ("Agents", "workbench.ui.agents", "AgentsPane"),
 }
+PANES: dict[str, str] = {pane_id: spec[0] for pane_id, spec in PANE_SPECS.items()}
+FIRST_PANE = "runs"
+
+
+def pane_class(pane_id: str) -> type[Pane]:
+    """The pane class of a tab, its module imported on first use."""
+    _title, module, name = PANE_SPECS[pane_id]
+    return getattr(importlib.import_module(module), name)
+
+
 # app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
 # Layout classes on the screen by terminal width and height (Textual breakpoints): panes
 # and dialogs style `Screen.-narrow ...` etc. in their .tcss. Below 80x24 the app shows
@@ -68,12 +79,13 @@ class WorkbenchApp(App[None]):
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
     VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
-    PANES_TITLES = {pane_id: cls.TITLE for pane_id, cls in PANES.items()}
+    PANES_TITLES = PANES
+    pane_class = staticmethod(pane_class)
     BINDINGS = [
         *(
             # the tab labels carry the keys, so the footer keeps room for the pane's own
-            Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}", show=False)
-            for i, (pane_id, cls) in enumerate(PANES.items(), start=1)
+            Binding(str(i), f"show_pane('{pane_id}')", title, id=f"pane.{pane_id}", show=False)
+            for i, (pane_id, title) in enumerate(PANES.items(), start=1)
         ),
         # below 110 columns panes show one part at a time; the footer shows this key there
         Binding("backslash", "toggle_side", "Panels", id="app.side"),
@@ -90,9 +102,15 @@ class WorkbenchApp(App[None]):
         settings_path: Path | None = None,
         theme: str | None = None,
         load_in_workers: bool = True,
+        lazy_panes: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
+        # hidden panes are imported and mounted when first shown; False mounts all seven at
+        # start (the UI tests that query any pane at any time; tests/ui/test_lazy_panes.py
+        # covers the lazy path, which the app uses)
+        self.lazy_panes = lazy_panes
+        self._mounted_panes: set[str] = set()
         # panes read the store in thread workers (ui/pane.py `load`); False reads in place
         # (the UI tests' pictures, taken at one fixed moment)
         self.load_in_workers = load_in_workers
@@ -130,10 +148,12 @@ class WorkbenchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with TabbedContent(initial="runs"):
-            for i, (pane_id, cls) in enumerate(PANES.items(), start=1):
-                with TabPane(f"{i} {cls.TITLE}", id=pane_id):
-                    yield cls(id=f"{pane_id}-pane")
+        with TabbedContent(initial=FIRST_PANE):
+            for i, (pane_id, title) in enumerate(PANES.items(), start=1):
+                with TabPane(f"{i} {title}", id=pane_id):
+                    if pane_id == FIRST_PANE or not self.lazy_panes:
+                        self._mounted_panes.add(pane_id)
+                        yield pane_class(pane_id)(id=f"{pane_id}-pane")
         yield WorkbenchFooter()
         yield Static("", id="too-small")
 
@@ -237,17 +257,41 @@ class WorkbenchApp(App[None]):
             if target is not None:
                 target.focus()
 
-    def on_tabbed_content_tab_activated(self) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if not self.screen_stack:  # the app is closing
+            return
         self.refresh_bindings()  # `\` applies to some panes only
+        pane_id = event.pane.id
+        if pane_id is not None and pane_id not in self._mounted_panes:  # a tab clicked
+            await self.show_pane(pane_id)
 
-    def action_show_pane(self, pane_id: str) -> None:
-        self.query_one(TabbedContent).active = pane_id
+    async def action_show_pane(self, pane_id: str) -> None:
+        await self.show_pane(pane_id)
+
+    async def show_pane(self, pane_id: str) -> Pane:
+        """Show a tab, importing and mounting its pane the first time. Awaited, so a key
+        pressed next (another number key) runs after the mount: focus then goes to the
+        first table of the pane shown, never to one mounted for a tab already left."""
+        tabs = self.query_one(TabbedContent)
+        if pane_id not in self._mounted_panes:
+            self._mounted_panes.add(pane_id)
+            pane = pane_class(pane_id)(id=f"{pane_id}-pane")
+            # mounted while its tab is hidden, then shown: the tab switch is the last step,
+            # as for a pane mounted at start
+            await self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)
+            if tabs.active == pane_id and self.screen is pane.screen:  # a clicked tab
+                self._focus_shown(pane)
+        tabs.active = pane_id
+        return self.query_one(f"#{pane_id}-pane", Pane)
 
     def action_refresh(self) -> None:
         for pane in self.query(Pane):
             pane.refresh_data()
 
     def action_help(self) -> None:
+        # imported here: Markdown (markdown-it) is not needed for the first frame
+        from workbench.ui.screens.help import HelpScreen, bindings_markdown
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 
 from textual.binding import Binding
@@ -10,11 +11,13 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from workbench.ui.pane import Pane
 
 
-def run_pane_action(pane: Pane, action: str) -> None:
-    """Show the pane's tab, then run one of its actions (as its key would)."""
-    pane_id = (pane.id or "").removesuffix("-pane")
-    pane.app.action_show_pane(pane_id)  # type: ignore[attr-defined]
-    getattr(pane, f"action_{action}")()
+async def run_pane_action(app, pane_id: str, action: str) -> None:
+    """Show the pane's tab (mounting its pane the first time), then run one of its
+    actions (as its key would)."""
+    pane = await app.show_pane(pane_id)
+    result = getattr(pane, f"action_{action}")()
+    if inspect.isawaitable(result):
+        await result
 
 
 class WorkbenchCommands(Provider):
@@ -29,14 +32,16 @@ class WorkbenchCommands(Provider):
                     partial(app.action_show_pane, pane_id),
                 )
             )
-        for pane in app.query(Pane):
+        # every pane's actions, mounted yet or not (panes mount when first shown)
+        for pane_id in app.PANES_TITLES:  # type: ignore[attr-defined]
+            pane: type[Pane] = app.pane_class(pane_id)  # type: ignore[attr-defined]
             for binding in pane.BINDINGS:
                 if isinstance(binding, Binding) and binding.id and "(" not in binding.action:
                     commands.append(
                         (
                             f"{pane.TITLE}: {binding.description}",
                             f"{binding.description} (key {binding.key}, {pane.TITLE} pane)",
-                            partial(run_pane_action, pane, binding.action),
+                            partial(run_pane_action, app, pane_id, binding.action),
                         )
                     )
         commands.append(

@@ -25,8 +25,6 @@ from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
-from workbench.ui.screens.run_compare import CompareRunsScreen
-from workbench.ui.screens.run_dialogs import LaunchRunDialog
 from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.run_picker import RunPicker, run_mode
 
@@ -238,6 +236,8 @@ class RunsPane(Pane):
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
             return
+        from workbench.ui.screens.run_compare import CompareRunsScreen  # not for the first frame
+
         self.app.push_screen(CompareRunsScreen(rows))
 
     @on(DataTable.RowHighlighted, "#executions")
@@ -364,6 +364,9 @@ class RunsPane(Pane):
             self.pipeline.load_project_strategies(Path.cwd())
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
+        # imported here: the dialogs pull in Markdown (markdown-it), not needed for the first frame
+        from workbench.ui.screens.run_dialogs import LaunchRunDialog
+
         self.app.push_screen(LaunchRunDialog(self.pipeline.strategies()), self._launch_chosen)
 
     def _launch_chosen(self, result: dict | None) -> None:
