@@ -30,7 +30,7 @@ from workbench.neural.evaluate import (
 from workbench.neural.predict import ModelCache, ensemble, ensemble_mismatch, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
-from workbench.neural.textfeatures import TextFeatures
+from workbench.neural.textfeatures import TextFeatures, embedder_ref
 from workbench.neural.train import EpochRecord, train
 from workbench.store import leases
 from workbench.store import models as m
@@ -561,9 +561,11 @@ class NeuralService:
         overrides: Mapping[str, Any] | None = None,
         folds: int = selection.FOLDS,
         grid: Sequence[selection.Candidate] = selection.GRID,
+        embedder: str | None = None,
     ) -> dict[str, Any]:
         """Build a catalog model's training file from its source and train it (a text
-        model: the recipe `folds`-fold CV over `grid` chooses on its training split)."""
+        model: the recipe `folds`-fold CV over `grid` chooses on its training split;
+        a model2vec `embedder` offers its sentence vectors as one more block)."""
         from workbench.neural import catalog as cat
 
         entry = cat.get(name)
@@ -571,7 +573,7 @@ class NeuralService:
             return self._train_text_catalog(
                 entry, epochs=epochs, backend=backend, on_epoch=on_epoch,
                 should_stop=should_stop, on_start=on_start, overrides=overrides,
-                folds=folds, grid=grid,
+                folds=folds, grid=grid, embedder=embedder,
             )  # fmt: skip
         path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
         records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
@@ -604,6 +606,7 @@ class NeuralService:
         overrides: Mapping[str, Any] | None,
         folds: int = selection.FOLDS,
         grid: Sequence[selection.Candidate] = selection.GRID,
+        embedder: str | None = None,
     ) -> dict[str, Any]:
         """A catalog text model: the recipe k-fold CV on its training split chooses
         (features, then model), trained on that split, measured on the held-out one;
@@ -620,7 +623,7 @@ class NeuralService:
         chosen = selection.select(
             [str(r[field]) for r in train_rows],
             [str(r["label"]) for r in train_rows],
-            TextFeatures(),
+            TextFeatures(embedder=embedder_ref(embedder)),
             folds=folds,
             grid=grid,
             epochs=int(cv_epochs),

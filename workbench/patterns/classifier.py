@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.fsutil import atomic_write
-from workbench.neural.textfeatures import TextFeatures
+from workbench.neural.textfeatures import TextFeatures, embedder_ref
 from workbench.patterns import PATTERNS
 from workbench.store import models as m
 
@@ -184,11 +184,14 @@ def labelled_split() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     return train, held
 
 
-def text_features() -> TextFeatures:
+def text_features(embedder: str | None = None) -> TextFeatures:
     """The full text-feature block set cross-validation starts from: word and character
     n-grams, sublinear TF-IDF and this module's keyword scores (its lexicon is stored in
-    the spec, so a version predicts the same whatever KEYWORDS later becomes)."""
-    return TextFeatures(keywords={p: list(KEYWORDS[p]) for p in PATTERNS})
+    the spec, so a version predicts the same whatever KEYWORDS later becomes); with a
+    model2vec `embedder`, its sentence vectors too."""
+    return TextFeatures(
+        keywords={p: list(KEYWORDS[p]) for p in PATTERNS}, embedder=embedder_ref(embedder)
+    )
 
 
 def keyword_scores(text: str) -> dict[str, int]:
