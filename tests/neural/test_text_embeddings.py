@@ -181,3 +181,27 @@ def test_a_version_predicts_with_its_model_and_is_refused_without_it(embedded_mo
 def test_fingerprint_matches_the_memory_embedders_name(synonyms):
     emb = load_embedder(synonyms)
     assert emb.name == f"model2vec-{fingerprint_of(emb)}-16"
+
+
+def test_the_recipe_line_names_a_kept_embedding_by_its_fingerprint():
+    from workbench.ui.widgets.recipe import recipe_lines
+
+    sel = {"model": "linear l2=0.1", "features": ["words1-2", "embedding"], "folds": 3,
+           "cv_accuracy": 0.9, "rows": 40, "table": [],
+           "text_features": {"embedder": {"spec": "model2vec:m", "fingerprint": "0123456789ab",
+                                          "dim": 16}}}  # fmt: skip
+    assert "on words1-2+model2vec(01234567)" in recipe_lines(sel)[0].plain
+    sel["features"] = ["words1-2"]
+    del sel["text_features"]
+    assert "on words1-2 ·" in recipe_lines(sel)[0].plain
+
+
+def test_train_with_a_missing_embedder_model_is_one_line(tmp_path):
+    db = str(tmp_path / "s.db")
+    missing = f"model2vec:{tmp_path / 'nowhere'}"
+    result = run_cli("patterns", "train", "--embedder", missing, "--db", db)
+    assert_one_line_error(result, "not a directory")
+    spec = tmp_path / "a.json"
+    spec.write_text("{}")
+    result = run_cli("neural", "train", "--model", str(spec), "--embedder", missing, "--db", db)
+    assert_one_line_error(result, "--embedder applies to one text model")
