@@ -205,3 +205,42 @@ def test_train_with_a_missing_embedder_model_is_one_line(tmp_path):
     spec.write_text("{}")
     result = run_cli("neural", "train", "--model", str(spec), "--embedder", missing, "--db", db)
     assert_one_line_error(result, "--embedder applies to one text model")
+
+
+def test_make_static_model_converts_a_wordllama_style_wheel(tmp_path):
+    """The conversion script reads the wheel's table and tokenizer as data and writes a
+    model the embedder loads; a wheel without them is one error line, exit 2."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from safetensors.numpy import save
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    from workbench.memory.embedder import Model2VecEmbedder
+
+    vocab = ["[UNK]", "hot", "warm", "cold"]
+    tok = Tokenizer(WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = Whitespace()
+    table = np.eye(4, 6, dtype=np.float32)
+    table[2] = table[1]  # warm = hot
+    wheel = tmp_path / "wordllama-0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("wordllama/weights/l2_supercat_256.safetensors", save({"e": table}))
+        zf.writestr("wordllama/tokenizers/l2_supercat_tokenizer_config.json", tok.to_str())
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_static_model.py"
+    out = tmp_path / "m2v"
+    ok = subprocess.run([sys.executable, str(script), str(wheel), str(out)],
+                        capture_output=True, text=True, check=False)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    v = Model2VecEmbedder(out).embed(["hot", "warm", "cold"])
+    assert v[0] @ v[1] == pytest.approx(1.0) and abs(v[0] @ v[2]) < 1e-6
+    empty = tmp_path / "empty.whl"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("x.txt", "")
+    bad = subprocess.run([sys.executable, str(script), str(empty), str(tmp_path / "b")],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "not a wordllama 0.4 wheel" in bad.stderr
