@@ -228,7 +228,7 @@ def select(
         return memo[key]
 
     # stage 1: which blocks help (ablation with the base linear model)
-    available = [b for b in BLOCKS if b in _present(full)]
+    available = [b for b in BLOCKS if b in full.present]
     results: list[tuple[float, int, TextFeatures]] = []
     tried: dict[tuple[str, ...], float] = {}
 
@@ -270,23 +270,6 @@ def select(
         "cv_accuracy": round(top, 4),
         "table": table,
     }
-
-
-def _present(tf: TextFeatures) -> set[str]:
-    have = set()
-    if tf.word_dim:
-        have.add("words")
-    if tf.char_dim:
-        have.add("chars")
-    if tf.hashed_dim and tf.sublinear:
-        have.add("sublinear")
-    if tf.hashed_dim and tf.idf:
-        have.add("idf")
-    if tf.keywords:
-        have.add("keywords")
-    if tf.embedder:
-        have.add("embedding")
-    return have
 
 
 def recipe_spec(

@@ -108,22 +108,27 @@ class TextFeatures:
         return self.hashed_dim + keywords + (self.embedder["dim"] if self.embedder else 0)
 
     @property
+    def present(self) -> list[str]:
+        """The switched-on blocks and weightings by plain name (what ablation turns off)."""
+        hashed = bool(self.hashed_dim)
+        on = {
+            "words": bool(self.word_dim),
+            "chars": bool(self.char_dim),
+            "sublinear": hashed and self.sublinear,
+            "idf": hashed and self.idf,
+            "keywords": bool(self.keywords),
+            "embedding": bool(self.embedder),
+        }
+        return [name for name, is_on in on.items() if is_on]
+
+    @property
     def blocks(self) -> list[str]:
         """The switched-on blocks and weightings, for tables and status lines."""
-        out = []
-        if self.word_dim:
-            out.append(f"words{self.word_ngrams[0]}-{self.word_ngrams[1]}")
-        if self.char_dim:
-            out.append(f"chars{self.char_ngrams[0]}-{self.char_ngrams[1]}")
-        if self.hashed_dim and self.sublinear:
-            out.append("sublinear")
-        if self.hashed_dim and self.idf:
-            out.append("idf")
-        if self.keywords:
-            out.append("keywords")
-        if self.embedder:
-            out.append("embedding")
-        return out
+        label = {
+            "words": f"words{self.word_ngrams[0]}-{self.word_ngrams[1]}",
+            "chars": f"chars{self.char_ngrams[0]}-{self.char_ngrams[1]}",
+        }
+        return [label.get(name, name) for name in self.present]
 
     def idf_map(self) -> dict[int, float]:
         return dict(zip(self.idf_index, self.idf_value, strict=True))
