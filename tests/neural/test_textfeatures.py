@@ -193,7 +193,7 @@ def test_an_import_with_a_newer_feature_spec_is_one_line_and_stores_nothing(text
     with zipfile.ZipFile(good) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         weights = zf.read("weights.npz")
-    manifest["feature_spec"]["text"]["version"] = 2
+    manifest["feature_spec"]["text"]["version"] = 3  # this code reads up to 2
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("manifest.json", json.dumps(manifest))

@@ -54,6 +54,12 @@ def add(commands) -> None:
     p.add_argument("--label", default="label", metavar="COL", help="label column or key")
     p.add_argument("--description", default="", help="version description")
     p.add_argument("--tags", default="", help="comma-separated tags")
+    p.add_argument(
+        "--embedder", metavar="SPEC",
+        help="with --catalog NAME of a text model: model2vec:PATH offers its sentence vectors "
+        "as one more feature block, kept only if CV shows it helps (embeddings extra); "
+        "default: $WORKBENCH_EMBEDDER, else the settings file",
+    )  # fmt: skip
 
     p = command("cleanup", "delete old versions (keeps newest, aliased, resumable) and checkpoints")
     p.add_argument("--keep", type=int, default=3, metavar="N", help="newest versions kept (3)")
@@ -129,12 +135,14 @@ def run(args: argparse.Namespace) -> int:
         service = engine.neural
         command = args.neural_command
         with engine.guard():
+            if command == "train" and getattr(args, "embedder", None):
+                _check_embedder_use(args)
             if command == "train" and _several_catalog_models(args):
                 result = _train_catalog_parallel(engine, args)
             elif command == "train":
                 if args.workers or args.executor:
                     raise CliError("--workers/--executor apply to --catalog training only")
-                result = _train_with_progress(service, args)
+                result = _train_with_progress(service, args, engine.embedder_spec)
             elif command == "predict":
                 result = service.predict(args.model, args.input, lines=args.lines, field=args.field)
             elif command == "ensemble":
@@ -250,6 +258,16 @@ def _federate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_embedder_use(args: argparse.Namespace) -> None:
+    """--embedder only feeds one catalog text model's CV (one line otherwise)."""
+    from workbench.neural import catalog as cat
+
+    if not args.catalog or _several_catalog_models(args):
+        raise CliError("--embedder applies to one text model: --catalog NAME")
+    if not cat.is_text_model(cat.get(args.catalog)):
+        raise CliError(f"--embedder: catalog model {args.catalog} does not read text")
+
+
 def _several_catalog_models(args: argparse.Namespace) -> bool:
     catalog = args.catalog or ""
     return bool(catalog) and (
@@ -316,7 +334,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_with_progress(service, args: argparse.Namespace) -> dict:
+def _train_with_progress(service, args: argparse.Namespace, embedder: str | None = None) -> dict:
     tags = [t for t in args.tags.split(",") if t]
     overrides = {
         "epochs": args.epochs,
@@ -342,6 +360,7 @@ def _train_with_progress(service, args: argparse.Namespace) -> dict:
         if args.data or args.name or args.resume or args.init_from or args.freeze:
             raise CliError("--catalog trains from the recipe's own data: drop --data/--name/...")
         kwargs = {"epochs": args.epochs, "backend": args.backend, "overrides": overrides}
+        kwargs["embedder"] = embedder
         run = lambda **extra: service.train_catalog(args.catalog, **kwargs, **extra)  # noqa: E731
     else:
         if not args.data:

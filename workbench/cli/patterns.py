@@ -24,6 +24,12 @@ def add(commands) -> None:
         "--folds", type=int, default=5, metavar="K",
         help="cross-validation folds on the training split that choose the recipe (default 5)",
     )  # fmt: skip
+    p.add_argument(
+        "--embedder", metavar="SPEC",
+        help="model2vec:PATH offers the model's sentence vectors as one more feature block, "
+        "kept only if CV shows it helps (needs the embeddings extra); default: "
+        "$WORKBENCH_EMBEDDER, else the settings file",
+    )  # fmt: skip
     command("status", "the classifier and its measured held-out accuracy; pattern distribution")
     p = command("learnings", "learnings by type and level, or the ones relevant to a task")
     p.add_argument("--type", default=None, help="success_pattern, failure_pattern, ...")
@@ -60,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
             elif command == "train":
                 if args.epochs is not None and args.epochs < 1:
                     raise ValueError("--epochs must be >= 1")
-                result = service.train_classifier(epochs=args.epochs, folds=args.folds)
+                result = service.train_classifier(
+                    epochs=args.epochs, folds=args.folds, embedder=engine.embedder_spec
+                )
             elif command == "status":
                 result = {**service.classifier_status(), "distribution": service.distribution()}
             elif command == "learnings":

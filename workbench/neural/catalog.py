@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from workbench import config
 from workbench.fsutil import atomic_write
 from workbench.store import models as m
@@ -1078,13 +1076,13 @@ def held_out_split(records: Records, spec: dict[str, Any]) -> tuple[Records, Rec
     """(training, held-out) rows: the same seeded split training takes by itself
     (`training.validation_split` of the rows, drawn with `training.seed`), so the
     held-out rows are the ones the catalog has always reported on."""
+    from workbench.neural.data import seeded_holdout
+
     t = spec.get("training", {})
-    n = len(records)
-    perm = np.random.default_rng([int(t.get("seed", 0)), 1]).permutation(n)
-    n_val = min(n - 1, max(1, round(n * float(t.get("validation_split", 0.2)))))
-    held = set(int(i) for i in perm[:n_val])
-    train = [r for i, r in enumerate(records) if i not in held]
-    return train, [r for i, r in enumerate(records) if i in held]
+    kept, held = seeded_holdout(
+        len(records), float(t.get("validation_split", 0.2)), int(t.get("seed", 0))
+    )
+    return [records[i] for i in kept], [records[i] for i in held]
 
 
 def text_field(records: Records) -> str:
@@ -1101,17 +1099,13 @@ def build_text_training_file(
     """Training and held-out rows of a text model in one file (validationData is only
     measured on: the recipe has no early stopping, and CV never sees those rows)."""
     train, held = held_out_split(records, entry.spec)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{entry.name}.json"
-    doc = {
-        "description": f"{entry.name}: {entry.recipe.description} (source: "
-        f"{entry.recipe.source}); validationData is the held-out split",
-        "trainingData": train,
-        "validationData": held,
-    }
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False, indent=1)
+    path = write_training_doc(
+        Path(out_dir) / f"{entry.name}.json",
+        f"{entry.name}: {entry.recipe.description} (source: {entry.recipe.source}); "
+        "validationData is the held-out split",
+        train,
+        held,
+    )
     return path, train, held
 
 
@@ -1121,16 +1115,26 @@ def build_training_file(entry: CatalogEntry, out_dir: Path) -> tuple[Path, int]:
     Raises ValueError when the source has too few rows or fewer than two classes.
     """
     records = build_records(entry)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{entry.name}.json"
-    doc = {
-        "description": f"{entry.name}: {entry.recipe.description} (source: {entry.recipe.source})",
-        "trainingData": records,
-    }
+    path = write_training_doc(
+        Path(out_dir) / f"{entry.name}.json",
+        f"{entry.name}: {entry.recipe.description} (source: {entry.recipe.source})",
+        records,
+    )
+    return path, len(records)
+
+
+def write_training_doc(
+    path: Path, description: str, training: Records, validation: Records | None = None
+) -> Path:
+    """A training file `{"description", "trainingData"[, "validationData"]}` written
+    atomically (its folder created): what `neural train` and the catalog read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {"description": description, "trainingData": training}
+    if validation is not None:
+        doc["validationData"] = validation
     with atomic_write(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=1)
-    return path, len(records)
+    return path
 
 
 __all__ = [
@@ -1145,4 +1149,5 @@ __all__ = [
     "get",
     "held_out_split",
     "is_text_model",
+    "write_training_doc",
 ]

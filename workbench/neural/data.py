@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 
 from .spec import ModelSpec
-from .textfeatures import TextFeatures
+from .textfeatures import TextFeatures, word_grams
 
 TEXT_CHARS = 160
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -180,6 +179,15 @@ class Dataset:
         return _from_arrays(X, y, spec, label_names, texts, validation, "arrays")
 
 
+def seeded_holdout(n: int, ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held-out) row indices, both sorted: `ratio` of the n rows (at least one, at
+    most n - 1) drawn with `seed`. Training's validation split and the catalog's held-out
+    split are this one draw, so they name the same rows."""
+    perm = np.random.default_rng([seed, 1]).permutation(n)
+    n_val = min(n - 1, max(1, round(n * ratio)))
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
 # ---------------------------------------------------------------------- hashing
 
 
@@ -188,10 +196,8 @@ def _h64(s: str) -> int:
 
 
 def _hash_text(out: np.ndarray, key: str, text: str) -> None:
-    toks = _TOKEN.findall(text.lower())
-    grams = toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
     space = out.shape[0]
-    for g in grams:
+    for g in word_grams(text, 1, 2):  # the same word 1-2-grams text features read
         h = _h64(f"{key}\x00{g}")
         out[h % space] += 1.0 if (h >> 63) & 1 else -1.0
 

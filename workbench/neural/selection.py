@@ -3,8 +3,9 @@
 Two stages, both measured only on the rows handed in (the caller passes its training
 split; held-out rows never come here):
 
-1. features: the full block set (word n-grams, character n-grams, sublinear TF, IDF and,
-   when a lexicon is given, keyword scores) against each block switched off, scored with
+1. features: the full block set (word n-grams, character n-grams, sublinear TF, IDF,
+   when a lexicon is given keyword scores, and when an embedder is given the model2vec
+   sentence vector) against each block switched off (same folds), scored with
    the base linear model; a block stays only if switching it off lowered the CV accuracy;
 2. models on those features: a linear softmax (one layer) and a one-hidden-layer MLP over
    a small grid of L2 (decoupled weight decay) and width.
@@ -35,7 +36,7 @@ SEED = 7
 LEARNING_RATE = 0.01
 BATCH_SIZE = 16
 EPOCHS = 40
-BLOCKS = ("chars", "words", "sublinear", "idf", "keywords")
+BLOCKS = ("chars", "words", "sublinear", "idf", "keywords", "embedding")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def variant(full: TextFeatures, off: Sequence[str]) -> TextFeatures:
         sublinear=full.sublinear and "sublinear" not in off,
         idf=full.idf and "idf" not in off,
         keywords=None if "keywords" in off else full.keywords,
+        embedder=None if "embedding" in off else full.embedder,
     )
 
 
@@ -154,6 +156,7 @@ def _score(
     candidate: Candidate,
     epochs: int,
     backend: str,
+    embedded: np.ndarray | None = None,
 ) -> list[float]:
     cols = _columns(full, tf)
     sub = counts[:, cols]
@@ -162,8 +165,10 @@ def _score(
     for f, va in enumerate(folds):
         tr = np.sort(np.concatenate([p for j, p in enumerate(folds) if j != f]))
         fitted = tf.fit_counts(sub[tr])  # IDF from this fold's training part only
-        Xtr = fitted.weigh(sub[tr], [texts[i] for i in tr])
-        Xva = fitted.weigh(sub[va], [texts[i] for i in va])
+        e_tr = embedded[tr] if tf.embedder and embedded is not None else None
+        e_va = embedded[va] if tf.embedder and embedded is not None else None
+        Xtr = fitted.weigh(sub[tr], [texts[i] for i in tr], e_tr)
+        Xva = fitted.weigh(sub[va], [texts[i] for i in va], e_va)
         spec = parse_spec(candidate_spec(candidate, tf.size, len(names), epochs=epochs))
         ds = Dataset.from_arrays(Xtr, y[tr], spec, label_names=names)
         result = train(spec, ds, backend=backend)
@@ -196,6 +201,8 @@ def select(
         raise ValueError("cross-validation: needs at least two classes")
     y = np.array([names.index(v) for v in labels], np.int32)
     counts = full.counts(texts)
+    # the sentence vectors depend on no fitted state: computed once for every fold
+    embedded = full.embed(texts) if full.embedder else None
     table: list[dict[str, Any]] = []
 
     def row(stage: str, tf: TextFeatures, cand: Candidate, accs: list[float]) -> dict[str, Any]:
@@ -215,11 +222,13 @@ def select(
     def score(tf: TextFeatures, cand: Candidate) -> list[float]:
         key = ("+".join(tf.blocks), cand)
         if key not in memo:
-            memo[key] = _score(full, tf, counts, texts, y, names, parts, cand, epochs, backend)
+            memo[key] = _score(
+                full, tf, counts, texts, y, names, parts, cand, epochs, backend, embedded
+            )
         return memo[key]
 
     # stage 1: which blocks help (ablation with the base linear model)
-    available = [b for b in BLOCKS if b in _present(full)]
+    available = [b for b in BLOCKS if b in full.present]
     results: list[tuple[float, int, TextFeatures]] = []
     tried: dict[tuple[str, ...], float] = {}
 
@@ -261,21 +270,6 @@ def select(
         "cv_accuracy": round(top, 4),
         "table": table,
     }
-
-
-def _present(tf: TextFeatures) -> set[str]:
-    have = set()
-    if tf.word_dim:
-        have.add("words")
-    if tf.char_dim:
-        have.add("chars")
-    if tf.hashed_dim and tf.sublinear:
-        have.add("sublinear")
-    if tf.hashed_dim and tf.idf:
-        have.add("idf")
-    if tf.keywords:
-        have.add("keywords")
-    return have
 
 
 def recipe_spec(

@@ -30,7 +30,7 @@ from workbench.neural.evaluate import (
 from workbench.neural.predict import ModelCache, ensemble, ensemble_mismatch, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
-from workbench.neural.textfeatures import TextFeatures
+from workbench.neural.textfeatures import TextFeatures, embedder_ref
 from workbench.neural.train import EpochRecord, train
 from workbench.store import leases
 from workbench.store import models as m
@@ -552,7 +552,6 @@ class NeuralService:
     def train_catalog(
         self,
         name: str,
-        *,
         epochs: int | None = None,
         backend: str | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None,
@@ -561,21 +560,26 @@ class NeuralService:
         overrides: Mapping[str, Any] | None = None,
         folds: int = selection.FOLDS,
         grid: Sequence[selection.Candidate] = selection.GRID,
+        embedder: str | None = None,
     ) -> dict[str, Any]:
         """Build a catalog model's training file from its source and train it (a text
-        model: the recipe `folds`-fold CV over `grid` chooses on its training split)."""
+        model: the recipe `folds`-fold CV over `grid` chooses on its training split;
+        a model2vec `embedder` offers its sentence vectors as one more block)."""
         from workbench.neural import catalog as cat
 
         entry = cat.get(name)
+        extra: dict[str, Any] = {}
         if cat.is_text_model(entry):
-            return self._train_text_catalog(
-                entry, epochs=epochs, backend=backend, on_epoch=on_epoch,
-                should_stop=should_stop, on_start=on_start, overrides=overrides,
-                folds=folds, grid=grid,
+            records = cat.build_records(entry)
+            spec, path, overrides, extra = self._text_catalog_recipe(
+                entry, records, epochs=epochs, backend=backend, overrides=overrides,
+                folds=folds, grid=grid, embedder=embedder,
             )  # fmt: skip
-        path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
-        records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
-        spec, dropped = cat.fitted_spec(entry, records)
+            dropped = entry.recipe.dropped(records)
+        else:
+            path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
+            train_records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
+            spec, dropped = cat.fitted_spec(entry, train_records)
         note = cat.dropped_note(entry, dropped) if dropped else ""
         summary = self.train(
             spec,
@@ -590,27 +594,30 @@ class NeuralService:
             tags=[entry.category, "catalog"],
             overrides=overrides,
         )
-        return {**summary, "dropped_classes": dropped, "note": note or None}
+        if "selection" in extra and summary["status"] == "trained":
+            registry.store_run_metric(
+                entry.name, summary["version"], "selection", extra["selection"]
+            )
+        return {**summary, "dropped_classes": dropped, "note": note or None, **extra}
 
-    def _train_text_catalog(
+    def _text_catalog_recipe(
         self,
         entry: Any,
+        records: list[dict[str, Any]],
         *,
         epochs: int | None,
         backend: str | None,
-        on_epoch: Callable[[EpochRecord], None] | None,
-        should_stop: Callable[[], bool] | None,
-        on_start: Callable[[dict[str, Any]], None] | None,
         overrides: Mapping[str, Any] | None,
         folds: int = selection.FOLDS,
         grid: Sequence[selection.Candidate] = selection.GRID,
-    ) -> dict[str, Any]:
-        """A catalog text model: the recipe k-fold CV on its training split chooses
-        (features, then model), trained on that split, measured on the held-out one;
-        the recipe and CV table are stored with the version (run metrics `selection`)."""
+        embedder: str | None = None,
+    ) -> tuple[dict[str, Any], Path, dict[str, Any], dict[str, Any]]:
+        """A catalog text model's (spec, training file, overrides, extra result): the
+        recipe k-fold CV on its training split chooses (features, then model), trained on
+        that split, measured on the held-out one; the recipe and CV table are stored with
+        the version (run metrics `selection`)."""
         from workbench.neural import catalog as cat
 
-        records = cat.build_records(entry)
         field = cat.text_field(records)
         path, train_rows, held = cat.build_text_training_file(
             entry, records, self.checkpoint_root / "catalog-data"
@@ -620,7 +627,7 @@ class NeuralService:
         chosen = selection.select(
             [str(r[field]) for r in train_rows],
             [str(r["label"]) for r in train_rows],
-            TextFeatures(),
+            TextFeatures(embedder=embedder_ref(embedder)),
             folds=folds,
             grid=grid,
             epochs=int(cv_epochs),
@@ -632,30 +639,7 @@ class NeuralService:
         for key in ("validation_split", "patience", "min_delta"):
             # the held-out split is fixed by the catalog and never picks an epoch
             given.pop(key, None)
-        dropped = entry.recipe.dropped(records)
-        note = cat.dropped_note(entry, dropped) if dropped else ""
-        summary = self.train(
-            spec,
-            path,
-            name=entry.name,
-            epochs=epochs,
-            backend=backend,
-            on_epoch=on_epoch,
-            should_stop=should_stop,
-            on_start=on_start,
-            description=f"{entry.purpose} ({note})" if note else entry.purpose,
-            tags=[entry.category, "catalog"],
-            overrides=given,
-        )
-        if summary["status"] == "trained":
-            registry.store_run_metric(entry.name, summary["version"], "selection", chosen)
-        return {
-            **summary,
-            "dropped_classes": dropped,
-            "note": note or None,
-            "selection": chosen,
-            "held_out_rows": len(held),
-        }
+        return spec, path, given, {"selection": chosen, "held_out_rows": len(held)}
 
 
 STRUCTURED_SUFFIXES = (".json", ".csv", ".npz")

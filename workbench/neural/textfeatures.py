@@ -12,7 +12,13 @@ shows help):
   and contributes nothing at prediction time (its weights never learned anything);
   each hashed block is then L2-normalised on its own;
 * ``keywords``: a keyword lexicon's per-class hit counts (the pattern fallback's words),
-  L2-normalised. The lexicon is stored in the spec, so it is reproduced exactly.
+  L2-normalised. The lexicon is stored in the spec, so it is reproduced exactly;
+* ``embedding`` (optional, the ``embeddings`` extra): the mean-pooled, L2-normalised
+  model2vec sentence vector of the text (`--embedder model2vec:PATH`), so synonyms the
+  n-grams cannot see land close. The spec stores the path as given and the model's
+  fingerprint (memory/embedder.py's); a version whose model is missing or differs is
+  refused in one line, never served with other features. Such a spec is written as
+  version 2, so an older workbench refuses it by name.
 
 Everything a prediction needs (sizes, n-gram ranges, flags, the IDF entries, the lexicon)
 is in ``TextFeatures.to_dict()``, saved with every model version inside its FeatureSpec.
@@ -30,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-VERSION = 1
+VERSION = 2  # the newest spec this code reads; 2 adds the embedding block
 MAX_DIM = 1 << 15
 _WORD = re.compile(r"\w+", re.UNICODE)
 _KEYWORD_WORD = re.compile(r"[a-z0-9-]+")
@@ -85,7 +91,9 @@ class TextFeatures:
     idf_index: list[int] = field(default_factory=list)
     idf_value: list[float] = field(default_factory=list)
     fitted_rows: int = 0
-    version: int = VERSION
+    # {"spec": "model2vec:PATH", "fingerprint": hex, "dim": n} or None (no embedding block)
+    embedder: dict[str, Any] | None = None
+    version: int = 1
 
     # ------------------------------------------------------------------ shape
 
@@ -96,23 +104,31 @@ class TextFeatures:
     @property
     def size(self) -> int:
         """Input columns this block set fills."""
-        return self.hashed_dim + (len(self.keywords) if self.keywords else 0)
+        keywords = len(self.keywords) if self.keywords else 0
+        return self.hashed_dim + keywords + (self.embedder["dim"] if self.embedder else 0)
+
+    @property
+    def present(self) -> list[str]:
+        """The switched-on blocks and weightings by plain name (what ablation turns off)."""
+        hashed = bool(self.hashed_dim)
+        on = {
+            "words": bool(self.word_dim),
+            "chars": bool(self.char_dim),
+            "sublinear": hashed and self.sublinear,
+            "idf": hashed and self.idf,
+            "keywords": bool(self.keywords),
+            "embedding": bool(self.embedder),
+        }
+        return [name for name, is_on in on.items() if is_on]
 
     @property
     def blocks(self) -> list[str]:
         """The switched-on blocks and weightings, for tables and status lines."""
-        out = []
-        if self.word_dim:
-            out.append(f"words{self.word_ngrams[0]}-{self.word_ngrams[1]}")
-        if self.char_dim:
-            out.append(f"chars{self.char_ngrams[0]}-{self.char_ngrams[1]}")
-        if self.hashed_dim and self.sublinear:
-            out.append("sublinear")
-        if self.hashed_dim and self.idf:
-            out.append("idf")
-        if self.keywords:
-            out.append("keywords")
-        return out
+        label = {
+            "words": f"words{self.word_ngrams[0]}-{self.word_ngrams[1]}",
+            "chars": f"chars{self.char_ngrams[0]}-{self.char_ngrams[1]}",
+        }
+        return [label.get(name, name) for name in self.present]
 
     def idf_map(self) -> dict[int, float]:
         return dict(zip(self.idf_index, self.idf_value, strict=True))
@@ -160,9 +176,12 @@ class TextFeatures:
         """A copy fitted on `texts` (the training rows; never held-out ones)."""
         return self.fit_counts(self.counts(texts))
 
-    def weigh(self, counts: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def weigh(
+        self, counts: np.ndarray, texts: Sequence[str], embedded: np.ndarray | None = None
+    ) -> np.ndarray:
         """The input block (n, size) from raw counts: sublinear TF, IDF, per-block L2,
-        then the keyword scores."""
+        then the keyword scores, then the embedding block (`embedded`: the texts' vectors
+        when the caller already has them, as cross-validation does)."""
         X = np.array(counts, np.float32, copy=True)
         if self.sublinear:
             nz = X > 0
@@ -177,13 +196,29 @@ class TextFeatures:
                 block = X[:, lo:hi]
                 norm = np.sqrt((block * block).sum(axis=1, keepdims=True))
                 np.divide(block, norm, out=block, where=norm > 0)
-        if not self.keywords:
-            return X
-        K = np.array([keyword_hits(t, self.keywords) for t in texts], np.float32)
-        K = K.reshape(len(texts), len(self.keywords))
-        norm = np.sqrt((K * K).sum(axis=1, keepdims=True))
-        np.divide(K, norm, out=K, where=norm > 0)
-        return np.concatenate([X, K], axis=1)
+        parts = [X]
+        if self.keywords:
+            K = np.array([keyword_hits(t, self.keywords) for t in texts], np.float32)
+            K = K.reshape(len(texts), len(self.keywords))
+            norm = np.sqrt((K * K).sum(axis=1, keepdims=True))
+            np.divide(K, norm, out=K, where=norm > 0)
+            parts.append(K)
+        if self.embedder:
+            E = self.embed(texts) if embedded is None else np.asarray(embedded, np.float32)
+            if E.shape != (len(texts), self.embedder["dim"]):
+                raise ValueError(
+                    f"text features: embedding block is {E.shape}, expected "
+                    f"({len(texts)}, {self.embedder['dim']})"
+                )
+            parts.append(E)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' sentence vectors from the stored model, after checking it is the
+        same model (its fingerprint) the version was trained with."""
+        if not self.embedder:
+            raise ValueError("text features: no embedding block")
+        return load_embedder(self.embedder["spec"], self.embedder["fingerprint"]).embed(list(texts))
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Encode texts with the fitted state (deterministic: same texts, same rows)."""
@@ -193,7 +228,8 @@ class TextFeatures:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": self.version,
+            # only a spec with an embedding block needs version 2 to be read
+            "version": 2 if self.embedder else min(self.version, 1),
             "word_dim": self.word_dim,
             "char_dim": self.char_dim,
             "word_ngrams": list(self.word_ngrams),
@@ -204,7 +240,7 @@ class TextFeatures:
             "idf_index": list(self.idf_index),
             "idf_value": list(self.idf_value),
             "fitted_rows": self.fitted_rows,
-        }
+        } | ({"embedder": dict(self.embedder)} if self.embedder else {})
 
     def config(self) -> dict[str, Any]:
         """The unfitted recipe (what a model spec's metadata carries)."""
@@ -267,8 +303,11 @@ class TextFeatures:
             if not ok:
                 raise ValueError(f"{where}.keywords: must map class names to lists of words")
             keywords = {k: list(v) for k, v in keywords.items()}
-        if word_dim + char_dim == 0 and not keywords:
-            raise ValueError(f"{where}: every block is off (no words, chars or keywords)")
+        embedder = _embedder_ref(d.get("embedder"), f"{where}.embedder")
+        if word_dim + char_dim == 0 and not keywords and not embedder:
+            raise ValueError(
+                f"{where}: every block is off (no words, chars, keywords or embedding)"
+            )
         index, value = d.get("idf_index", []), d.get("idf_value", [])
         if not isinstance(index, list) or not isinstance(value, list) or len(index) != len(value):
             raise ValueError(f"{where}.idf_index/idf_value: must be lists of the same length")
@@ -296,8 +335,88 @@ class TextFeatures:
             idf_index=[int(i) for i in index],
             idf_value=[float(v) for v in value],
             fitted_rows=rows,
+            embedder=embedder,
             version=version,
         )
 
 
-__all__ = ["VERSION", "TextFeatures", "char_grams", "keyword_hits", "word_grams"]
+def _embedder_ref(v: Any, where: str) -> dict[str, Any] | None:
+    """A stored embedder reference, validated (kind model2vec, a fingerprint, a dim)."""
+    if v is None:
+        return None
+    ok = isinstance(v, Mapping) and set(v) == {"spec", "fingerprint", "dim"}
+    ok = ok and isinstance(v["spec"], str) and v["spec"].startswith("model2vec:")
+    ok = (
+        ok
+        and isinstance(v["fingerprint"], str)
+        and re.fullmatch(r"[0-9a-f]{4,64}", v["fingerprint"])
+    )
+    dim = v.get("dim") if isinstance(v, Mapping) else None
+    ok = ok and isinstance(dim, int) and not isinstance(dim, bool) and 1 <= dim <= MAX_DIM
+    if not ok:
+        raise ValueError(
+            f"{where}: must be {{spec: 'model2vec:PATH', fingerprint: hex, dim: 1..{MAX_DIM}}}"
+        )
+    return {"spec": v["spec"], "fingerprint": v["fingerprint"], "dim": dim}
+
+
+def fingerprint_of(embedder: Any) -> str:
+    """The model fingerprint inside a Model2VecEmbedder's name (model2vec-FP-DIM)."""
+    return str(embedder.name).split("-")[1]
+
+
+_LOADED: dict[tuple[str, str], Any] = {}
+
+
+def load_embedder(spec: str, fingerprint: str | None = None) -> Any:
+    """The model2vec embedder a spec names, checked against the fingerprint stored with a
+    version: a missing model or another model is one clear ValueError (never a silent
+    prediction from other features). Loaded models are kept per (path, fingerprint)."""
+    from workbench.memory.embedder import Model2VecEmbedder
+
+    kind, _, path = spec.partition(":")
+    if kind.strip().lower() != "model2vec" or not path:
+        raise ValueError(f"text embedding {spec!r}: only model2vec:PATH gives text features")
+    key = (path, fingerprint or "")
+    if key in _LOADED:
+        cached = _LOADED[key]
+        # still the same files on disk (a model replaced in place must be caught)
+        if cached.path.is_dir() and fingerprint_of(cached) == cached._fingerprint():
+            return cached
+        _LOADED.pop(key, None)
+    try:
+        emb = Model2VecEmbedder(path)
+    except ValueError as exc:
+        if fingerprint is None:
+            raise
+        raise ValueError(
+            f"this model version needs the text embedder {spec} (fingerprint {fingerprint}): {exc}"
+        ) from None
+    got = fingerprint_of(emb)
+    if fingerprint is not None and got != fingerprint:
+        raise ValueError(
+            f"this model version was trained with text embedder {spec} fingerprint "
+            f"{fingerprint}; the model there now has fingerprint {got}: retrain or restore it"
+        )
+    _LOADED[(path, got)] = emb
+    return emb
+
+
+def embedder_ref(spec: str | None) -> dict[str, Any] | None:
+    """The reference a new spec stores for `--embedder` (None: no embedding block; only
+    model2vec embedders give one — hashing would repeat the n-gram blocks)."""
+    if not spec or spec.strip().partition(":")[0].lower() != "model2vec":
+        return None
+    emb = load_embedder(spec.strip())
+    return {"spec": spec.strip(), "fingerprint": fingerprint_of(emb), "dim": int(emb.dim)}
+
+
+__all__ = [
+    "VERSION",
+    "TextFeatures",
+    "char_grams",
+    "embedder_ref",
+    "keyword_hits",
+    "load_embedder",
+    "word_grams",
+]

@@ -33,7 +33,7 @@ from workbench.kernels import MLP, Backend
 from workbench.kernels import backend as get_backend
 
 from .artifact import MAX_EXAMPLES, Examples, ModelArtifact
-from .data import Dataset
+from .data import Dataset, seeded_holdout
 from .evaluate import loss_and_accuracy
 from .spec import ModelSpec, parse_spec
 
@@ -115,9 +115,8 @@ def split_validation(ds: Dataset, ratio: float, seed: int) -> tuple[Dataset, Dat
     n = len(ds)
     if ratio <= 0 or n < 2:
         return ds, None
-    perm = np.random.default_rng([seed, 1]).permutation(n)
-    n_val = min(n - 1, max(1, round(n * ratio)))
-    return ds.subset(np.sort(perm[n_val:])), ds.subset(np.sort(perm[:n_val]))
+    kept, held = seeded_holdout(n, ratio, seed)
+    return ds.subset(kept), ds.subset(held)
 
 
 # ---------------------------------------------------------------------- checkpoints

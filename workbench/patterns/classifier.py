@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.fsutil import atomic_write
-from workbench.neural.textfeatures import TextFeatures
+from workbench.neural.catalog import write_training_doc
+from workbench.neural.textfeatures import TextFeatures, embedder_ref
 from workbench.patterns import PATTERNS
 from workbench.store import models as m
 
@@ -184,11 +184,14 @@ def labelled_split() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     return train, held
 
 
-def text_features() -> TextFeatures:
+def text_features(embedder: str | None = None) -> TextFeatures:
     """The full text-feature block set cross-validation starts from: word and character
     n-grams, sublinear TF-IDF and this module's keyword scores (its lexicon is stored in
-    the spec, so a version predicts the same whatever KEYWORDS later becomes)."""
-    return TextFeatures(keywords={p: list(KEYWORDS[p]) for p in PATTERNS})
+    the spec, so a version predicts the same whatever KEYWORDS later becomes); with a
+    model2vec `embedder`, its sentence vectors too."""
+    return TextFeatures(
+        keywords={p: list(KEYWORDS[p]) for p in PATTERNS}, embedder=embedder_ref(embedder)
+    )
 
 
 def keyword_scores(text: str) -> dict[str, int]:
@@ -263,14 +266,11 @@ def write_training_file(out_dir: Path) -> tuple[Path, int, int]:
     if missing:
         raise ValueError(f"labelled_operations lacks examples of: {', '.join(missing)}")
     fit, _calib = calibration_split(train)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{MODEL_NAME}-heldout.json"
-    doc = {
-        "description": f"{MODEL_NAME}: labelled operations; validationData is the held-out "
-        f"split (1 in {HELD_OUT_BUCKETS} by text hash)",
-        "trainingData": fit,
-        "validationData": held,
-    }
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, ensure_ascii=False, indent=1)
+    path = write_training_doc(
+        out_dir / f"{MODEL_NAME}-heldout.json",
+        f"{MODEL_NAME}: labelled operations; validationData is the held-out split "
+        f"(1 in {HELD_OUT_BUCKETS} by text hash)",
+        fit,
+        held,
+    )
     return path, len(fit), len(held)

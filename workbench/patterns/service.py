@@ -174,11 +174,13 @@ class PatternsService:
         *,
         folds: int = selection.FOLDS,
         grid: Sequence[selection.Candidate] | None = None,
+        embedder: str | None = None,
     ) -> dict[str, Any]:
         """Choose the recipe by k-fold CV on the training split (features, then linear
         softmax vs MLP over an L2/width grid), train it on the training split less its
         calibration fold, validated on the held-out one; calibrate; store the recipe and
-        the CV table with the version. `epochs` overrides the recipe's epochs."""
+        the CV table with the version. `epochs` overrides the recipe's epochs; `embedder`
+        (model2vec:PATH) offers the sentence-vector block, which CV keeps or drops."""
         from workbench.neural.catalog import get
 
         entry = get(classifier.MODEL_NAME)
@@ -189,7 +191,7 @@ class PatternsService:
         chosen = selection.select(
             [r["operation"] for r in train],
             [r["label"] for r in train],
-            classifier.text_features(),
+            classifier.text_features(embedder),
             folds=folds,
             grid=tuple(grid) if grid is not None else selection.GRID,
             epochs=epochs or selection.EPOCHS,

@@ -17,6 +17,15 @@ def _blocks_off(full: str, features: str) -> str:
     return "all" if not off else "−" + "−".join(off)
 
 
+def _feature_names(sel: dict[str, Any]) -> str:
+    """The chosen blocks; a kept embedding block names its model by fingerprint."""
+    emb = (sel.get("text_features") or {}).get("embedder") or {}
+    return "+".join(
+        f"model2vec({str(emb.get('fingerprint', ''))[:8]})" if b == "embedding" and emb else b
+        for b in sel["features"]
+    )
+
+
 def recipe_lines(sel: dict[str, Any] | None) -> list[Text]:
     """Three lines: the chosen recipe, the feature ablation and the model grid."""
     if not sel:
@@ -27,7 +36,7 @@ def recipe_lines(sel: dict[str, Any] | None) -> list[Text]:
     lines = [
         Text.assemble(
             ("recipe ", "dim"),
-            (f"{sel['model']} on {'+'.join(sel['features'])}", "bold"),
+            (f"{sel['model']} on {_feature_names(sel)}", "bold"),
             f" · {sel['folds']}-fold CV {sel['cv_accuracy']:.3f} on {sel['rows']} training rows"
             + (f" (chosen for v{sel['from_version']})" if sel.get("from_version") else ""),
         )
