@@ -30,9 +30,7 @@ exit status 2; nothing is written then.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections import Counter
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -41,131 +39,37 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from workbench.fsutil import atomic_write  # noqa: E402
+from scripts import agreement  # noqa: E402
+from scripts.agreement import (  # noqa: E402  (re-exported: the tests and callers use them)
+    END,
+    START,
+    LabelError,
+    cohen_kappa,
+    merge,
+    read_blind,
+)
 from workbench.patterns import PATTERNS  # noqa: E402
 
+__all__ = ["END", "START", "LabelError", "cohen_kappa", "confusion", "merge", "read_blind"]
+
 BLIND = REPO / "sample_data" / "patterns" / "labelling" / "blind.jsonl"
-START, END = "<!-- AGREEMENT RESULTS -->", "<!-- /AGREEMENT RESULTS -->"
-
-
-class LabelError(ValueError):
-    """A labelling file that cannot be used (the message names the file and line)."""
-
-
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise LabelError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise LabelError(f"{path}: not UTF-8 text") from None
-    rows = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise LabelError(f"{path}:{lineno}: each line must be a JSON object")
-        rid = row.get("id")
-        if not isinstance(rid, int) or isinstance(rid, bool):
-            raise LabelError(f"{path}:{lineno}: needs an integer 'id'")
-        rows.append((lineno, row))
-    return rows
-
-
-def read_blind(path: Path) -> dict[int, str]:
-    """id -> text of the blind file."""
-    texts: dict[int, str] = {}
-    for lineno, row in _read_jsonl(path):
-        text = row.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise LabelError(f"{path}:{lineno}: needs a non-empty string 'text'")
-        if row["id"] in texts:
-            raise LabelError(f"{path}:{lineno}: id {row['id']} appears twice")
-        texts[row["id"]] = text
-    return texts
 
 
 def read_labels(path: Path, known_ids: set[int] | None = None) -> dict[int, str]:
     """id -> pattern of one labelling pass; every pattern must be one of PATTERNS."""
-    labels: dict[int, str] = {}
-    for lineno, row in _read_jsonl(path):
-        pattern = row.get("pattern")
-        if isinstance(pattern, str):
-            pattern = pattern.strip().lower()
-        if pattern not in PATTERNS:
-            raise LabelError(
-                f"{path}:{lineno}: pattern must be one of {', '.join(PATTERNS)} (got {pattern!r})"
-            )
-        rid = row["id"]
-        if rid in labels:
-            raise LabelError(f"{path}:{lineno}: id {rid} is labelled twice")
-        if known_ids is not None and rid not in known_ids:
-            raise LabelError(f"{path}:{lineno}: id {rid} is not in the blind file")
-        labels[rid] = pattern
-    return labels
-
-
-def cohen_kappa(a: list[str], b: list[str], labels: tuple[str, ...] = PATTERNS) -> float:
-    """Cohen's kappa of two raters over the same items: (p_o - p_e) / (1 - p_e), where p_e
-    comes from each rater's own label frequencies. 1.0 when both raters used one and the
-    same label throughout (p_e = 1, no disagreement possible)."""
-    if len(a) != len(b):
-        raise ValueError("cohen_kappa: the two raters must label the same items")
-    n = len(a)
-    if n == 0:
-        raise ValueError("cohen_kappa: no items labelled by both raters")
-    observed = sum(1 for x, y in zip(a, b, strict=True) if x == y) / n
-    ca, cb = Counter(a), Counter(b)
-    cats = set(labels) | set(ca) | set(cb)
-    expected = sum(ca[c] * cb[c] for c in cats) / (n * n)
-    if expected == 1.0:
-        return 1.0
-    return (observed - expected) / (1.0 - expected)
+    return agreement.read_labels(path, PATTERNS, known_ids)
 
 
 def confusion(
     a: list[str], b: list[str], labels: tuple[str, ...] = PATTERNS
 ) -> dict[str, dict[str, int]]:
     """rows: rater a's label, columns: rater b's label, cells: item counts."""
-    table = {x: dict.fromkeys(labels, 0) for x in labels}
-    for x, y in zip(a, b, strict=True):
-        table[x][y] += 1
-    return table
-
-
-def merge(
-    texts: dict[int, str], passes: list[dict[int, str]]
-) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    """(agreed, disagreements): an operation is kept, with the shared label, only when every
-    pass labelled it and all gave the same label; every other id becomes a disagreement
-    listing each pass's label (None where a pass left it out). Both in id order."""
-    agreed: list[dict[str, str]] = []
-    disagreements: list[dict[str, Any]] = []
-    for rid in sorted(texts):
-        given = [p.get(rid) for p in passes]
-        if given and given[0] is not None and all(g == given[0] for g in given):
-            agreed.append({"text": texts[rid], "pattern": given[0]})
-        else:
-            disagreements.append({"id": rid, "text": texts[rid], "labels": given})
-    return agreed, disagreements
+    return agreement.confusion(a, b, labels)
 
 
 def pair_stats(a: dict[int, str], b: dict[int, str]) -> dict[str, Any]:
     """Kappa, raw agreement and confusion of two passes over the ids both labelled."""
-    ids = sorted(set(a) & set(b))
-    la, lb = [a[i] for i in ids], [b[i] for i in ids]
-    if not ids:
-        return {"items": 0, "kappa": None, "agreement": None, "confusion": None}
-    return {
-        "items": len(ids),
-        "kappa": round(cohen_kappa(la, lb), 4),
-        "agreement": round(sum(1 for x, y in zip(la, lb, strict=True) if x == y) / len(ids), 4),
-        "confusion": confusion(la, lb),
-    }
+    return agreement.pair_stats(a, b, PATTERNS)
 
 
 def report(
@@ -256,17 +160,7 @@ def markdown_report(rep: dict[str, Any]) -> str:
 
 def fill_guide(guide: str, rep: dict[str, Any]) -> str:
     """The guide text with its agreement block replaced (or filled the first time)."""
-    if START not in guide:
-        raise LabelError(f"the guide has no {START} marker")
-    head, _, rest = guide.partition(START)
-    tail = rest.partition(END)[2] if END in rest else rest
-    return head + markdown_report(rep) + tail
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return agreement.fill_between_markers(guide, markdown_report(rep))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,16 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     agreed, disagreements = merge(texts, list(passes.values()))
     try:
         if args.out:
-            _write_jsonl(args.out, agreed)
+            agreement.write_jsonl(args.out, agreed)
         if args.disagreements:
-            _write_jsonl(args.disagreements, disagreements)
+            agreement.write_jsonl(args.disagreements, disagreements)
         if args.report:
-            with atomic_write(args.report, "w", encoding="utf-8") as fh:
-                json.dump(rep, fh, indent=2)
-                fh.write("\n")
+            agreement.write_json(args.report, rep)
         if guide is not None:
-            with atomic_write(args.guide, "w", encoding="utf-8") as fh:
-                fh.write(guide)
+            agreement.write_text(args.guide, guide)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -28,10 +28,15 @@ def rows_of(file: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize(("file", "column"), SETS)
-def test_every_class_has_sixty_rows_and_classes_are_equal(file: str, column: str) -> None:
+def test_every_class_has_enough_rows_and_classes_are_near_equal(file: str, column: str) -> None:
+    """Written with >= 60 rows per class and equal classes; the two labelling passes then
+    dropped the rows they split on and moved a few to another class (GUIDE.md), so classes
+    may differ by a few rows (cicd_failures: build 58, infrastructure 64). Not balanced by
+    dropping agreed rows: the majority class stays within 0.01 of 1/k."""
     counts = Counter(r["label"] for r in rows_of(file))
-    assert min(counts.values()) >= 60
-    assert max(counts.values()) == min(counts.values())
+    assert min(counts.values()) >= 55
+    assert max(counts.values()) - min(counts.values()) <= 8
+    assert max(counts.values()) / sum(counts.values()) <= 1 / len(counts) + 0.01
 
 
 @pytest.mark.parametrize(("file", "column"), SETS)
@@ -61,3 +66,21 @@ def test_ticket_check_reports_a_typed_in_number(tmp_path: Path, capsys) -> None:
     assert "the title gives 1 and 5" in capsys.readouterr().out
     bad.write_text("title,label\nx,bug\n")
     assert tc.main(["--file", str(bad)]) == 2
+
+
+LABELLING = SAMPLES / "labelling"
+
+
+def test_every_row_is_one_both_labelling_passes_agree_on() -> None:
+    """The CSVs keep only rows the two blind passes gave the same label, with that label
+    (sample_data/neural/GUIDE.md, scripts/labels_agreement.py)."""
+    from scripts import labels_agreement as la
+
+    texts, sets = la.read_blind_sets(LABELLING / "blind.jsonl")
+    p1 = la.read_pass(LABELLING / "pass1.jsonl", sets)
+    p2 = la.read_pass(LABELLING / "pass2.jsonl", sets)
+    ids = {(sets[i], t): i for i, t in texts.items()}
+    for name, (file, column, _classes) in la.SETS.items():
+        for row in rows_of(file):
+            rid = ids[(name, row[column])]
+            assert p1[rid] == p2[rid] == row["label"], (file, row[column])
