@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, TabbedContent
 
 from tests.ui.conftest import wait_until
 from workbench.engine import Engine
@@ -132,3 +132,27 @@ async def test_no_heavy_read_on_the_ui_thread_at_scale(large_store, isolated_env
     finally:
         engine.close()
     assert on_ui == []
+
+
+async def test_number_keys_switch_panes_while_reads_come_back(make_app):
+    """Panes focus their table when shown and fill from workers; a key pressed meanwhile
+    still decides the tab (the focus race a Hub read in a worker once exposed)."""
+    app = make_app(workers=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        for _ in range(3):
+            for key, pane_id in zip("7654321", reversed(list(PANES)), strict=True):
+                await pilot.press(key)
+                assert tabs.active == pane_id
+
+
+async def test_focus_in_a_hidden_pane_does_not_switch_tabs(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        app.query_one("#hub-items", DataTable).focus()  # as a late apply() might
+        await pilot.pause()
+        await pilot.pause()
+        assert tabs.active == "runs"
+        await pilot.press("6")
+        assert tabs.active == "hub"

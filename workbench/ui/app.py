@@ -26,6 +26,7 @@ from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
 from workbench.ui.trends import TrendsPane
 from workbench.ui.widgets.footer import WorkbenchFooter
+from workbench.ui.widgets.pane_tabs import PaneTabs
 
 CONTROL_FILTER = ControlFilter()
 
@@ -130,7 +131,7 @@ class WorkbenchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with TabbedContent(initial="runs"):
+        with PaneTabs(initial="runs"):
             for i, (pane_id, cls) in enumerate(PANES.items(), start=1):
                 with TabPane(f"{i} {cls.TITLE}", id=pane_id):
                     yield cls(id=f"{pane_id}-pane")
