@@ -171,6 +171,11 @@ class FillTable(DataTable):
             self.move_cursor(row=order[RowKey(target)], animate=False, scroll=False)
         elif gone:
             self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
+        now = self._cursor_key()
+        if now is not None and now != at and now != target:
+            # another row came under the cursor without it moving (its row was removed):
+            # say so, as DataTable does when a first row appears under it
+            self._highlight_cursor()
 
     def _cursor_key(self) -> str | None:
         if not self.row_count or not self.is_valid_row_index(self.cursor_row):
