@@ -42,6 +42,7 @@ async def test_sync_touches_only_changed_rows_and_keeps_the_cursor():
         assert shown(table)[:2] == [("new", "fresh"), ("k0", "item 0")]
         assert ("k10", "renamed") in shown(table) and "k120" not in dict(shown(table))
         assert table.row_count == 200
+        assert [k.value for k in table.rows][:2] == ["new", "k0"]  # `rows` in shown order
         # the cursor stays on its row (k5), now one lower
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "k5"
         await pilot.pause()

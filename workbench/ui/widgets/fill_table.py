@@ -163,6 +163,10 @@ class FillTable(DataTable):
         located = self._row_locations
         if any(located.get(k) != i for k, i in order.items()):  # as DataTable.sort does
             self._row_locations = TwoWayDict(order)
+            # `rows` in shown order too, for code that iterates it (DataTable keeps it in
+            # insertion order, which after a sync is no longer the order on screen)
+            rows_now = self.rows
+            self.rows = {k: rows_now[k] for k in order}
             self._update_count += 1
             self.refresh()
         self.last_sync = {"updated": changed, "added": len(new), "removed": len(gone)}
