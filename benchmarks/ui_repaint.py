@@ -8,7 +8,13 @@ in the Hub pane's items table and then waits for the screen's next refresh. Late
 (row shown and screen refreshed) − (commit in the other process). Also reported: the
 first frame, from `run_test` entry to the app's first refresh.
 
-    python benchmarks/ui_repaint.py [--n 30] [--hub-items 0] [--window-ms 50] [--json]
+    python benchmarks/ui_repaint.py [--n 30] [--hub-items 0] [--large] [--window-ms 50] [--json]
+
+`--large` runs over the large store of issue 16 instead (benchmarks/large_store.py: 10k
+hub items, 100k memories, 1,000 runs). Each event is also split into stages, from
+wall-clock marks taken in the app: feed (commit → StoreChanged posted), coalesce (→ the
+flush after the next frame), read (→ the Hub read back from its worker), apply (the
+table sync on the UI thread), paint (→ the screen's next refresh).
 
 `--window-ms W` also measures, in the same run, the app as it coalesced before (a fixed
 W ms timer after the first change instead of the next frame).
@@ -34,7 +40,57 @@ from textual.widgets import DataTable
 
 from workbench.engine import Engine
 from workbench.store import models as m
-from workbench.ui.app import WorkbenchApp
+from workbench.ui.app import StoreChanged, WorkbenchApp
+from workbench.ui.hub import HubPane
+
+STAGES = ("feed", "coalesce", "read", "apply", "paint")
+
+
+def large_store(path: Path) -> Path:
+    """The issue's large store (benchmarks/large_store.py, cheap codes for memories)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "large_store", Path(__file__).with_name("large_store.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module.build(path, embed=False)
+
+
+def mark_stages(app: WorkbenchApp, marks: dict[str, float]) -> None:
+    """Record when each stage of one commit → repaint ends (first occurrence after
+    `marks` was cleared), by wrapping the app's and the Hub pane's own methods."""
+
+    def first(name: str) -> None:
+        marks.setdefault(name, time.time())
+
+    post, flush = app.post_message, app._flush_changes
+
+    def posted(message) -> bool:
+        if isinstance(message, StoreChanged):  # the change-feed worker posts it
+            first("feed")
+        return post(message)
+
+    def flushed() -> None:
+        first("coalesce")
+        flush()
+
+    flushed.__name__ = "_flush_changes"  # fixed_window recognises the flush by name
+    app.post_message = posted
+    app._flush_changes = flushed
+    apply = getattr(HubPane, "_apply_hub", None)  # absent in builds that read in place
+    if apply is None:
+        return
+
+    def applied(self, data) -> None:
+        first("read")
+        apply(self, data)
+        first("apply")
+
+    HubPane._apply_hub = applied
+
 
 WRITER = """
 import sys, time
@@ -46,7 +102,8 @@ print("ready", flush=True)
 for line in sys.stdin:
     i = int(line)
     m.KnowledgeItem.create(uid=f"{sys.argv[2]}-{i:04d}", channel=channel, type="discovery",
-                           title=f"Live item {i}", content="seen live", priority=4)
+                           title=f"Live item {i}", content="seen live", priority=4,
+                           useful_votes=1)  # ranks first: the pane shows the top 500 items
     print(repr(time.time()), flush=True)
 """
 
@@ -93,6 +150,9 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
     assert writer.stdout is not None and writer.stdin is not None
     assert (await asyncio.to_thread(writer.stdout.readline)).strip() == "ready"
     latencies = []
+    stages: dict[str, list[float]] = {name: [] for name in STAGES}
+    marks: dict[str, float] = {}
+    mark_stages(app, marks)
     started = time.perf_counter()
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -102,6 +162,7 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
             await pilot.pause(0.5)  # the watcher is registered
             for i in range(n):
                 uid = f"{prefix}-{i:04d}"
+                marks.clear()
                 writer.stdin.write(f"{i}\n")
                 writer.stdin.flush()
                 committed = asyncio.create_task(asyncio.to_thread(writer.stdout.readline))
@@ -114,6 +175,12 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
                 commit_at = float((await committed).strip())
                 if uid in table.rows:
                     latencies.append(shown - commit_at)
+                    marks["paint"] = shown
+                    at = commit_at
+                    for name in STAGES:
+                        if name in marks:
+                            stages[name].append(max(0.0, marks[name] - at) * 1000)
+                            at = max(at, marks[name])
                 await pilot.pause(0.05)
     finally:
         writer.stdin.close()
@@ -126,6 +193,7 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
         "p50_ms": round(statistics.median(ms), 1) if ms else None,
         "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1) if ms else None,
         "first_frame_s": round(first_frame[0], 3) if first_frame else None,
+        "stages_p50_ms": {name: round(statistics.median(v), 1) for name, v in stages.items() if v},
     }
 
 
@@ -133,15 +201,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--hub-items", type=int, default=0)
+    parser.add_argument("--large", action="store_true", help="the issue's large store")
     parser.add_argument("--window-ms", type=float, help="also measure a fixed window")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "ui.db"
-        with Engine(db) as engine:
-            engine.seed()
-            add_items(engine, args.hub_items)
-        report = {"hub_items_added": args.hub_items, "load_avg": os.getloadavg()[0]}
+        if args.large:
+            large_store(db)
+        else:
+            with Engine(db) as engine:
+                engine.seed()
+                add_items(engine, args.hub_items)
+        report = {
+            "store": "large (10k hub, 100k memories, 1,000 runs)" if args.large else "seeded",
+            "hub_items_added": args.hub_items,
+            "load_avg": os.getloadavg()[0],
+        }
         report["next_frame"] = asyncio.run(measure(db, args.n))
         if args.window_ms is not None:
             report[f"window_{args.window_ms:g}ms"] = asyncio.run(
@@ -150,12 +226,15 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"commit in another process -> row in the Hub pane, {args.n} commits "
-              f"(+{args.hub_items} hub items), load {report['load_avg']:.2f}")  # fmt: skip
+        print(f"commit in another process -> row in the Hub pane, {args.n} commits, "
+              f"{report['store']} store (+{args.hub_items} hub items), "
+              f"load {report['load_avg']:.2f}")  # fmt: skip
         for name, r in report.items():
             if isinstance(r, dict):
                 print(f"  {name:<14} p50 {r['p50_ms']} ms   p90 {r['p90_ms']} ms   "
                       f"missed {r['missed']}   first frame {r['first_frame_s']} s")  # fmt: skip
+                split = "  ".join(f"{k} {v}" for k, v in r["stages_p50_ms"].items())
+                print(f"  {'':<14} stages p50 (ms): {split}")
     return 0
 
 

@@ -23,8 +23,7 @@ from workbench.store import models as m
 from workbench.ui.app import MIN_SIZE, SIDE_PANES
 from workbench.ui.models import ModelsPane, shown_accuracy
 from workbench.ui.pane import Pane
-from workbench.ui.widgets.fill_column import MIN_WIDTH, fill_widths
-from workbench.ui.widgets.fill_table import FillTable
+from workbench.ui.widgets.fill_table import MIN_WIDTH, FillTable, fill_widths
 
 SIZES = [(80, 24), (120, 40), (200, 60)]
 PANE_KEYS = {"1": "runs", "2": "trends", "3": "patterns", "4": "models", "5": "memory",

@@ -15,12 +15,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, TabbedContent
 
 from tests.ui.conftest import wait_until
 from workbench.engine import Engine
 from workbench.store.errors import StoreError
-from workbench.ui.app import PANES, WorkbenchApp
+from workbench.ui.app import PANES, StoreChanged, WorkbenchApp
 from workbench.ui.pane import Pane
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +95,18 @@ async def test_a_burst_of_refreshes_reads_at_most_twice(make_app):
         assert threading.get_ident() not in calls  # never on the UI thread
 
 
+# engine service -> the reads at 10k hub items / 100k memories / 1,000 runs that take
+# longer than a frame or scale with the store (each pane's refresh makes some of them)
+HEAVY_READS = {
+    "neural": ("catalog",),
+    "patterns": ("overview",),
+    "memory": ("stats", "timeline", "facts", "events"),
+    "hub": ("agents", "channels", "items", "state_counts", "deliveries"),
+    "adaptive": ("strategy_table", "statistics", "perf_report"),
+    "pipeline": ("runs", "status", "executions", "select"),
+}
+
+
 @pytest.fixture(scope="session")
 def large_store(tmp_path_factory) -> Path:
     """Seeded + 10k hub items + 100k memories + 1,000 runs, bulk-written once (~5 s)."""
@@ -117,9 +129,9 @@ async def test_no_heavy_read_on_the_ui_thread_at_scale(large_store, isolated_env
 
         monkeypatch.setattr(owner, name, counted)
 
-    watch(type(engine.neural), "catalog")
-    watch(type(engine.patterns), "overview")
-    watch(type(engine.memory), "stats")
+    for owner, names in HEAVY_READS.items():
+        for name in names:
+            watch(type(getattr(engine, owner)), name)
     app = WorkbenchApp(engine, watch=False, theme="workbench-dark", settings_path=isolated_env)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -129,6 +141,33 @@ async def test_no_heavy_read_on_the_ui_thread_at_scale(large_store, isolated_env
             await wait_until(
                 pilot, lambda: app.query_one("#model-table", DataTable).row_count > 0, "models"
             )
+            # then every table changes at once, as the change feed reports it
+            app.post_message(StoreChanged({t for pane in app.query(Pane) for t in pane.tables}))
+            await wait_until(pilot, lambda: not app._pending and idle(app), "the refreshes")
     finally:
         engine.close()
     assert on_ui == []
+
+
+async def test_number_keys_switch_panes_while_reads_come_back(make_app):
+    """Panes focus their table when shown and fill from workers; a key pressed meanwhile
+    still decides the tab (the focus race a Hub read in a worker once exposed)."""
+    app = make_app(workers=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        for _ in range(3):
+            for key, pane_id in zip("7654321", reversed(list(PANES)), strict=True):
+                await pilot.press(key)
+                assert tabs.active == pane_id
+
+
+async def test_focus_in_a_hidden_pane_does_not_switch_tabs(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        app.query_one("#hub-items", DataTable).focus()  # as a late apply() might
+        await pilot.pause()
+        await pilot.pause()
+        assert tabs.active == "runs"
+        await pilot.press("6")
+        assert tabs.active == "hub"

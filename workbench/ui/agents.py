@@ -305,7 +305,6 @@ class AgentsPane(Pane):
         self.follow_head = True  # keep the newest session selected until the user moves
         self.query_text = ""
         self.steps: list[dict[str, Any]] = []
-        self._listed: dict[str, tuple] = {}  # the list's rows as last filled, by key
         self.loaded = False  # the first read finished (until then nothing is "empty")
         self._generation = 0
         self._detail_generation = 0
@@ -468,23 +467,12 @@ class AgentsPane(Pane):
         return [s for s in self.sessions if session_matches(s, self.query_text)]
 
     def _fill_sessions(self) -> None:
-        """Fill the list; when the same sessions are listed in the same order (a live
-        session's counts moved), update only the cells that changed."""
-        table = self.query_one("#agents-sessions", DataTable)
+        """Fill the list, repainting only the sessions that changed (a live session's
+        counts moved, a new session on top: FillTable.sync), the cursor on the selected."""
+        table = self.query_one("#agents-sessions", FillTable)
         shown = self.shown
-        rows = {str(s["id"]): session_cells(s) for s in shown}
-        if list(rows) == list(self._listed):
-            for key, cells in rows.items():
-                for column, (old, new) in enumerate(zip(self._listed[key], cells, strict=True)):
-                    if old != new:
-                        table.update_cell(key, SESSION_COLUMNS[column], new, update_width=True)
-        else:
-            table.clear()
-            for key, cells in rows.items():
-                table.add_row(*cells, key=key)
-        self._listed = rows
-        if self.selected is not None and any(s["id"] == self.selected for s in shown):
-            table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
+        rows = [(str(s["id"]), session_cells(s)) for s in shown]
+        table.sync(rows, cursor=None if self.selected is None else str(self.selected))
         o = self.overview
         total = len(self.sessions)
         count = f"{len(shown)}/{total}" if self.query_text else str(o["sessions"])

@@ -19,6 +19,7 @@ from workbench.ui.pane import Pane
 from workbench.ui.safe import ControlFilter
 from workbench.ui.themes import load_themes
 from workbench.ui.widgets.footer import WorkbenchFooter
+from workbench.ui.widgets.pane_tabs import PaneTabs
 
 if TYPE_CHECKING:
     from workbench.engine import Engine
@@ -148,7 +149,7 @@ class WorkbenchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with TabbedContent(initial=FIRST_PANE):
+        with PaneTabs(initial=FIRST_PANE):
             for i, (pane_id, title) in enumerate(PANES.items(), start=1):
                 with TabPane(f"{i} {title}", id=pane_id):
                     if pane_id == FIRST_PANE or not self.lazy_panes:

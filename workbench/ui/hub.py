@@ -90,6 +90,18 @@ def delivery_cells(d: dict) -> list[Text | str]:
     ]
 
 
+def _item_or_error(engine: Any, uid: str | None) -> dict | Exception | None:
+    """One item for the detail view, or the one-line error of a failed read (an item
+    another process deleted meanwhile); runs in the hub read's worker too."""
+    if uid is None:
+        return None
+    try:
+        with engine.guard():
+            return engine.hub.item(uid)
+    except ENGINE_ERRORS as exc:
+        return exc
+
+
 class SearchDone(Message):
     """Results of one query, from the search worker (a newer query replaces it)."""
 
@@ -257,69 +269,103 @@ class HubPane(Pane):
     # -- data --------------------------------------------------------------------------
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
-        try:
-            with self.engine.guard():
-                if changed is None or changed & HUB_TABLES:
-                    self._load_hub()
-                    if self.view == "search":
-                        self._search(self.query_one(HubSearch).text)
-                    elif self.view == "inbox":
-                        self._load_inbox()
-                if changed is None or changed & ADAPTIVE_TABLES:
-                    self._load_advice()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
+        """Reads run in workers (`Pane.load`): at 10k items the hub read alone takes
+        longer than a frame. The tables then change only where the rows did."""
+        if changed is None or changed & HUB_TABLES:
+            self._load_hub()
+            if self.view == "search":
+                self._search(self.query_one(HubSearch).text)
+            elif self.view == "inbox":
+                self._load_inbox()
+        if changed is None or changed & ADAPTIVE_TABLES:
+            self._load_advice()
 
     def _load_hub(self) -> None:
-        hub = self.engine.hub
-        self.agents = hub.agents()
-        if self.agent not in self.agents:
-            self.agent = self.agents[0] if self.agents else None
-        self.channels = hub.channels(self.agent)
-        if self.channel not in {c["name"] for c in self.channels}:
-            self.channel = None
+        engine, agent, channel = self.engine, self.agent, self.channel
+        hub = engine.hub
+        chosen = self.selected if self.view == "items" else self._list_selection
+
+        def read() -> dict[str, Any]:
+            agents = hub.agents()
+            who = agent if agent in agents else (agents[0] if agents else None)
+            channels = hub.channels(who)
+            where = channel if channel in {c["name"] for c in channels} else None
+            items = hub.items(where)
+            ids = {i["id"] for i in items}
+            pick = chosen if chosen in ids else (items[0]["id"] if items else None)
+            return {
+                "agents": agents, "agent": who, "channels": channels, "channel": where,
+                "asked": channel, "items": items, "states": hub.state_counts(),
+                "detail": _item_or_error(engine, pick),
+            }  # fmt: skip
+
+        self.load("hub", read, self._apply_hub)
+
+    def _apply_hub(self, data: dict[str, Any]) -> None:
+        """On the UI thread: fill from a finished read. If the user moved to another
+        channel or agent meanwhile, a newer read is queued; this one fills what it can
+        without moving the cursor back."""
+        self.agents = data["agents"]
+        if self.agent not in self.agents or self.agent == data["agent"]:
+            self.agent = data["agent"]
+        current = self.channel == data["asked"]
+        if current:
+            self.channel = data["channel"]
+        self.channels = data["channels"]
         self._fill_channels()
-        self._load_items()
-        counts = hub.state_counts()
+        if current:
+            self._fill_items(data["items"], data["detail"])
         self.query_one("#hub-states", Static).update(
             Text("\n").join(
                 Text.assemble((f"{n:>4} ", "bold"), (state.lower(), STATE_STYLE[state]))
-                for state, n in counts.items()
+                for state, n in data["states"].items()
             )
         )
 
     def _load_advice(self) -> None:
         adaptive = self.engine.adaptive
-        self.query_one(HubAdvice).show(
-            adaptive.strategy_table(), adaptive.statistics(), adaptive.perf_report()
-        )
+
+        def read() -> tuple:
+            return adaptive.strategy_table(), adaptive.statistics(), adaptive.perf_report()
+
+        self.load("advice", read, lambda shown: self.query_one(HubAdvice).show(*shown))
 
     def _fill_channels(self) -> None:
-        table = self.query_one("#hub-channels", DataTable)
-        table.clear()
+        table = self.query_one("#hub-channels", FillTable)
         total = sum(c["items"] for c in self.channels)
-        table.add_row("", Text("all channels", style="bold"), str(total), key=ALL_CHANNELS)
+        rows: list[tuple[str, list]] = [
+            (ALL_CHANNELS, ["", Text("all channels", style="bold"), str(total)])
+        ]
         for c in self.channels:
             mark = Text("✓", style="green") if c["subscribed"] else ""
-            table.add_row(mark, plain(c["name"]), str(c["items"]), key=c["name"])
-        table.move_cursor(row=table.get_row_index(self.channel or ALL_CHANNELS), animate=False)
+            rows.append((c["name"], [mark, plain(c["name"]), str(c["items"])]))
+        table.sync(rows, cursor=self.channel or ALL_CHANNELS)
         agent = self.agent or "no agent yet"
         self.query_one("#hub-channels-title", Label).update(f"Channels · ✓ {esc(agent)}")
 
     def _load_items(self) -> None:
-        self.items = self.engine.hub.items(self.channel)
-        table = self.query_one("#hub-items", DataTable)
-        table.clear()
-        for i in self.items:
-            table.add_row(
-                Text(PRIORITY_SHORT[i["priority"]], style=PRIORITY_STYLE[i["priority"]]),
-                Text(STATE_SHORT[i["state"]], style=STATE_STYLE[i["state"]]),
-                plain(i["title"]),
-                str(i["useful_votes"]),
-                str(i["applied_count"]),
-                key=i["id"],
-            )
-        ids = [i["id"] for i in self.items]
+        """Read the highlighted channel's items (a worker) and show them."""
+        self._load_hub()
+
+    def _fill_items(self, items: list[dict], detail: dict | Exception | None) -> None:
+        self.items = items
+        table = self.query_one("#hub-items", FillTable)
+        table.sync(
+            [
+                (
+                    i["id"],
+                    [
+                        Text(PRIORITY_SHORT[i["priority"]], style=PRIORITY_STYLE[i["priority"]]),
+                        Text(STATE_SHORT[i["state"]], style=STATE_STYLE[i["state"]]),
+                        plain(i["title"]),
+                        str(i["useful_votes"]),
+                        str(i["applied_count"]),
+                    ],
+                )
+                for i in items
+            ]
+        )
+        ids = [i["id"] for i in items]
         # while search or the inbox covers the list, the detail shows their item: the
         # list keeps its own selection aside until it is shown again
         chosen = self.selected if self.view == "items" else self._list_selection
@@ -331,22 +377,27 @@ class HubPane(Pane):
         self.query_one("#hub-items-title", Label).update(f"Items · {esc(where)} · {len(ids)}")
         if self.view == "items":
             self.selected = chosen
-            self._show_detail()
+            if isinstance(detail, dict) and detail.get("id") == chosen:
+                self._show_item(detail)
+            else:
+                self._show_detail()
         else:
             self._list_selection = chosen
 
     def _show_detail(self) -> None:
-        detail = self.query_one("#hub-detail", Static)
         if self.selected is None:
+            self._show_item(None)
+            return
+        self._show_item(_item_or_error(self.engine, self.selected))
+
+    def _show_item(self, item: dict | Exception | None) -> None:
+        detail = self.query_one("#hub-detail", Static)
+        if item is None:
             detail.update("No items here yet: press n to share one.")
-            return
-        try:
-            with self.engine.guard():
-                item = self.engine.hub.item(self.selected)
-        except ENGINE_ERRORS as exc:  # deleted meanwhile (another process pruned it)
-            detail.update(plain(exc))
-            return
-        detail.update(item_detail(item))
+        elif isinstance(item, Exception):  # deleted meanwhile (another process pruned it)
+            detail.update(plain(item))
+        else:
+            detail.update(item_detail(item))
 
     @on(DataTable.RowHighlighted, "#hub-channels")
     def _channel_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -354,11 +405,7 @@ class HubPane(Pane):
         channel = None if key in (None, ALL_CHANNELS) else key
         if channel != self.channel:
             self.channel = channel
-            try:
-                with self.engine.guard():
-                    self._load_items()
-            except ENGINE_ERRORS as exc:
-                self.notify(str(exc), severity="error")
+            self._load_items()
 
     @on(DataTable.RowHighlighted, "#hub-items")
     def _item_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -368,14 +415,15 @@ class HubPane(Pane):
             self._show_detail()
 
     def select_item(self, uid: str) -> None:
-        """Select an item in the list (tests and the share dialog's result use it)."""
-        table = self.query_one("#hub-items", DataTable)
+        """Select an item in the list (tests and the share dialog's result use it); an item
+        of another channel shows all channels (once the read is done)."""
+        self.selected = uid
         if uid not in {i["id"] for i in self.items}:
             self.channel = None
-            self._fill_channels()
             self._load_items()
+            return
+        table = self.query_one("#hub-items", DataTable)
         table.move_cursor(row=table.get_row_index(uid), animate=False)
-        self.selected = uid
         self._show_detail()
 
     # -- actions -----------------------------------------------------------------------
@@ -498,11 +546,7 @@ class HubPane(Pane):
             self.query_one(widget_id).display = True
         self.selected = self._list_selection
         self.refresh_bindings()
-        try:
-            with self.engine.guard():
-                self._load_items()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
+        self._load_items()
         self.query_one("#hub-items", DataTable).focus()
 
     def action_search(self) -> None:
@@ -566,15 +610,19 @@ class HubPane(Pane):
             return
         self._cover_list("inbox")
         self.selected = None
-        try:
-            with self.engine.guard():
-                self._load_inbox()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
+        self._load_inbox()
         self.query_one(HubInbox).table.focus()
 
     def _load_inbox(self) -> None:
-        self.deliveries = self.engine.hub.deliveries(self.agent) if self.agent else []
+        hub, agent = self.engine.hub, self.agent
+        read = lambda: (agent, hub.deliveries(agent) if agent else [])  # noqa: E731
+        self.load("inbox", read, self._fill_inbox)
+
+    def _fill_inbox(self, read: tuple[str | None, list[dict]]) -> None:
+        agent, deliveries = read
+        if self.view != "inbox" or agent != self.agent:  # closed, or a newer read is queued
+            return
+        self.deliveries = deliveries
         ids = [d["id"] for d in self.deliveries]
         if self.selected not in ids:
             self.selected = ids[0] if ids else None

@@ -311,9 +311,13 @@ class MemoryPane(Pane):
                 self._show_cards()
                 self._show_events()
             if changed is None or "episodic_memory" in changed:
-                self._show_timeline()
+                memory = self.memory
+                read = lambda: (memory.timeline(60), memory.episodic.count())  # noqa: E731
+                self.load("timeline", read, self._fill_timeline)
             if changed is None or "semantic_memory" in changed:
-                self._show_facts()
+                memory = self.memory
+                read = lambda: (memory.facts(100), memory.semantic.count())  # noqa: E731
+                self.load("facts", read, self._fill_facts)
             if self.query_text and changed is not None and "vector_memory" in changed:
                 self._start_search(self.query_text)
         except ENGINE_ERRORS as exc:
@@ -352,43 +356,51 @@ class MemoryPane(Pane):
         )
 
     def _show_events(self) -> None:
-        events = self.memory.events(1)
+        memory = self.memory
+        self.load("events", lambda: memory.events(1), self._fill_events)
+
+    def _fill_events(self, events: list[dict[str, Any]]) -> None:
         self.query_one("#memory-events", Label).update(event_line(events[0] if events else None))
 
-    def _show_timeline(self) -> None:
-        table = self.query_one("#timeline-table", DataTable)
-        table.clear()
-        rows = self.memory.timeline(60)
-        for row in rows:
-            outcome = row["outcome"]
-            table.add_row(
-                row["created"][5:16],
-                plain(f"{row['session']}#{row['sequence']}"),
-                plain(row["kind"]),
-                Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
-                plain(clip(row["text"], TEXT_WIDTH)),
-                key=str(row["id"]),
-            )
-        count = self.memory.episodic.count()
+    def _fill_timeline(self, read: tuple[list[dict[str, Any]], int]) -> None:
+        """Newest events first; only rows that changed are repainted."""
+        rows, count = read
+        self.query_one("#timeline-table", FillTable).sync(
+            [
+                (
+                    str(row["id"]),
+                    [
+                        row["created"][5:16],
+                        plain(f"{row['session']}#{row['sequence']}"),
+                        plain(row["kind"]),
+                        Text(row["outcome"], style=OUTCOME_STYLE.get(row["outcome"], "")),
+                        plain(clip(row["text"], TEXT_WIDTH)),
+                    ],
+                )
+                for row in rows
+            ]
+        )
         self.query_one("#timeline-title", Label).update(
             f"Episodic timeline · {count} events" + (" · newest first" if count else "")
         )
 
-    def _show_facts(self) -> None:
-        table = self.query_one("#facts-table", DataTable)
-        table.clear()
-        facts = self.memory.facts(100)
-        for fact in facts:
-            table.add_row(
-                fact_confidence(fact),
-                str(fact["evidence_count"]),
-                Text("sample", style="dim") if fact["sample"] else "",
-                plain(clip(fact["statement"], TEXT_WIDTH)),
-                key=str(fact["id"]),
-            )
-        self.query_one("#facts-title", Label).update(
-            f"Semantic facts · {self.memory.semantic.count()} · by importance"
+    def _fill_facts(self, read: tuple[list[dict[str, Any]], int]) -> None:
+        facts, count = read
+        self.query_one("#facts-table", FillTable).sync(
+            [
+                (
+                    str(fact["id"]),
+                    [
+                        fact_confidence(fact),
+                        str(fact["evidence_count"]),
+                        Text("sample", style="dim") if fact["sample"] else "",
+                        plain(clip(fact["statement"], TEXT_WIDTH)),
+                    ],
+                )
+                for fact in facts
+            ]
         )
+        self.query_one("#facts-title", Label).update(f"Semantic facts · {count} · by importance")
 
     # -- search --------------------------------------------------------------------------
 

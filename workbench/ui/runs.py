@@ -186,19 +186,37 @@ class RunsPane(Pane):
     # -- data --------------------------------------------------------------------------
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
-        try:
-            self.runs = self.pipeline.runs()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
-            return
-        ids = [r["id"] for r in self.runs]
-        newest_started = self.runs and self.runs[0]["status"] == "running"
-        if self.selected not in ids or (newest_started and self.selected != ids[0]):
-            # follow the newest run when it is live (here or in another process)
-            self.selected = ids[0] if ids else None
-            self.execution = None
+        """The runs and the shown run's executions are read in a worker (`Pane.load`; at
+        1,000 runs the list alone takes longer than a frame); tables repaint only the rows
+        that changed."""
+        pipeline, asked = self.pipeline, self.selected
+
+        def read() -> tuple[list[dict], int | None, list[dict] | None]:
+            runs = pipeline.runs()
+            ids = [r["id"] for r in runs]
+            newest_started = bool(runs) and runs[0]["status"] == "running"
+            pick = asked
+            if pick not in ids or (newest_started and pick != ids[0]):
+                # follow the newest run when it is live (here or in another process)
+                pick = ids[0] if ids else None
+            try:
+                rows = pipeline.executions(pick) if pick is not None else []
+            except ENGINE_ERRORS:
+                rows = None
+            return runs, pick, rows
+
+        self.load("runs", lambda: (asked, *read()), self._show_runs)
+
+    def _show_runs(self, read: tuple) -> None:
+        asked, self.runs, pick, rows = read
+        if self.selected != asked:  # the user moved meanwhile: keep their run
+            if self.selected not in {r["id"] for r in self.runs}:
+                self.selected, self.execution = pick, None
+            rows = None if self.selected != pick else rows
+        elif pick != self.selected:
+            self.selected, self.execution = pick, None
         self._fill_runs()
-        self.show_detail()
+        self.show_detail(rows)
 
     def _fill_runs(self) -> None:
         self.query_one(RunPicker).show(self.runs, self.selected)
@@ -250,12 +268,14 @@ class RunsPane(Pane):
     def _run(self) -> dict | None:
         return next((r for r in self.runs if r["id"] == self.selected), None)
 
-    def show_detail(self) -> None:
+    def show_detail(self, rows: list[dict] | None = None) -> None:
+        """The selected run; `rows` are its executions when a worker read them already."""
         run = self._run()
         self.executions = []
         if run is not None:
             try:
-                rows = self.pipeline.executions(run["id"])
+                if rows is None:
+                    rows = self.pipeline.executions(run["id"])
                 # stable order (completion order varies with the worker pool)
                 self.executions = sorted(
                     rows, key=lambda e: (e["iteration"], e["task"], e["strategy"])
@@ -286,15 +306,15 @@ class RunsPane(Pane):
         self._show_progress(run)
 
     def _fill_executions(self) -> None:
-        table = self.query_one("#executions", DataTable)
-        table.clear()
+        table = self.query_one("#executions", FillTable)
+        rows = []
         for e in self.executions:
             ok = e["status"] == "passed"
             result = Text.assemble(
                 ("pass" if ok else e["status"], "green" if ok else "red"),
                 f" {e['tests_passed']}/{e['tests_total']} tests passed",
             )
-            table.add_row(
+            cells = [
                 plain(e["task"]),
                 plain(e["strategy"]),
                 result,
@@ -302,8 +322,9 @@ class RunsPane(Pane):
                 f"{e['exec_ms']:.0f}" if e["exec_ms"] is not None else "—",
                 str(e["iteration"]),
                 e["level"] or "—",
-                key=str(e["id"]),
-            )
+            ]
+            rows.append((str(e["id"]), cells))
+        table.sync(rows)  # a live run adds its new executions, the rest stay
         ids = [e["id"] for e in self.executions]
         if self.execution not in ids:
             self.execution = ids[0] if ids else None

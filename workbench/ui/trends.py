@@ -179,18 +179,23 @@ class TrendsPane(Pane):
         return self.app.engine.pipeline  # type: ignore[attr-defined]
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
-        try:
-            self.status = self.pipeline.status()
-            runs = self.pipeline.runs()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.picks = {}
-        for label, priorities, bandit in SELECTORS:
-            try:
-                self.picks[label] = self.pipeline.select(priorities, bandit=bandit, seed=0)
-            except ENGINE_ERRORS as exc:
-                self.picks[label] = str(exc)
+        """Profiles, runs and every selector's pick are read in a worker (`Pane.load`):
+        at 1,000 runs they take longer than a frame."""
+        pipeline = self.pipeline
+
+        def read() -> tuple[dict, list[dict], dict[str, Any]]:
+            picks: dict[str, Any] = {}
+            for label, priorities, bandit in SELECTORS:
+                try:
+                    picks[label] = pipeline.select(priorities, bandit=bandit, seed=0)
+                except ENGINE_ERRORS as exc:
+                    picks[label] = str(exc)
+            return pipeline.status(), pipeline.runs(), picks
+
+        self.load("trends", read, self._show_trends)
+
+    def _show_trends(self, read: tuple[dict, list[dict], dict[str, Any]]) -> None:
+        self.status, runs, self.picks = read
         if self.drilled not in {r["id"] for r in runs}:
             self.drilled = None
         picker = self.query_one(RunPicker)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from workbench.ui.safe import esc
 from workbench.ui.widgets.fill_table import FillTable
@@ -36,8 +36,8 @@ class HubInbox(Vertical):
         yield table
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#hub-inbox", DataTable)
+    def table(self) -> FillTable:
+        return self.query_one("#hub-inbox", FillTable)
 
     def show(
         self,
@@ -47,12 +47,7 @@ class HubInbox(Vertical):
         selected: str | None,
     ) -> None:
         """The agent's deliveries: (item id, cells) each, the cursor on `selected`."""
-        table = self.table
-        table.clear()
-        for uid, cells in rows:
-            table.add_row(*cells, key=uid)
-        if selected is not None and any(uid == selected for uid, _ in rows):
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self.table.sync(rows, cursor=selected)  # only the deliveries that changed
         title = self.query_one("#hub-inbox-title", Label)
         if agent is None:
             title.update("Inbox · no agent yet (subscribe one: hub subscribe)")

@@ -76,10 +76,7 @@ class HubSearch(Vertical):
 
     def show(self, text: str, rows: Sequence[tuple[str, Sequence[Text | str]]]) -> None:
         """The results of `text`, best first: (item id, cells) each."""
-        table = self.query_one("#hub-results", DataTable)
-        table.clear()
-        for uid, cells in rows:
-            table.add_row(*cells, key=uid)
+        self.query_one("#hub-results", FillTable).sync(rows)
         note = self.query_one("#hub-search-note", Label)
         if not text.strip():
             note.update("type words to search titles, content and tags · esc closes")

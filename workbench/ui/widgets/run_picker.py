@@ -122,8 +122,8 @@ class RunPicker(Vertical):
         self.query_one(Input).display = False
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(".run-picker-table", DataTable)
+    def table(self) -> FillTable:
+        return self.query_one(".run-picker-table", FillTable)
 
     @property
     def shown(self) -> list[dict]:
@@ -136,9 +136,10 @@ class RunPicker(Vertical):
         self._fill()
 
     def _fill(self) -> None:
-        table = self.table
-        table.clear()
+        """Only rows that changed are repainted (FillTable.sync): a run that finished
+        elsewhere updates its status cell, not a thousand rows."""
         shown = self.shown
+        rows = []
         for r in shown:
             cells = {
                 "mark": "✓" if r["id"] in self.marks else "",
@@ -149,9 +150,9 @@ class RunPicker(Vertical):
                 "passed": passed_of(r),
                 "started": fmt_time(r["started"]),
             }
-            table.add_row(*(cells[key] for key, _, _ in self.columns), key=str(r["id"]))
-        if self.selected is not None and any(r["id"] == self.selected for r in shown):
-            table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
+            rows.append((str(r["id"]), [cells[key] for key, _, _ in self.columns]))
+        selected = None if self.selected is None else str(self.selected)
+        self.table.sync(rows, cursor=selected)
         count = f"{len(shown)}/{len(self.runs)}" if self.query_text else str(len(self.runs))
         marked = f" · {len(self.marks)} marked" if self.marks else ""
         filtered = f" · “{self.query_text}”" if self.query_text else ""
