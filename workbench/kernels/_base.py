@@ -148,7 +148,10 @@ class Backend:
         kernel call (a wasmtime call costs ~0.1 ms, so one call per list would not do).
         """
         q = as_f32(query, "query", ndim=(1,))
-        lists = [(as_i8(c, "codes"), as_f32(s, "scales", ndim=(1,))) for c, s in lists if len(c)]
+        keep = [i for i, (c, _) in enumerate(lists) if len(c)]  # list numbers of the caller's
+        lists = [
+            (as_i8(lists[i][0], "codes"), as_f32(lists[i][1], "scales", ndim=(1,))) for i in keep
+        ]
         total = sum(c.shape[0] for c, _ in lists)
         for c, s in lists:
             if c.shape[1] != q.shape[0] or s.shape[0] != c.shape[0]:
@@ -165,8 +168,9 @@ class Backend:
         starts = np.cumsum([0] + [c.shape[0] for c, _ in lists])
         li = np.searchsorted(starts, flat, side="right") - 1
         pos = flat - starts[li]
+        li = np.asarray(keep, np.int64)[li]
         order = np.lexsort((pos, li, -s))[:k]
-        return s[order], li[order].astype(np.int64), pos[order].astype(np.int64)
+        return s[order], li[order], pos[order].astype(np.int64)
 
     def search(
         self,

@@ -31,7 +31,7 @@ from workbench.store import models as m
 
 TABLE = "vector_memory"
 IVF_MIN = 10_000  # rows in a namespace below which search stays an exact scan
-TARGET_RECALL = 0.995  # on the training queries, so held-out recall@10 stays >= 0.99
+TARGET_RECALL = 0.999  # on the training queries: held-out text queries measured ~0.5 pt lower
 RECALL_K = 10
 NPROBE_QUERIES = 300
 TRAIN_PER_LIST = 64  # k-means sample: at most this many rows per list
@@ -348,6 +348,8 @@ class IvfIndex:
             self._apply(kb, changed, persist)
         self.cursor = newest
         if persist:
+            mb = m.VectorIvfMember
+            self.rows = mb.select().where(mb.ivf_id == self.id).count()  # another writer's too
             store_rows, max_id = _namespace_extent(self.namespace)
             m.VectorIvf.update(
                 cursor=self.cursor, rows=self.rows, added_rows=self.added_rows,
@@ -405,8 +407,9 @@ class IvfIndex:
                     ),
                 )
         self.rows += len(ids)
-        self.added_rows += len(ids)
-        self.added_dist += float(dists.sum())
+        fresh = np.array([rid not in old for rid in ids], bool)  # not counted by another writer
+        self.added_rows += int(fresh.sum())
+        self.added_dist += float(dists[fresh].sum())
         if persist:
             rows = list(zip(ids, [self.id] * len(ids), labels.tolist(), strict=True))
             fields = [mb.row_id, mb.ivf_id, mb.list_no]

@@ -1,0 +1,205 @@
+"""The IVF index of vector memory: recall against the exact scan (also after inserts),
+exact search below the size threshold, persistence a new process reuses, and a persisted
+index that does not match the store (or is corrupt) refused and rebuilt."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.memory.test_memory_vector import generated_texts
+from workbench.memory import ivf as ivf_mod
+from workbench.memory.vector import VectorTier
+from workbench.store import models as m
+
+IVF_MIN = 1500
+N = 2000
+
+NEW_PROCESS = """
+import json, sys
+from workbench.engine import Engine
+with Engine(sys.argv[1]) as e:
+    v = e.memory.vector
+    v.ivf_min = int(sys.argv[2])
+    hits = v.search(sys.argv[3], namespace="gen", k=10)
+    print(json.dumps({"trainings": v.trainings, "loads": v.ivf_loads,
+                      "refusals": v.refusals, "ids": [h.id for h in hits]}))
+"""
+
+
+def tier(engine, ivf_min: int = IVF_MIN) -> VectorTier:
+    """A fresh tier on the engine's store: what a new process starts with."""
+    v = engine.memory.vector
+    return VectorTier(v.embedder, v.kernels, v.clock, v.keep_f32, ivf_min=ivf_min)
+
+
+def exact(engine) -> VectorTier:
+    return tier(engine, ivf_min=10**9)
+
+
+@pytest.fixture
+def filled(engine):
+    texts = generated_texts(N)
+    engine.memory.vector.put_many(("gen", f"k{i}", t, {}) for i, t in enumerate(texts))
+    return engine, texts
+
+
+def recall(a: VectorTier, b: VectorTier, queries: list[str]) -> float:
+    got = []
+    for q in queries:
+        x = {h.id for h in a.search(q, namespace="gen", k=10)}
+        y = {h.id for h in b.search(q, namespace="gen", k=10)}
+        got.append(len(x & y) / len(y))
+    return float(np.mean(got))
+
+
+def test_recall_stays_at_least_099_after_inserts(filled):
+    engine, _ = filled
+    v = tier(engine)
+    queries = generated_texts(120, seed=11)
+    assert recall(v, exact(engine), queries[:60]) >= 0.99
+    assert v.trainings == 1 and v.index_info()[0]["nlist"] == round(N**0.5)
+    more = generated_texts(400, seed=21)
+    engine.memory.vector.put_many(("gen", f"new{i}", t, {}) for i, t in enumerate(more))
+    assert recall(v, exact(engine), queries[60:]) >= 0.99
+    assert v.trainings == 1  # the new rows landed in their lists, no retraining
+    info = v.index_info()[0]
+    assert info["rows"] == N + 400
+    members = m.VectorIvfMember.select().count()
+    assert members == N + 400
+
+
+def test_a_new_row_lands_in_its_list_and_a_deleted_one_leaves(filled):
+    engine, _ = filled
+    v = tier(engine)
+    v.search("sqlite drops", namespace="gen", k=3)
+    text = "quokka wombat platypus echidna"
+    engine.memory.vector.put_many([("gen", "odd", text, {})])
+    assert v.search(text, namespace="gen", k=1)[0].key == "odd"
+    row = m.VectorMemory.get(m.VectorMemory.key == "odd")
+    assert m.VectorIvfMember.get_or_none(m.VectorIvfMember.row_id == row.id) is not None
+    assert engine.memory.vector.delete("gen", "odd")
+    assert all(h.key != "odd" for h in v.search(text, namespace="gen", k=5))
+    assert m.VectorIvfMember.get_or_none(m.VectorIvfMember.row_id == row.id) is None
+    assert v.trainings == 1
+
+
+def test_below_the_threshold_search_is_exact_and_nothing_is_trained(filled):
+    engine, _ = filled
+    v = tier(engine, ivf_min=N + 1)
+    queries = generated_texts(30, seed=5)
+    for q in queries:
+        a = [(h.id, round(h.score, 5)) for h in v.search(q, namespace="gen", k=10)]
+        b = [(h.id, round(h.score, 5)) for h in exact(engine).search(q, namespace="gen", k=10)]
+        assert a == b
+    assert v.trainings == 0 and v.index_info() == []
+    assert m.VectorIvf.select().count() == 0
+
+
+def test_a_new_tier_reuses_the_persisted_index_without_training(filled):
+    engine, texts = filled
+    first = tier(engine)
+    before = [h.id for h in first.search(texts[7], namespace="gen", k=10)]
+    built = m.VectorIvf.get().built
+    again = tier(engine)
+    assert [h.id for h in again.search(texts[7], namespace="gen", k=10)] == before
+    assert (again.trainings, again.ivf_loads, again.refusals) == (0, 1, [])
+    # it read only the lists it probed
+    info = again.index_info()[0]
+    assert info["lists_loaded"] == info["nprobe"] < info["nlist"]
+    assert m.VectorIvf.get().built == built
+
+
+def test_a_new_process_reuses_the_persisted_index(filled, tmp_path):
+    engine, texts = filled
+    if not engine.db_path:
+        pytest.skip("the subprocess opens the SQLite file")
+    tier(engine).search(texts[3], namespace="gen", k=10)
+    out = subprocess.run(
+        [sys.executable, "-c", NEW_PROCESS, str(engine.db_path), str(IVF_MIN), texts[3]],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    got = json.loads(out.stdout)
+    assert (got["trainings"], got["loads"], got["refusals"]) == (0, 1, [])
+    assert got["ids"][0] == m.VectorMemory.get(m.VectorMemory.key == "k3").id
+
+
+def test_a_corrupt_centroid_blob_is_refused_and_rebuilt(filled):
+    engine, texts = filled
+    tier(engine).search(texts[1], namespace="gen", k=10)
+    row = m.VectorIvf.get()
+    blob = bytearray(row.centroids)
+    blob[100:108] = b"\xff" * 8
+    m.VectorIvf.update(centroids=bytes(blob)).where(m.VectorIvf.id == row.id).execute()
+    v = tier(engine)
+    hits = v.search(texts[1], namespace="gen", k=10)
+    assert hits[0].key == "k1"
+    assert v.trainings == 1 and "checksum" in v.refusals[0]
+    rebuilt = m.VectorIvf.get()  # trained again on the same rows: the same, valid centroids
+    assert bytes(rebuilt.centroids) != bytes(blob) and rebuilt.checksum == row.checksum
+
+
+def test_an_index_that_does_not_match_the_store_is_refused(filled):
+    engine, texts = filled
+    tier(engine).search(texts[1], namespace="gen", k=10)
+    # the store has rows the index never saw (e.g. an index copied from another store)
+    m.VectorIvf.update(store_rows=m.VectorIvf.store_rows - 5).execute()
+    v = tier(engine)
+    assert v.search(texts[1], namespace="gen", k=1)[0].key == "k1"
+    assert v.trainings == 1 and "rows differ" in v.refusals[0]
+    # members lost behind its back
+    gone = m.VectorIvfMember.select(m.VectorIvfMember.row_id).limit(3)
+    m.VectorIvfMember.delete().where(m.VectorIvfMember.row_id.in_(gone)).execute()
+    w = tier(engine)
+    assert w.search(texts[2], namespace="gen", k=1)[0].key == "k2"
+    assert w.trainings == 1 and "members" in w.refusals[0]
+    assert m.VectorIvfMember.select().count() == N
+
+
+def test_a_pruned_change_log_past_the_cursor_is_refused(filled):
+    engine, texts = filled
+    tier(engine).search(texts[1], namespace="gen", k=10)
+    m.VectorIvf.update(cursor=m.VectorIvf.cursor - 5).execute()
+    top = m.ChangeLog.select(m.ChangeLog.id).order_by(m.ChangeLog.id.desc()).first().id
+    m.ChangeLog.delete().where(m.ChangeLog.id < top).execute()
+    v = tier(engine)
+    assert v.search(texts[1], namespace="gen", k=1)[0].key == "k1"
+    assert v.trainings == 1 and "pruned" in v.refusals[0]
+
+
+def test_growth_to_twice_the_trained_rows_retrains(filled):
+    engine, _ = filled
+    v = tier(engine)
+    v.search("sqlite drops", namespace="gen", k=3)
+    more = generated_texts(N, seed=33)
+    engine.memory.vector.put_many(("gen", f"g{i}", t, {}) for i, t in enumerate(more))
+    v.search("sqlite drops", namespace="gen", k=3)
+    assert v.trainings == 2
+    header = m.VectorIvf.get()
+    assert header.trained_rows == 2 * N and header.nlist == round((2 * N) ** 0.5)
+
+
+def test_drift_is_measured_against_the_training_distortion():
+    ix = ivf_mod.IvfIndex(1, "ns", "e", 4, np.zeros((2, 4), np.float32), 1, 1.0,
+                          trained_rows=100, inertia=0.2, added_rows=20, added_dist=20 * 0.25,
+                          rows=120, cursor=0)  # fmt: skip
+    assert ix.needs_retrain() is None
+    ix.added_dist = 20 * 0.5
+    assert "drifted" in ix.needs_retrain()
+    ix.added_dist, ix.rows = 0.0, 200
+    assert "grown" in ix.needs_retrain()
+
+
+def test_metadata_filters_probe_more_lists_when_the_first_ones_hold_no_match(filled):
+    engine, _ = filled
+    engine.memory.vector.put_many(
+        [("gen", "tagged", "a note about bananas and rare fruit", {"tag": "rare"})]
+    )
+    v = tier(engine)
+    hits = v.search("sqlite drops item1 then wasm keeps", namespace="gen", k=1,
+                    where={"tag": "rare"})  # fmt: skip
+    assert [h.key for h in hits] == ["tagged"]
