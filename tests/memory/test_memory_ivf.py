@@ -116,11 +116,9 @@ def test_a_new_tier_reuses_the_persisted_index_without_training(filled):
 
 def test_a_new_process_reuses_the_persisted_index(filled, tmp_path):
     engine, texts = filled
-    if not engine.db_path:
-        pytest.skip("the subprocess opens the SQLite file")
     tier(engine).search(texts[3], namespace="gen", k=10)
     out = subprocess.run(
-        [sys.executable, "-c", NEW_PROCESS, str(engine.db_path), str(IVF_MIN), texts[3]],
+        [sys.executable, "-c", NEW_PROCESS, str(engine.store_target), str(IVF_MIN), texts[3]],
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     got = json.loads(out.stdout)
