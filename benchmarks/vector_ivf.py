@@ -46,6 +46,11 @@ RERANK = 40
 PEER_NAMES = ("faiss_ivf_sq8", "faiss_ivf_sq8_refine", "faiss_hnsw_flat")
 
 
+def note(msg: str) -> None:
+    """Progress on stderr (a 100k run takes minutes on a loaded machine)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 def make_data(
     n: int, nq: int, clusters: int, noise: float, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +235,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--clusters", type=int, default=1000)
-    parser.add_argument("--noise", type=float, default=1.5, help="noise / centre spread")
+    parser.add_argument("--noise", type=float, default=2.0, help="noise / centre spread")
     parser.add_argument("--store", action="store_true", help="also time a cold CLI process")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -244,7 +249,9 @@ def main() -> None:
     }  # fmt: skip
     x, q = make_data(args.n, args.queries, args.clusters, args.noise)
     gt = truth(x, q)
+    note("data and ground truth ready; training ours")
     ours = Ours(x)
+    note(f"ours built in {ours.build_s:.1f} s")
     for i in range(min(20, args.queries)):  # read every list once, as a warm process has
         ours.search(q[i])
     ours.index.ensure_lists(list(range(ours.index.nlist)))
@@ -265,6 +272,7 @@ def main() -> None:
             np.save(f"{tmp}/q.npy", q)
             np.save(f"{tmp}/gt.npy", gt)
             env = {k: v for k, v in os.environ.items() if k not in PINNED}
+            note("faiss peers (IVF-SQ8, IVF-SQ8 + re-rank, HNSW) in a subprocess")
             target = min(result["ours"]["recall"], 0.999)
             p = subprocess.run(
                 [sys.executable, "-c", PEERS, tmp, str(ours.index.nlist), str(target)],
@@ -277,6 +285,7 @@ def main() -> None:
             result[peer]["ours_p50_ratio"] = result["ours"]["p50_ms"] / result[peer]["p50_ms"]
     del x
     if args.store:
+        note("cold start: writing the store")
         result["store"] = cold_start(args.n, seed=1)
     result["load_after"] = os.getloadavg()
     if args.json:
