@@ -238,6 +238,7 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=2.0, help="noise / centre spread")
     parser.add_argument("--store", action="store_true", help="also time a cold CLI process")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--store-only", action="store_true", help="only the cold-start part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -247,6 +248,10 @@ def main() -> None:
         "noise": args.noise,
         "load_before": os.getloadavg(),
     }  # fmt: skip
+    if args.store_only:
+        result["store"] = cold_start(args.n, seed=1)
+        print(json.dumps(result, indent=2))
+        return
     x, q = make_data(args.n, args.queries, args.clusters, args.noise)
     gt = truth(x, q)
     note("data and ground truth ready; training ours")
