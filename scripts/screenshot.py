@@ -1,40 +1,46 @@
-"""Regenerate docs/screenshot.svg: the app over a freshly seeded store, on a chosen pane.
+"""Regenerate the README's screenshot from a snapshot test's picture (issue 17: the
+README shows what a test pins, at 80x24): copy the snapshot SVG to docs/ and render it
+to PNG with headless Chromium (Debian's `chromium` package).
 
-python scripts/screenshot.py [--pane hub] [--out docs/screenshot.svg]
+python scripts/screenshot.py [--snapshot NAME] [--out docs/screenshot.png]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
-import tempfile
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from workbench.engine import Engine
-from workbench.ui.app import PANES, WorkbenchApp
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOTS = ROOT / "tests" / "ui" / "__snapshots__"
+DEFAULT = "test_layout_snapshots/test_models_trained[80x24-model].svg"
+WINDOW = "1000,620"  # an 80x24 snapshot's SVG at Chromium's default scale
 
 
-async def shoot(pane: str, out: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(Path(tmp) / "workbench.db", clock=lambda: dt.datetime(2026, 1, 15, 9, 30))
-        engine.seed()
-        app = WorkbenchApp(
-            engine, watch=False, theme="workbench-dark", settings_path=Path(tmp) / "c"
-        )
-        async with app.run_test(size=(140, 42)) as pilot:
-            await pilot.press(str(list(PANES).index(pane) + 1))
-            await pilot.pause()
-            app.save_screenshot(filename=out.name, path=str(out.parent))
-        engine.close()
+def render(svg: Path, png: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        sys.exit("chromium is not installed (apt-get install chromium)")
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--screenshot={png}", f"--window-size={WINDOW}", svg.as_uri()],
+        check=True, capture_output=True,
+    )  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pane", choices=list(PANES), default="hub")
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshot.svg"))
+    parser.add_argument("--snapshot", default=DEFAULT, help="path under tests/ui/__snapshots__")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     args = parser.parse_args()
-    asyncio.run(shoot(args.pane, args.out))
+    source = SNAPSHOTS / args.snapshot
+    if not source.is_file():
+        sys.exit(f"no such snapshot: {source} (run pytest --snapshot-update first)")
+    svg = args.out.with_suffix(".svg")
+    shutil.copyfile(source, svg)
+    render(svg, args.out)
     print(args.out)
 
 

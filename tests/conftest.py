@@ -32,6 +32,7 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("WORKBENCH_DB", raising=False)
     monkeypatch.delenv("WORKBENCH_BUSY_TIMEOUT_MS", raising=False)
     monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
+    monkeypatch.delenv("WORKBENCH_EMBEDDER", raising=False)
     return config_dir / "config.json"
 
 

@@ -24,6 +24,9 @@ FLAGS = [
     "--target=wasm32-freestanding",
     "-msimd128",
     "-mrelaxed-simd",
+    # wasm threads: training runs two instances over one shared memory (kernels.c, MLP)
+    "-matomics",
+    "-mbulk-memory",
     "-O3",
     # keep `p + const` as a load offset in the GEMM micro-kernel (see kernels.c, GEMM)
     "-mllvm",
@@ -31,7 +34,10 @@ FLAGS = [
     "-nostdlib",
     "-fno-builtin",
     "-Wl,--no-entry",
-    "-Wl,--export-memory",
+    "-Wl,--import-memory",
+    "-Wl,--shared-memory",
+    # the second training instance gets its own stack region (see _runtime.Context.sibling)
+    "-Wl,--export=__stack_pointer",
     "-Wl,--strip-all",
     f"-Wl,--max-memory={MAX_MEMORY}",
     "-Wl,-z,stack-size=1048576",

@@ -132,8 +132,11 @@ static float s_log(float x) {
 #define MC 64
 #define NC 512
 
-static float packA[MC * KC * 4] __attribute__((aligned(16))); /* splatted: 4 floats each */
-static float packB[KC * NC] __attribute__((aligned(16)));
+/* One pair of pack buffers per training thread (see mlp_train_epoch): two instances share
+ * one linear memory there, so a single static pair would be overwritten by the other. */
+#define NSLOT 2
+static float packA[NSLOT][MC * KC * 4] __attribute__((aligned(16))); /* splatted: 4 floats each */
+static float packB[NSLOT][KC * NC] __attribute__((aligned(16)));
 
 static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *dst) {
     for (int j0 = 0; j0 < nc; j0 += NR) {
@@ -227,8 +230,9 @@ INLINE void ukernel(int kc, const float *restrict a, const float *restrict b, fl
     store_tile(acc, c, ldc, mr, nr, accumulate);
 }
 
-static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb,
-                 int csb, float *C, int ldc, int accumulate) {
+static void gemm(int slot, int M, int N, int K, const float *A, int rsa, int csa, const float *B,
+                 int rsb, int csb, float *C, int ldc, int accumulate) {
+    float *pA = packA[slot], *pB = packB[slot];
     if (K == 0) {
         if (!accumulate)
             for (int i = 0; i < M; i++)
@@ -239,17 +243,17 @@ static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const fl
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = K - pc < KC ? K - pc : KC;
-            pack_b(kc, nc, B + (size_t)pc * rsb + (size_t)jc * csb, rsb, csb, packB);
+            pack_b(kc, nc, B + (size_t)pc * rsb + (size_t)jc * csb, rsb, csb, pB);
             int acc = accumulate || pc > 0;
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
-                pack_a(mc, kc, A + (size_t)ic * rsa + (size_t)pc * csa, rsa, csa, packA);
+                pack_a(mc, kc, A + (size_t)ic * rsa + (size_t)pc * csa, rsa, csa, pA);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? nc - jr : NR;
-                    const float *bp = packB + (size_t)jr * kc;
+                    const float *bp = pB + (size_t)jr * kc;
                     for (int ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? mc - ir : MR;
-                        ukernel(kc, packA + (size_t)ir * kc * 4, bp,
+                        ukernel(kc, pA + (size_t)ir * kc * 4, bp,
                                 C + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr, acc);
                     }
                 }
@@ -260,7 +264,7 @@ static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const fl
 
 /* C (M x N) = A (M x K) @ B (K x N), all row-major and contiguous. */
 EXPORT(matmul) void matmul(const float *A, const float *B, float *C, int M, int K, int N) {
-    gemm(M, N, K, A, K, 1, B, N, 1, C, N, 0);
+    gemm(0, M, N, K, A, K, 1, B, N, 1, C, N, 0);
 }
 
 /* Register-only relaxed-SIMD FMA loop: the WASM roofline. flops = iters * 96. */
@@ -546,11 +550,12 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_TANH = 2, ACT_SIGMOID = 3, ACT_SOFTMAX 
 enum { LOSS_CE = 0, LOSS_MSE = 1 };
 enum { OPT_SGD = 0, OPT_MOMENTUM = 1, OPT_ADAM = 2 };
 
-/* Mirrors workbench/kernels/_wasm.py:_DESC_FIELDS (all 32-bit words). */
+/* Mirrors workbench/kernels/_wasm.py (_D_*): all 32-bit words. */
 typedef struct {
     int32_t n_layers, n_samples, batch, loss, optimizer, step;
     float lr, momentum, beta1, beta2, eps, loss_sum;
-    int32_t correct, X, Y, order, work, pad;
+    int32_t correct, X, Y, order, work, nthreads;
+    int32_t bar_count, bar_gen, abort, pad[3];
     int32_t sizes[MAXL + 1];
     int32_t act[MAXL];
     int32_t trainable[MAXL];
@@ -651,12 +656,16 @@ static void add_bias(float *Z, const float *b, int rows, int cols) {
     }
 }
 
-static void forward(const mlp_desc *D, float **A, int rows) {
+/* Rows [r0, r0 + rows) of every layer's activations; each row is computed the same way
+ * whichever rows share the call, so splitting a batch by rows changes no bit. */
+static void forward(const mlp_desc *D, float **A, int r0, int rows, int slot) {
     for (int l = 0; l < D->n_layers; l++) {
         int in = D->sizes[l], out = D->sizes[l + 1];
-        gemm(rows, out, in, A[l], in, 1, PTR(float, D->W[l]), out, 1, A[l + 1], out, 0);
-        add_bias(A[l + 1], PTR(float, D->b[l]), rows, out);
-        activate(A[l + 1], rows, out, D->act[l]);
+        float *z = A[l + 1] + (size_t)r0 * out;
+        gemm(slot, rows, out, in, A[l] + (size_t)r0 * in, in, 1, PTR(float, D->W[l]), out, 1, z,
+             out, 0);
+        add_bias(z, PTR(float, D->b[l]), rows, out);
+        activate(z, rows, out, D->act[l]);
     }
 }
 
@@ -715,124 +724,239 @@ static void update(const mlp_desc *D, float *w, const float *g, float *m, float 
     }
 }
 
-/* Scratch layout shared with Python (_wasm.py:_mlp_work_floats): A[0..L] then dZ, dA, dW. */
+/* Scratch layout shared with Python (_wasm.py:_work_floats): A[0..L], dZ[0..L-1], one dW
+ * per part, db, then the per-part loss/correct counters. */
 static float *carve(float **p, size_t n) {
     float *r = *p;
     *p += (n + 15) & ~(size_t)15;
     return r;
 }
 
+/* ---- two threads, one memory: a barrier over shared words (wasm threads + atomics) ----
+ * Spin briefly (a batch step takes tens of microseconds), then sleep in memory.atomic.wait
+ * with a 1 ms timeout so an `abort` set by the host (the other thread failed) is seen. */
+#define SPIN 4000
+static int barrier(mlp_desc *D) {
+    if (D->nthreads < 2) return 0;
+    int32_t *cnt = &D->bar_count, *gen = &D->bar_gen;
+    int32_t g = __atomic_load_n(gen, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(cnt, 1, __ATOMIC_ACQ_REL) == D->nthreads) {
+        __atomic_store_n(cnt, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(gen, g + 1, __ATOMIC_RELEASE);
+        __builtin_wasm_memory_atomic_notify(gen, 0xffffffffu);
+        return 0;
+    }
+    int spins = 0;
+    while (__atomic_load_n(gen, __ATOMIC_ACQUIRE) == g) {
+        if (__atomic_load_n(&D->abort, __ATOMIC_ACQUIRE)) return 1;
+        if (++spins > SPIN) __builtin_wasm_memory_atomic_wait32(gen, g, 1000000);
+    }
+    return 0;
+}
+
 /*
- * One whole training epoch: for each mini-batch (rows taken in `order`), forward,
- * loss, backward and an optimizer step per trainable layer.  Frozen layers still pass
- * gradients down to trainable layers beneath them.  Writes loss_sum / correct / step.
+ * The batch is done in NPART fixed parts whatever the thread count, so one thread and two
+ * give bit-identical weights.  Part p owns rows [r0, r1) of the batch for the forward pass,
+ * the loss and the backward chain of dZ (row-local), and rows [i0, i1) of every dW (input
+ * units, MR-aligned) for the gradient GEMM and the optimizer step.  Each element of every
+ * result is computed exactly as in the unsplit step (the GEMM sums k in order per element).
  */
-EXPORT(mlp_train_epoch) void mlp_train_epoch(mlp_desc *D) {
-    int L = D->n_layers, n = D->n_samples, B = D->batch, in0 = D->sizes[0];
-    int nout = D->sizes[L], maxw = 0;
-    for (int l = 0; l <= L; l++) maxw = D->sizes[l] > maxw ? D->sizes[l] : maxw;
+#define NPART 2
+static void part_range(int n, int p, int align, int *lo, int *hi) {
+    int h = ((n + 1) / 2 + align - 1) / align * align;
+    h = h < n ? h : n;
+    *lo = p ? h : 0;
+    *hi = p ? n : h;
+}
+
+typedef struct {
+    float *A[MAXL + 1], *dZ[MAXL], *dW[NPART], *db;
+    double *loss;  /* [NPART] */
+    int32_t *correct; /* [NPART] */
+} train_bufs;
+
+static void carve_train(const mlp_desc *D, train_bufs *T) {
+    int L = D->n_layers, B = D->batch, maxout = 0;
     size_t maxwb = 0;
     for (int l = 0; l < L; l++) {
-        size_t s = (size_t)(D->sizes[l] + 1) * D->sizes[l + 1];
+        size_t s = (size_t)D->sizes[l] * D->sizes[l + 1];
         maxwb = s > maxwb ? s : maxwb;
+        maxout = D->sizes[l + 1] > maxout ? D->sizes[l + 1] : maxout;
     }
     float *p = PTR(float, D->work);
-    float *A[MAXL + 1];
-    for (int l = 0; l <= L; l++) A[l] = carve(&p, (size_t)B * D->sizes[l]);
-    float *dZ = carve(&p, (size_t)B * maxw), *dA = carve(&p, (size_t)B * maxw);
-    float *dW = carve(&p, maxwb);
-    int lowest = L; /* lowest trainable layer: no need to backprop below it */
-    for (int l = 0; l < L; l++)
-        if (D->trainable[l]) {
-            lowest = l;
-            break;
-        }
+    for (int l = 0; l <= L; l++) T->A[l] = carve(&p, (size_t)B * D->sizes[l]);
+    for (int l = 0; l < L; l++) T->dZ[l] = carve(&p, (size_t)B * D->sizes[l + 1]);
+    for (int q = 0; q < NPART; q++) T->dW[q] = carve(&p, maxwb);
+    T->db = carve(&p, (size_t)maxout);
+    float *st = carve(&p, 16);
+    T->loss = (double *)st;
+    T->correct = (int32_t *)(st + 2 * NPART);
+}
+
+static void flush_part(train_bufs *T, int p, double *loss, int *correct) {
+    T->loss[p] += *loss;
+    T->correct[p] += *correct;
+    *loss = 0.0;
+    *correct = 0;
+}
+
+static int lowest_trainable(const mlp_desc *D) {
+    for (int l = 0; l < D->n_layers; l++)
+        if (D->trainable[l]) return l;
+    return D->n_layers;
+}
+
+/* Part p (or p < 0: every part in one go, for one thread: the GEMMs then see whole
+ * batches, with the same per-element arithmetic), rows of the batch starting at s0:
+ * forward, loss and dZ of every layer. */
+static void rows_part(mlp_desc *D, train_bufs *T, int s0, int rows, int p, int slot) {
+    int L = D->n_layers, in0 = D->sizes[0], nout = D->sizes[L], lowest = lowest_trainable(D);
+    int r0, r1, half, tmp;
+    part_range(rows, 0, 1, &tmp, &half);
+    if (p < 0) {
+        r0 = 0, r1 = rows;
+    } else {
+        part_range(rows, p, 1, &r0, &r1);
+    }
+    if (r1 <= r0) return;
     const float *X = PTR(float, D->X);
     const int32_t *order = PTR(int32_t, D->order);
-    double loss_sum = 0.0;
-    int correct = 0, step = D->step;
+    for (int r = r0; r < r1; r++) {
+        const float *src = X + (size_t)order[s0 + r] * in0;
+        float *dst = T->A[0] + (size_t)r * in0;
+        for (int j = 0; j < in0; j++) dst[j] = src[j];
+    }
+    forward(D, T->A, r0, r1 - r0, slot);
+    /* loss and dL/dZ of the output layer (mean over the whole batch) */
+    const float *out = T->A[L];
+    float *dZ = T->dZ[L - 1];
+    float invb = 1.0f / (float)rows;
+    double loss = 0.0; /* summed per part in row order, so one thread matches two */
+    int correct = 0;
+    if (D->loss == LOSS_CE) {
+        const int32_t *Y = PTR(int32_t, D->Y);
+        for (int r = r0; r < r1; r++) {
+            if (r == half && r > r0) flush_part(T, 0, &loss, &correct);
+            int y = Y[order[s0 + r]];
+            const float *o = out + (size_t)r * nout;
+            float *g = dZ + (size_t)r * nout;
+            int am = 0;
+            for (int j = 0; j < nout; j++) {
+                g[j] = o[j] * invb;
+                if (o[j] > o[am]) am = j;
+            }
+            g[y] -= invb;
+            float py = o[y] > 1e-30f ? o[y] : 1e-30f;
+            loss -= (double)s_log(py);
+            correct += am == y;
+        }
+    } else {
+        const float *Y = PTR(float, D->Y);
+        float scale = 2.0f / ((float)rows * (float)nout);
+        for (int r = r0; r < r1; r++) {
+            if (r == half && r > r0) flush_part(T, 0, &loss, &correct);
+            const float *yv = Y + (size_t)order[s0 + r] * nout;
+            const float *o = out + (size_t)r * nout;
+            float *g = dZ + (size_t)r * nout;
+            float se = 0.0f;
+            for (int j = 0; j < nout; j++) {
+                float e = o[j] - yv[j];
+                se += e * e;
+                g[j] = e * scale;
+            }
+            loss += (double)(se / (float)nout);
+        }
+        act_backward(dZ + (size_t)r0 * nout, out + (size_t)r0 * nout, (size_t)(r1 - r0) * nout,
+                     D->act[L - 1]);
+    }
+    flush_part(T, r1 > half, &loss, &correct);
+    /* dZ[l-1] = (dZ[l] @ W[l]^T) * act'(A[l]) for these rows, down to the lowest trainable */
+    for (int l = L - 1; l > lowest; l--) {
+        int in = D->sizes[l], o = D->sizes[l + 1];
+        float *dA = T->dZ[l - 1] + (size_t)r0 * in;
+        gemm(slot, r1 - r0, in, o, T->dZ[l] + (size_t)r0 * o, o, 1, PTR(float, D->W[l]), 1, o, dA,
+             in, 0);
+        act_backward(dA, T->A[l] + (size_t)r0 * in, (size_t)(r1 - r0) * in, D->act[l - 1]);
+    }
+}
+
+/* Part p: dW rows [i0, i1) of every trainable layer over all rows, and their update;
+ * part 0 also does the biases (p < 0: all of it, for one thread). */
+static void units_part(mlp_desc *D, train_bufs *T, int rows, int p, int slot, float c1, float c2) {
+    int L = D->n_layers, lowest = lowest_trainable(D);
+    for (int l = L - 1; l >= lowest; l--) {
+        if (!D->trainable[l]) continue;
+        int in = D->sizes[l], o = D->sizes[l + 1], i0 = 0, i1 = in;
+        if (p >= 0) part_range(in, p, MR, &i0, &i1);
+        const float *dZ = T->dZ[l];
+        if (i1 > i0) {
+            float *dW = T->dW[p < 0 ? 0 : p];
+            gemm(slot, i1 - i0, o, rows, T->A[l] + i0, 1, in, dZ, o, 1, dW, o, 0);
+            size_t off = (size_t)i0 * o;
+            update(D, PTR(float, D->W[l]) + off, dW, PTR(float, D->mW[l]) + off,
+                   PTR(float, D->vW[l]) + off, (size_t)(i1 - i0) * o, c1, c2);
+        }
+        if (p <= 0) {
+            float *db = T->db;
+            for (int j = 0; j < o; j++) db[j] = 0.0f;
+            for (int r = 0; r < rows; r++) {
+                const float *g = dZ + (size_t)r * o;
+                int j = 0;
+                for (; j + 4 <= o; j += 4)
+                    wasm_v128_store(db + j, wasm_f32x4_add(wasm_v128_load(db + j), wasm_v128_load(g + j)));
+                for (; j < o; j++) db[j] += g[j];
+            }
+            update(D, PTR(float, D->b[l]), db, PTR(float, D->mb[l]), PTR(float, D->vb[l]),
+                   (size_t)o, c1, c2);
+        }
+    }
+}
+
+/*
+ * One whole training epoch: for each mini-batch (rows taken in `order`), forward, loss,
+ * backward and an optimizer step per trainable layer.  Frozen layers still pass gradients
+ * down to trainable layers beneath them.  Called once per thread with tid in
+ * [0, D->nthreads): with two threads, two instances over one shared memory run the parts
+ * side by side and meet at two barriers per batch.  Thread 0 writes loss_sum / correct /
+ * step; returns 1 if the host aborted the epoch (the other thread failed), else 0.
+ */
+EXPORT(mlp_train_epoch) int mlp_train_epoch(mlp_desc *D, int tid) {
+    int n = D->n_samples, B = D->batch, nt = D->nthreads < 1 ? 1 : D->nthreads;
+    int slot = tid < NSLOT ? tid : 0;
+    train_bufs T;
+    carve_train(D, &T);
+    if (tid == 0)
+        for (int q = 0; q < NPART; q++) T.loss[q] = 0.0, T.correct[q] = 0;
+    if (barrier(D)) return 1;
+    int step = D->step;
     for (int s0 = 0; s0 < n; s0 += B) {
         int rows = n - s0 < B ? n - s0 : B;
-        for (int r = 0; r < rows; r++) {
-            const float *src = X + (size_t)order[s0 + r] * in0;
-            float *dst = A[0] + (size_t)r * in0;
-            for (int j = 0; j < in0; j++) dst[j] = src[j];
-        }
-        forward(D, A, rows);
-        /* loss and dL/dZ of the output layer (mean over the batch) */
-        float *out = A[L];
-        float invb = 1.0f / (float)rows;
-        if (D->loss == LOSS_CE) {
-            const int32_t *Y = PTR(int32_t, D->Y);
-            for (int r = 0; r < rows; r++) {
-                int y = Y[order[s0 + r]];
-                const float *o = out + (size_t)r * nout;
-                float *g = dZ + (size_t)r * nout;
-                int am = 0;
-                for (int j = 0; j < nout; j++) {
-                    g[j] = o[j] * invb;
-                    if (o[j] > o[am]) am = j;
-                }
-                g[y] -= invb;
-                float py = o[y] > 1e-30f ? o[y] : 1e-30f;
-                loss_sum -= (double)s_log(py);
-                correct += am == y;
-            }
-        } else {
-            const float *Y = PTR(float, D->Y);
-            float scale = 2.0f / ((float)rows * (float)nout);
-            for (int r = 0; r < rows; r++) {
-                const float *yv = Y + (size_t)order[s0 + r] * nout;
-                const float *o = out + (size_t)r * nout;
-                float *g = dZ + (size_t)r * nout;
-                float se = 0.0f;
-                for (int j = 0; j < nout; j++) {
-                    float e = o[j] - yv[j];
-                    se += e * e;
-                    g[j] = e * scale;
-                }
-                loss_sum += (double)(se / (float)nout);
-            }
-            act_backward(dZ, out, (size_t)rows * nout, D->act[L - 1]);
-        }
+        if (nt == 1)
+            rows_part(D, &T, s0, rows, -1, slot);
+        else
+            for (int p = tid; p < NPART; p += nt) rows_part(D, &T, s0, rows, p, slot);
+        if (barrier(D)) return 1;
         step += 1;
         float c1 = 1.0f, c2 = 1.0f;
         if (D->optimizer == OPT_ADAM) {
             c1 = (float)(1.0 / (1.0 - powi((double)D->beta1, step)));
             c2 = (float)(1.0 / (1.0 - powi((double)D->beta2, step)));
         }
-        for (int l = L - 1; l >= lowest; l--) {
-            int in = D->sizes[l], o = D->sizes[l + 1];
-            float *W = PTR(float, D->W[l]);
-            if (l > lowest) /* dA = dZ @ W^T, before W changes */
-                gemm(rows, in, o, dZ, o, 1, W, 1, o, dA, in, 0);
-            if (D->trainable[l]) {
-                /* dW = A^T @ dZ ; db = column sums of dZ (stored after dW) */
-                gemm(in, o, rows, A[l], 1, in, dZ, o, 1, dW, o, 0);
-                float *db = dW + (size_t)in * o;
-                for (int j = 0; j < o; j++) db[j] = 0.0f;
-                for (int r = 0; r < rows; r++) {
-                    const float *g = dZ + (size_t)r * o;
-                    int j = 0;
-                    for (; j + 4 <= o; j += 4)
-                        wasm_v128_store(db + j, wasm_f32x4_add(wasm_v128_load(db + j), wasm_v128_load(g + j)));
-                    for (; j < o; j++) db[j] += g[j];
-                }
-                update(D, W, dW, PTR(float, D->mW[l]), PTR(float, D->vW[l]), (size_t)in * o, c1, c2);
-                update(D, PTR(float, D->b[l]), db, PTR(float, D->mb[l]), PTR(float, D->vb[l]),
-                       (size_t)o, c1, c2);
-            }
-            if (l > lowest) {
-                act_backward(dA, A[l], (size_t)rows * in, D->act[l - 1]);
-                float *t = dZ;
-                dZ = dA;
-                dA = t;
-            }
-        }
+        if (nt == 1)
+            units_part(D, &T, rows, -1, slot, c1, c2);
+        else
+            for (int p = tid; p < NPART; p += nt) units_part(D, &T, rows, p, slot, c1, c2);
+        if (barrier(D)) return 1;
     }
-    D->loss_sum = (float)loss_sum;
-    D->correct = correct;
-    D->step = step;
+    if (tid == 0) {
+        double loss = 0.0;
+        int correct = 0;
+        for (int q = 0; q < NPART; q++) loss += T.loss[q], correct += T.correct[q];
+        D->loss_sum = (float)loss;
+        D->correct = correct;
+        D->step = step;
+    }
+    return 0;
 }
 
 /* Batch inference: Y (n x out) = network(X), in chunks of `batch` rows. */
@@ -846,7 +970,7 @@ EXPORT(mlp_predict) void mlp_predict(mlp_desc *D, float *Y) {
         int rows = n - s0 < B ? n - s0 : B;
         float *a0 = A[0];
         A[0] = (float *)(X + (size_t)s0 * in0);
-        forward(D, A, rows);
+        forward(D, A, 0, rows, 0);
         A[0] = a0;
         const float *o = A[L];
         float *y = Y + (size_t)s0 * nout;

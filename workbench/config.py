@@ -149,6 +149,17 @@ def kernel_backend(env: Mapping[str, str] | None = None) -> str:
     return name
 
 
+def embedder_spec(env: Mapping[str, str] | None = None) -> str:
+    """The memory embedder: `WORKBENCH_EMBEDDER`, else `"embedder"` in the settings file,
+    else `hashing` (see memory/embedder.py for the forms)."""
+    env = os.environ if env is None else env
+    chosen = env.get("WORKBENCH_EMBEDDER", "").strip()
+    if chosen:
+        return chosen
+    configured = load_settings(config_file(env)).get("embedder")
+    return configured.strip() if isinstance(configured, str) and configured.strip() else "hashing"
+
+
 def config_file(env: Mapping[str, str] | None = None) -> Path:
     """The user settings file: `WORKBENCH_CONFIG`, else the XDG config dir."""
     env = os.environ if env is None else env

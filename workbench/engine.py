@@ -42,10 +42,13 @@ class Engine:
         cwd: Path | None = None,
         clock: Callable[[], dt.datetime] = m.utcnow,
         migrate_to: int | None = None,
+        embedder: str | None = None,
     ) -> None:
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
         self.backend_name = config.kernel_backend(env)
+        # checked when memory is first used: a bad spec fails memory commands, not all
+        self.embedder_spec = embedder or config.embedder_spec(env)
         # db_path: the SQLite file, or for a PostgreSQL URL a local directory standing for it
         # (checkpoints and other files kept next to a store go beside it).
         self.db_path = location.path
@@ -178,9 +181,15 @@ class Engine:
     def memory(self):
         """Four-tier memory: vector search, episodes, facts, the working set, consolidation."""
         if self._memory is None:
+            from workbench.memory.embedder import make_embedder
             from workbench.memory.service import MemoryService
 
-            self._memory = MemoryService(self.db, clock=self.clock, backend=self.backend_name)
+            self._memory = MemoryService(
+                self.db,
+                clock=self.clock,
+                backend=self.backend_name,
+                embedder=make_embedder(self.embedder_spec),
+            )
         return self._memory
 
     @property

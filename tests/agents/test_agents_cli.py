@@ -80,7 +80,9 @@ def test_list_show_errors_through_the_process(tmp_path):
     assert shown.returncode == 0 and "\x1b" not in shown.stdout  # escaped, visibly
     assert "hello \\x1b[31mred\\x1b[0m world" in shown.stdout
     assert "\x1b[31m" not in shown.stdout  # agent text is data: no control sequences
-    assert_one_line_error(run_cli("agents", "show", "nope", "--db", db), "no agent session")
+    assert_one_line_error(
+        run_cli("agents", "show", "nope", "--db", db), "unknown agent session: nope"
+    )
     errors = run_cli("agents", "errors", "--db", db, "--json")
     assert errors.returncode == 0 and json.loads(errors.stdout) == []
     assert_one_line_error(run_cli("agents", "list", "--limit", "0", "--db", db), "--limit")

@@ -4,7 +4,8 @@ instruction (f32x4.relaxed_madd) runs in wasmtime's deterministic mode.
 Without it a host with FMA fuses the multiply-add and a host without does not, so the
 same training gave different weights (and different pictures in the UI snapshots). The
 test compiles the kernels a second time with Cranelift told the host has no FMA, in a
-fresh interpreter, and asserts both train bit-identical weights.
+fresh interpreter, and asserts both train bit-identical weights (one-thread epochs and a
+two-thread training session).
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ model = MLP.create([24, 32, 16, 2], ["tanh", "sigmoid", "softmax"], seed=5)
 kb = backend("wasm")
 for epoch in range(4):
     kb.train_epoch(model, x, y, lr=1e-2, batch_size=32, order=rng.permutation(len(x)))
-np.savez(sys.argv[1], *model.weights, *model.biases, kb.predict(model, x))
+pred = kb.predict(model, x)
+# a resident session whose batch steps run on two threads (kernels.c: mlp_train_epoch)
+two = MLP.create([24, 64, 48, 2], ["tanh", "relu", "softmax"], seed=6)
+with kb.trainer(two, x, y, batch_size=32, threads=2) as session:
+    for epoch in range(3):
+        session.epoch(1e-2, rng.permutation(len(x)))
+np.savez(sys.argv[1], *model.weights, *model.biases, pred, *two.weights, *two.biases)
 """
 
 
@@ -53,6 +60,6 @@ def train(tmp_path: Path, host: str) -> list[np.ndarray]:
 def test_training_is_bit_identical_with_and_without_host_fma(tmp_path):
     with_fma = train(tmp_path, "fma")
     without = train(tmp_path, "no-fma")
-    assert len(with_fma) == len(without) == 7
+    assert len(with_fma) == len(without) == 13
     for a, b in zip(with_fma, without, strict=True):
         assert a.tobytes() == b.tobytes()

@@ -10,9 +10,11 @@ import pytest
 
 from workbench.engine import Engine
 from workbench.fsutil import create_private_file
+from workbench.neural.selection import Candidate
 
 START = dt.datetime(2026, 3, 2, 10, 0, 0)
-EPOCHS = 30  # the recipe stops early near epoch 14 on this data; 30 leaves headroom
+EPOCHS = 30
+FIXTURE_GRID = (Candidate(None, 0.1), Candidate(32, 0.01))
 
 
 class Clock:
@@ -34,7 +36,8 @@ def trained_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("patterns-template") / "template.db"
     engine = Engine(path, clock=lambda: START)
     engine.ensure_seeded()
-    summary = engine.patterns.train_classifier(epochs=EPOCHS)
+    # a small CV grid keeps the fixture quick; the full grid runs in `patterns train`
+    summary = engine.patterns.train_classifier(epochs=EPOCHS, folds=3, grid=FIXTURE_GRID)
     assert summary["status"] == "trained"
     engine.close()
     return path

@@ -119,10 +119,21 @@ async def fill(pilot, **values: str) -> None:
 def make_app(tmp_path, isolated_env):
     engines = []
 
-    def factory(theme: str | None = "workbench-dark", watch: bool = False) -> WorkbenchApp:
+    def factory(
+        theme: str | None = "workbench-dark", watch: bool = False, workers: bool = False
+    ) -> WorkbenchApp:
+        """`workers=False`: panes read the store in place, so a picture or an assertion
+        sees the same state on any machine (tests/ui/test_pane_loading.py covers the
+        worker path, which the app uses)."""
         engine = make_fixture_store(tmp_path / "fixture.db")
         engines.append(engine)
-        return WorkbenchApp(engine, watch=watch, theme=theme, settings_path=isolated_env)
+        return WorkbenchApp(
+            engine,
+            watch=watch,
+            theme=theme,
+            settings_path=isolated_env,
+            load_in_workers=workers,
+        )
 
     yield factory
     for engine in engines:

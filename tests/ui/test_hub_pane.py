@@ -4,6 +4,7 @@ applied, and the strategy and recommendation side panel."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Checkbox, DataTable, Input, Label, Static
 
 from tests.ui.conftest import SIZE
@@ -169,7 +170,7 @@ async def test_share_through_the_dialog(make_app):
 
 async def test_item_titles_take_the_width_the_other_columns_leave(make_app):
     widths = {}
-    for size in ((120, 40), (160, 45)):
+    for size in ((120, 40), (150, 45)):  # one layout (breakpoints: app.py)
         app = make_app()
         async with app.run_test(size=size) as pilot:
             await open_hub(pilot)
@@ -179,4 +180,23 @@ async def test_item_titles_take_the_width_the_other_columns_leave(make_app):
             scrollbar = table.styles.scrollbar_size_vertical if table.show_vertical_scrollbar else 0
             assert used + scrollbar == table.size.width
             widths[size[0]] = table.columns["title"].width
-    assert widths[160] - widths[120] == 40  # every extra column goes to the titles
+    assert widths[150] - widths[120] == 30  # every extra column goes to the titles
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_share_dialog_fits_without_scrolling(make_app, size):
+    """At 80x24 the fields go borderless so the whole form, title to buttons, is on screen
+    when it opens (it used to open scrolled past its first rows)."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await open_hub(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HubShareDialog)
+        box = dialog.query_one("#share-box")
+        assert box.max_scroll_y == 0 and box.scroll_y == 0
+        assert dialog.query_one("#share-title", Input).compact is (size[1] < 36)
+        screen_region = dialog.region
+        for widget in (dialog.query_one(".dialog-title"), dialog.query_one("#ok")):
+            assert screen_region.contains_region(widget.region), widget

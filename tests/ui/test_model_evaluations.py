@@ -82,6 +82,11 @@ async def test_marking_two_versions_and_pressing_c_compares_them(make_app):
         assert str(rows["accuracy"][1]) == f"{a['accuracy']:.3f}"
         assert str(rows["accuracy"][2]) == f"{b['accuracy']:.3f}"
         assert str(rows["accuracy"][3]) == f"{b['accuracy'] - a['accuracy']:+.3f}"
+        # one model: the title names it, the columns name the versions (fits 80 columns)
+        headers = [str(c.label) for c in summary.columns.values()]
+        assert headers == ["figure", "v1", "v2", "difference"]
+        title = str(screen.query_one(".title", Label).render())
+        assert title == f"{MODEL} v1 vs {MODEL} v2"
         per = screen.query_one("#compare-classes", DataTable)
         assert per.row_count == len(a["per_class"])
 

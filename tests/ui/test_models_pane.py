@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from tests.conftest import FROZEN_NOW
 from tests.ui.conftest import SIZE, fill, freeze_model_sizes, wait_for_screen, wait_until
 from workbench.neural import registry
+from workbench.neural.selection import Candidate
 from workbench.neural.service import NeuralService
 from workbench.store import models as m
 from workbench.ui.models import ModelsPane
@@ -390,6 +391,31 @@ def snapshot_setup(
 def test_snapshot_models_pane_trained(snap_compare, make_app):
     app = trained_app(make_app, versions=(8, 12))
     assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_setup())
+
+
+def text_recipe_app(make_app):
+    """`specification` trained on its CV-chosen text recipe (a small grid: quick)."""
+    app = make_app()
+    grid = (Candidate(None, 0.1), Candidate(16, 0.01))
+    app.engine.neural.train_catalog("specification", epochs=10, folds=3, grid=grid)
+    freeze_registry()
+    return app
+
+
+async def test_detail_shows_the_cv_recipe_stored_with_the_version(make_app):
+    app = text_recipe_app(make_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_models(pilot, select="specification")
+        info = str(pane.query_one("#model-info", Static).render())
+        sel = registry.run_metric(registry.resolve("specification@1"), "selection")
+        assert f"recipe {sel['model']} on {'+'.join(sel['features'])}" in info
+        assert f"3-fold CV {sel['cv_accuracy']:.3f}" in info
+        assert "cv features all" in info and "cv models linear l2=0.1" in info
+
+
+def test_snapshot_models_pane_text_recipe(snap_compare, make_app):
+    app = text_recipe_app(make_app)
+    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_setup(select="specification"))
 
 
 def test_snapshot_models_pane_catalog_entry(snap_compare, make_app):

@@ -17,6 +17,7 @@ from tests.ui.conftest import SIZE, wait_for_screen
 from workbench.engine import Engine
 from workbench.fsutil import create_private_file
 from workbench.neural import registry
+from workbench.neural.selection import Candidate
 from workbench.store import models as m
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.patterns import PatternsPane
@@ -65,7 +66,7 @@ def populate(engine, train: bool = True) -> None:
                                score=0.9 if status == "passed" else 0.1)  # fmt: skip
     patterns.sync()
     if train:
-        patterns.train_classifier(epochs=20)
+        patterns.train_classifier(epochs=20, folds=3, grid=(Candidate(None, 0.1),))
         cfg = patterns.loop.config
         cfg.epochs, cfg.min_accuracy, cfg.max_regression, cfg.max_forgetting = 6, 0.0, 1.0, 1.0
         assert patterns.trigger(MODEL, force=True)["deployed"] is True
@@ -203,6 +204,9 @@ def notes(app) -> list[str]:
 
 async def test_train_now_and_curriculum_keys_run_the_loop(app_from):
     app = app_from("trained")
+    # a student weaker than the centroid teacher whatever the sample operations, so the
+    # curriculum runs instead of being skipped by its gate
+    m.NeuralModel.update(val_accuracy=0.2).where(m.NeuralModel.name == MODEL).execute()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await pilot.pause()

@@ -122,7 +122,7 @@ async def wait_until(pilot, check, timeout: float = 20.0) -> None:
 
 async def test_launch_dialog_starts_a_run_and_the_pane_follows(make_app, tasks):
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(200, 50)) as pilot:  # wide: the runs list shows every column
         pane = app.query_one(RunsPane)
         assert run_rows(pane) == []
         await pilot.press("t")

@@ -311,12 +311,7 @@ class AgentsService(AgentViews):
     def session_detail(self, ref: str | int) -> dict[str, Any]:
         """One session by row id or the agent's session id, with its events, tool calls
         and advice."""
-        s = m.AgentSession
-        row = s.get_or_none(s.external_id == str(ref))
-        if row is None and str(ref).isdigit():
-            row = s.get_or_none(s.id == int(ref))
-        if row is None:
-            raise ValueError(f"no agent session {ref!r} (see `workbench agents list`)")
+        row = self._session_row(ref)
         e, c, a = m.AgentEvent, m.AgentToolCall, m.AgentAdvice
         events = e.select(e.seq, e.kind, e.at, e.text).where(e.session == row.id).order_by(e.seq)
         calls = c.select().where(c.session == row.id).order_by(c.id)

@@ -158,7 +158,7 @@ class AgentViews:
         if row is None and (isinstance(ref, int) or str(ref).lstrip("#").isdigit()):
             row = m.AgentSession.get_or_none(m.AgentSession.id == int(str(ref).lstrip("#")))
         if row is None:
-            raise ValueError(f"unknown agent session: {ref}")
+            raise ValueError(f"unknown agent session: {ref} (see `workbench agents list`)")
         return row
 
     def _session_dicts(self, rows: list[m.AgentSession]) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def command_group(commands, group: str, help_text: str):
 def open_engine(args: argparse.Namespace):
     from workbench.engine import Engine
 
-    engine = Engine(args.db)
+    engine = Engine(args.db, embedder=getattr(args, "embedder", None))
     warn(engine.warnings)
     return engine
 

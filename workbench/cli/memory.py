@@ -73,6 +73,13 @@ def add(commands) -> None:
     p.add_argument("--limit", type=int, default=100, metavar="N")
     command("consolidate", "promote repeated episodes to facts, prune, report what moved")
     command("optimize", "consolidate, drop expired, re-quantize, VACUUM; sizes before/after")
+    for sub in command.subparsers.choices.values():
+        sub.add_argument(
+            "--embedder",
+            metavar="SPEC",
+            help="hashing (default), hashing:DIM or model2vec:PATH (a model on disk; needs "
+            "the embeddings extra); default: $WORKBENCH_EMBEDDER, else the settings file",
+        )
 
 
 def _key_args(p: argparse.ArgumentParser) -> None:

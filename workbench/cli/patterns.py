@@ -20,6 +20,10 @@ def add(commands) -> None:
     p.add_argument("--min-count", type=int, default=1, metavar="N")
     p = command("train", "train the pattern classifier (held-out split: 1 in 5 by text hash)")
     p.add_argument("--epochs", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--folds", type=int, default=5, metavar="K",
+        help="cross-validation folds on the training split that choose the recipe (default 5)",
+    )  # fmt: skip
     command("status", "the classifier and its measured held-out accuracy; pattern distribution")
     p = command("learnings", "learnings by type and level, or the ones relevant to a task")
     p.add_argument("--type", default=None, help="success_pattern, failure_pattern, ...")
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             elif command == "train":
                 if args.epochs is not None and args.epochs < 1:
                     raise ValueError("--epochs must be >= 1")
-                result = service.train_classifier(epochs=args.epochs)
+                result = service.train_classifier(epochs=args.epochs, folds=args.folds)
             elif command == "status":
                 result = {**service.classifier_status(), "distribution": service.distribution()}
             elif command == "learnings":
@@ -79,11 +83,33 @@ def run(args: argparse.Namespace) -> int:
 
 def calibration_line(cal: dict) -> str:
     """The stored temperature and the held-out ECE it was measured to give."""
+    if cal.get("applied") is False:
+        return (
+            f"calibration: temperature kept at 1 (the fitted {cal['fitted_temperature']:.3f} "
+            f"made ECE worse on the {cal['fold_rows']}-row calibration fold: "
+            f"{fmt(cal.get('fold_ece_before'))} -> {fmt(cal.get('fold_ece_after'))}); "
+            f"held-out ECE {fmt(cal['ece_before'])}"
+        )
     return (
         f"calibrated: temperature {cal['temperature']:.3f} (fitted on {cal['fold_rows']} "
         f"training-split rows); held-out ECE {fmt(cal['ece_before'])} before, "
         f"{fmt(cal['ece_after'])} after"
     )
+
+
+def selection_lines(sel: dict) -> list[str]:
+    """The recipe cross-validation chose and the table it chose from."""
+    lines = [
+        f"recipe: {sel['model']} on {'+'.join(sel['features'])} (chosen by {sel['folds']}-fold "
+        f"CV on {sel['rows']} training-split rows: {fmt(sel['cv_accuracy'])})"
+        + (f", chosen for v{sel['from_version']}" if sel.get("from_version") else "")
+    ]
+    for r in sel.get("table", []):
+        lines.append(
+            f"  cv {r['stage']:<8} {r['model']:<16} {r['features']:<42} "
+            f"{fmt(r['cv_accuracy'])} ± {fmt(r['cv_std'])}"
+        )
+    return lines
 
 
 def format_result(command: str, result) -> str:
@@ -134,7 +160,9 @@ def format_result(command: str, result) -> str:
             f"({result['train_rows']} trained on, {result['epochs_run']} epochs)"
         )
         cal = result.get("calibration")
-        return line + ("\n" + calibration_line(cal) if cal else "")
+        sel = result.get("selection")
+        lines = [line] + (selection_lines(sel) if sel else [])
+        return "\n".join(lines + ([calibration_line(cal)] if cal else []))
     if command == "status":
         fb = result["fallback"]
         head = (
@@ -147,6 +175,8 @@ def format_result(command: str, result) -> str:
             "(the better of the two on the same held-out rows)"
         )
         lines = [head]
+        if result.get("selection"):
+            lines += selection_lines(result["selection"])
         if result.get("calibration"):
             lines.append(calibration_line(result["calibration"]))
         for p, d in result["distribution"].items():

@@ -235,6 +235,85 @@ class HubService:
             ).execute()
         return rows
 
+    def deliveries(self, agent: str, *, limit: int = 500) -> list[dict]:
+        """Everything delivered to an agent, read or not, newest first, with what the
+        agent did with each (read, voted, applied and the outcomes it reported) — the
+        inbox as the Hub pane and `hub inbox --all` show it."""
+        agent = _agent(agent)
+        d, k = m.KnowledgeDelivery, m.KnowledgeItem
+        rows = list(
+            d.select(d, k, m.Channel.name)
+            .join(k)
+            .join(m.Channel)
+            .where(d.agent == agent)
+            .order_by(d.delivered.desc(), d.id.desc())
+            .limit(limit)
+        )
+        item_ids = [r.item_id for r in rows]
+        voted: set[int] = set()
+        outcomes: dict[int, list[bool | None]] = {}
+        if item_ids:
+            votes = m.KnowledgeVote.select(m.KnowledgeVote.item).where(
+                (m.KnowledgeVote.agent == agent) & m.KnowledgeVote.item.in_(item_ids)
+            )
+            voted = {item_id for (item_id,) in votes.tuples()}
+            a = m.KnowledgeApplication
+            uses = (
+                a.select(a.item, a.success)
+                .where((a.agent == agent) & a.item.in_(item_ids))
+                .order_by(a.id)
+            )
+            for item_id, success in uses.tuples():
+                outcomes.setdefault(item_id, []).append(success)
+        out = []
+        for r in rows:
+            item, used = r.item, outcomes.get(r.item_id, [])
+            out.append(
+                {
+                    "id": item.uid,
+                    "title": item.title,
+                    "channel": item.channel.name,
+                    "priority": PRIORITY_NAMES[item.priority],
+                    "state": item.state,
+                    "from": item.source_agent,
+                    "delivered": iso(r.delivered),
+                    "acknowledged": iso(r.acknowledged),
+                    "read": r.acknowledged is not None,
+                    "voted": r.item_id in voted,
+                    "applied": len(used),
+                    "worked": sum(1 for s in used if s is True),
+                    "failed": sum(1 for s in used if s is False),
+                }
+            )
+        return out
+
+    def acknowledge(self, agent: str, uids: Iterable[str] | None = None) -> int:
+        """Mark an agent's deliveries read: the named items, or every unread one. Returns
+        how many changed; naming an item that was never delivered to the agent is an error
+        and changes nothing."""
+        agent = _agent(agent)
+        d = m.KnowledgeDelivery
+        query = d.select(d.id).where((d.agent == agent) & d.acknowledged.is_null())
+        if uids is not None:
+            wanted = list(dict.fromkeys(uids))
+            known = {
+                uid
+                for (uid,) in d.select(m.KnowledgeItem.uid)
+                .join(m.KnowledgeItem)
+                .where((d.agent == agent) & m.KnowledgeItem.uid.in_(wanted))
+                .tuples()
+            }
+            missing = [u for u in wanted if u not in known]
+            if missing:
+                raise ValueError(f"{missing[0]!r} was not delivered to {agent}")
+            ids = m.KnowledgeItem.select(m.KnowledgeItem.id).where(m.KnowledgeItem.uid.in_(wanted))
+            query = query.where(d.item.in_(ids))
+        with self.db.atomic():
+            ids = [i for (i,) in query.tuples()]
+            if ids:
+                d.update(acknowledged=self.clock()).where(d.id.in_(ids)).execute()
+        return len(ids)
+
     # -- reading -----------------------------------------------------------------------
 
     def _item(self, uid: str) -> m.KnowledgeItem:

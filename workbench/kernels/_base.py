@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_f32, as_i8, check_k, matmul_args, search_args
-from .mlp import MLP, EpochResult, check_training_data
+from .mlp import MLP, EpochResult, check_lr, check_order, check_training_data
 
 NEAREST_BLOCK = 1 << 21  # rows x centroids scores per matmul in nearest()
 
@@ -43,6 +43,62 @@ def topk_rows(scores: np.ndarray, idx: np.ndarray, k: int) -> tuple[np.ndarray, 
         out_s[r] = scores[r, order]
         out_i[r] = idx[r, order]
     return out_s, out_i
+
+
+class Trainer:
+    """Many epochs over one training set: ``kb.trainer(model, x, y, batch_size=32)``.
+
+    Why a session: a backend may keep the model and the data where its kernels work (the
+    WASM backend keeps them resident in linear memory) instead of copying them in and out
+    every epoch. While it is open the session owns the model's state; ``sync()`` copies
+    it back into the MLP's arrays (checkpoints, early-stopping snapshots, the end).
+    This plain version trains the model in place through ``train_epoch``.
+    """
+
+    threads = 1
+
+    def __init__(self, kb: Backend, model: MLP, x: Any, y: Any, batch_size: int) -> None:
+        self.kb, self.model, self.batch_size = kb, model, batch_size
+        self.x, self.y, _ = check_training_data(model, x, y, batch_size, None, 1.0)
+
+    def epoch(self, lr: float, order: Any = None, x: Any = None) -> EpochResult:
+        """One epoch in ``order``; ``x`` replaces the inputs (same shape) from now on."""
+        if x is not None:
+            self.x = self._new_x(x)
+        return self.kb.train_epoch(
+            self.model, self.x, self.y, lr, batch_size=self.batch_size, order=order
+        )
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The current model's outputs for ``x`` (as ``Backend.predict``)."""
+        return self.kb.predict(self.model, x)
+
+    def sync(self) -> MLP:
+        """Bring the model's arrays up to date; returns the model."""
+        return self.model
+
+    def decay(self, shrink: float) -> None:
+        """Multiply the trainable weights (not biases, not optimizer state) by ``shrink``
+        where they live: decoupled L2 weight decay between epochs."""
+        for i, w in enumerate(self.model.weights):
+            if self.model.trainable[i]:
+                w *= np.float32(shrink)
+
+    def close(self) -> None:
+        """Free what the session holds (after a final ``sync``)."""
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sync()
+        self.close()
+
+    def _new_x(self, x: Any) -> np.ndarray:
+        xa = as_f32(x, "x")
+        if xa.shape != self.x.shape:
+            raise ValueError(f"x: expected shape {self.x.shape}, got {xa.shape}")
+        return xa
 
 
 class Backend:
@@ -231,6 +287,13 @@ class Backend:
         acc = correct / n if model.loss == "cross_entropy" else None
         return EpochResult(loss=float(loss_sum) / n, accuracy=acc, samples=n)
 
+    def trainer(
+        self, model: MLP, x: Any, y: Any, *, batch_size: int = 32, threads: int | None = None
+    ) -> Trainer:
+        """A training session over (x, y) (see ``Trainer``); ``threads`` only matters to
+        backends that can split a batch step (wasm: None = decide by the network's size)."""
+        return Trainer(self, model, x, y, batch_size)
+
     def predict(self, model: MLP, x: Any) -> np.ndarray:
         """Batch inference: the output layer's activations, shape (n, sizes[-1])."""
         model.validate()
@@ -283,4 +346,4 @@ class Backend:
         raise NotImplementedError
 
 
-__all__ = ["Backend", "SearchIndex", "topk_rows", "check_k"]
+__all__ = ["Backend", "SearchIndex", "Trainer", "topk_rows", "check_k", "check_lr", "check_order"]

@@ -1,9 +1,10 @@
 """wasmtime loader: one Engine + Module per process, a Store/Instance/Arena per thread.
 
 A wasmtime call releases the GIL, so two threads with their own instances use two
-cores. Each instance owns its linear memory; the Arena hands out offsets in it and
-numpy views over them. Views are rebuilt from the current base pointer on every use,
-because ``memory.grow`` may move the buffer and invalidate older views.
+cores. Each Context owns its linear memory (a wasm-threads shared memory, so a second
+instance -- ``Context.sibling`` -- can work in it at the same time: two-thread training);
+the Arena hands out offsets in it and numpy views over them. Views are rebuilt from the
+base pointer on every use (cheap, and safe whatever the memory does on ``grow``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import wasmtime
+from wasmtime import _ffi
 
 WASM_PATH = Path(__file__).with_name("kernels.wasm")
 PAGE = 65536
@@ -46,6 +48,8 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
             # mode always fuses (hardware FMA where there is one: no cost on this machine
             # class, see BENCHMARKS.md), so same seed + same data = same model anywhere.
             cfg.wasm_relaxed_simd_deterministic = True
+            cfg.wasm_threads = True  # atomics + shared memory (kernels.c, mlp_train_epoch)
+            cfg.shared_memory = True
             cfg.cranelift_opt_level = "speed"
             _use_compile_cache(cfg)
             _engine = wasmtime.Engine(cfg)
@@ -66,6 +70,23 @@ def _use_compile_cache(cfg: wasmtime.Config) -> None:
         cfg.cache = True
 
 
+class _SharedMemory(wasmtime.SharedMemory):
+    """wasmtime-py 50's ``SharedMemory._as_extern`` wraps the pointer once too often
+    (``ctypes.pointer(self.ptr())``, a TypeError when imported); this passes it as is."""
+
+    def _as_extern(self) -> Any:
+        union = _ffi.wasmtime_extern_union(sharedmemory=self.ptr())
+        return _ffi.wasmtime_extern_t(_ffi.WASMTIME_EXTERN_SHAREDMEMORY, union)
+
+
+def _new_memory(engine: wasmtime.Engine, module: wasmtime.Module, max_bytes: int) -> Any:
+    """The linear memory the module imports (env.memory), capped at ``max_bytes``."""
+    limits = module.imports[0].type.limits
+    pages = max(limits.min, min(limits.max or 65535, max_bytes // PAGE))
+    ty = wasmtime.MemoryType(wasmtime.Limits(limits.min, pages), shared=True)
+    return _SharedMemory(engine, ty)
+
+
 class Arena:
     """First-fit allocator over one instance's linear memory (offsets, not pointers)."""
 
@@ -78,7 +99,7 @@ class Arena:
 
     @property
     def size(self) -> int:
-        return self._ctx.memory.data_len(self._ctx.store)
+        return self._ctx.memory.data_len()
 
     def alloc(self, nbytes: int) -> int:
         need = (int(nbytes) + PAD + ALIGN - 1) // ALIGN * ALIGN
@@ -109,7 +130,7 @@ class Arena:
                 f"WASM memory would grow to {(end + pages * PAGE) / 2**20:.0f} MiB, above the "
                 f"maximum of {self.max_bytes / 2**20:.0f} MiB ({used / 2**20:.1f} MiB in use)"
             )
-        self._ctx.memory.grow(self._ctx.store, pages)
+        self._ctx.memory.grow(pages)
         if tail:
             self._free[-1] = (tail[0], tail[1] + pages * PAGE)
         else:
@@ -135,28 +156,58 @@ class Arena:
         count = int(np.prod(shape, dtype=np.int64))
         nbytes = count * dt.itemsize
         ctx = self._ctx
-        addr = ctypes.addressof(ctx.memory.data_ptr(ctx.store).contents) + off
+        addr = ctypes.addressof(ctx.memory.data_ptr().contents) + off
         buf = (ctypes.c_ubyte * max(nbytes, 1)).from_address(addr)
         return np.frombuffer(buf, dtype=dt, count=count).reshape(shape)
 
 
-class Context:
-    """One Store + Instance + Arena; used by exactly one thread."""
+class _Instance:
+    """A Store + Instance over a given memory; its exports by name."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, memory: Any) -> None:
         engine, module = _load()
+        self.memory = memory
         self.store = wasmtime.Store(engine)
-        inst = wasmtime.Instance(self.store, module, [])
-        exports = inst.exports(self.store)
-        self.memory: wasmtime.Memory = exports["memory"]
-        self.fn = {e.name: exports[e.name] for e in module.exports if e.name != "memory"}
-        self.arena = Arena(self, self.call("heap_base"), max_bytes)
+        self._inst = wasmtime.Instance(self.store, module, [memory])
+        exports = self._inst.exports(self.store)
+        self.fn = {e.name: exports[e.name] for e in module.exports if e.name != "__stack_pointer"}
+        self._sp = exports["__stack_pointer"]
 
     def call(self, name: str, *args: int | float) -> Any:
         return self.fn[name](self.store, *args)
 
+
+class Context(_Instance):
+    """One Store + Instance + Arena over its own memory; used by exactly one thread."""
+
+    def __init__(self, max_bytes: int) -> None:
+        engine, module = _load()
+        super().__init__(_new_memory(engine, module, max_bytes))
+        self.arena = Arena(self, self.call("heap_base"), max_bytes)
+
+    def sibling(self, stack_bytes: int = 1 << 20) -> Sibling:
+        """A second instance in this memory, with its own stack taken from the arena, for
+        kernels written for two threads (mlp_train_epoch). ``close()`` frees the stack."""
+        return Sibling(self, stack_bytes)
+
     def scratch(self, *nbytes: int) -> Scratch:
         return Scratch(self.arena, nbytes)
+
+
+class Sibling(_Instance):
+    """Another instance over a Context's memory; call it from one thread at a time."""
+
+    def __init__(self, owner: Context, stack_bytes: int) -> None:
+        super().__init__(owner.memory)
+        self._arena = owner.arena
+        self._stack: int | None = owner.arena.alloc(stack_bytes)
+        top = (self._stack + stack_bytes) // 16 * 16  # the stack grows down from here
+        self._sp.set_value(self.store, wasmtime.Val.i32(top))
+
+    def close(self) -> None:
+        if self._stack is not None:
+            self._arena.free(self._stack)
+            self._stack = None
 
 
 class Scratch:

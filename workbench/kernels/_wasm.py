@@ -3,29 +3,47 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import statistics
+import time
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from ._base import Backend, SearchIndex, topk_rows
-from ._runtime import WASM32_MAX, Context, Runtime
-from .mlp import ACTIVATIONS, MAX_LAYERS, MLP, OPTIMIZERS
+from ._base import Backend, SearchIndex, Trainer, topk_rows
+from ._runtime import WASM32_MAX, Context, Runtime, Sibling
+from .mlp import (
+    ACTIVATIONS,
+    MAX_LAYERS,
+    MLP,
+    OPTIMIZERS,
+    EpochResult,
+    check_lr,
+    check_order,
+    check_training_data,
+)
 
 F = np.float32
 SPLIT_FLOPS = 1 << 22  # below this a matmul stays on the calling thread
 SPLIT_SEARCH = 1 << 21  # rows * dim * queries below which a search is not split
 PREDICT_CHUNK = 256
 
-# mlp_desc in wasm/kernels.c: 18 scalar words, then fixed-size per-layer arrays.
+# mlp_desc in wasm/kernels.c: 24 scalar words, then fixed-size per-layer arrays.
 _D_NL, _D_N, _D_B, _D_LOSS, _D_OPT, _D_STEP = range(6)
 _D_LR, _D_MU, _D_B1, _D_B2, _D_EPS, _D_LOSSSUM = range(6, 12)
-_D_CORRECT, _D_X, _D_Y, _D_ORDER, _D_WORK = range(12, 17)
-_D_SIZES = 18
+_D_CORRECT, _D_X, _D_Y, _D_ORDER, _D_WORK, _D_NTHREADS = range(12, 18)
+_D_BAR_COUNT, _D_BAR_GEN, _D_ABORT = range(18, 21)
+_D_SIZES = 24
 _D_ACT = _D_SIZES + MAX_LAYERS + 1
 _D_TRAIN = _D_ACT + MAX_LAYERS
 _D_PTRS = _D_TRAIN + MAX_LAYERS  # W, b, mW, mb, vW, vb: MAX_LAYERS words each
 _D_WORDS = _D_PTRS + 6 * MAX_LAYERS
+NPART = 2  # kernels.c: a batch step is always done in two parts (one per thread, or both)
+# below this many multiply-adds per batch step, a second thread costs more than it saves
+THREAD_MIN_MACS = 1 << 17
+PROBE_EVERY = 8  # adaptive training re-measures the other thread count this often
 
 
 def _r16(n: int) -> int:
@@ -33,13 +51,23 @@ def _r16(n: int) -> int:
 
 
 def _work_floats(sizes: list[int], batch: int, train: bool) -> int:
-    """Mirror of the scratch carving in mlp_train_epoch / mlp_predict."""
+    """Mirror of the scratch carving in kernels.c (carve_train / mlp_predict)."""
     total = sum(_r16(batch * s) for s in sizes)
     if train:
-        maxw = max(sizes)
-        maxwb = max((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
-        total += 2 * _r16(batch * maxw) + _r16(maxwb)
+        total += sum(_r16(batch * s) for s in sizes[1:])  # dZ per layer
+        maxwb = max(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+        total += NPART * _r16(maxwb) + _r16(max(sizes[1:])) + 16
     return total
+
+
+def train_threads(sizes: list[int], batch: int, available: int) -> int:
+    """How many threads a batch step uses: 2 when the lanes allow it and the step is big
+    enough to pay for two barriers per batch; ``WORKBENCH_TRAIN_THREADS=1|2`` overrides."""
+    forced = os.environ.get("WORKBENCH_TRAIN_THREADS", "").strip()
+    if forced in ("1", "2"):
+        return int(forced)
+    macs = batch * sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+    return 2 if available >= 2 and batch >= 8 and macs >= THREAD_MIN_MACS else 1
 
 
 def _split(n: int, parts: int, align: int = 1) -> list[tuple[int, int]]:
@@ -231,73 +259,38 @@ class WasmBackend(Backend):
         return self._scan(ix, qc, k, True, qs)
 
     # ------------------------------------------------------------------ MLP
-    def _mlp_call(
-        self,
-        m: MLP,
-        x: np.ndarray,
-        y: np.ndarray | None,
-        order: np.ndarray | None,
-        batch: int,
-        lr: float,
-    ) -> Any:
-        """Lay the model out in linear memory, run one export, copy state back."""
-        ctx = self.rt.ctx()
-        nl, train = len(m.weights), y is not None
-        tensors: list[tuple[int, int, np.ndarray]] = []  # (slot, layer, array)
-        for li in range(nl):
-            tensors += [(0, li, m.weights[li]), (1, li, m.biases[li])]
-            if train and m.optimizer != "sgd":
-                tensors += [(2, li, m.m_w[li]), (3, li, m.m_b[li])]
-            if train and m.optimizer == "adam":
-                tensors += [(4, li, m.v_w[li]), (5, li, m.v_b[li])]
-        n = x.shape[0]
-        work = _work_floats(m.sizes, batch, train) * 4
-        sizes = [_D_WORDS * 4, x.nbytes, work, n * m.sizes[-1] * 4]
-        if train:
-            sizes += [y.nbytes, order.nbytes]
-        sizes += [t[2].nbytes for t in tensors]
-        with ctx.scratch(*sizes) as offs:
-            ar = ctx.arena
-            pd, px, pw, pout = offs[:4]
-            toffs = offs[6:] if train else offs[4:]
-            desc = ar.view(pd, np.int32, _D_WORDS)
-            desc[:] = 0
-            fdesc = desc.view(F)
-            desc[_D_NL], desc[_D_N], desc[_D_B] = nl, n, batch
-            desc[_D_LOSS] = 0 if m.loss == "cross_entropy" else 1
-            desc[_D_OPT] = OPTIMIZERS.index(m.optimizer)
-            desc[_D_STEP] = m.step
-            fdesc[_D_LR], fdesc[_D_MU] = lr, m.momentum
-            fdesc[_D_B1], fdesc[_D_B2], fdesc[_D_EPS] = m.beta1, m.beta2, m.eps
-            desc[_D_X], desc[_D_WORK] = px, pw
-            desc[_D_SIZES : _D_SIZES + nl + 1] = m.sizes
-            desc[_D_ACT : _D_ACT + nl] = [ACTIVATIONS.index(a) for a in m.activations]
-            desc[_D_TRAIN : _D_TRAIN + nl] = [int(bool(t)) for t in m.trainable]
-            ar.view(px, F, x.shape)[...] = x
-            if train:
-                desc[_D_Y], desc[_D_ORDER] = offs[4], offs[5]
-                ar.view(offs[4], y.dtype, y.shape)[...] = y
-                ar.view(offs[5], np.int32, n)[...] = order
-            for (slot, li, arr), off in zip(tensors, toffs, strict=True):
-                desc[_D_PTRS + slot * MAX_LAYERS + li] = off
-                ar.view(off, F, arr.shape)[...] = arr
-            if not train:
-                ctx.call("mlp_predict", pd, pout)
-                return ar.view(pout, F, (n, m.sizes[-1])).copy()
-            ctx.call("mlp_train_epoch", pd)
-            for (_, _, arr), off in zip(tensors, toffs, strict=True):
-                arr[...] = ar.view(off, F, arr.shape)
-            desc = ar.view(pd, np.int32, _D_WORDS)
-            m.step = int(desc[_D_STEP])
-            return float(desc.view(F)[_D_LOSSSUM]), int(desc[_D_CORRECT])
+    def trainer(
+        self, model: MLP, x: Any, y: Any, *, batch_size: int = 32, threads: int | None = None
+    ) -> WasmTrainer:
+        return WasmTrainer(self, model, x, y, batch_size, threads)
 
     def _train_epoch(
         self, m: MLP, x: np.ndarray, y: np.ndarray, lr: float, bs: int, order: np.ndarray
     ) -> tuple[float, int]:
-        return self._mlp_call(m, x, y, order, min(bs, x.shape[0]), lr)
+        # a one-off epoch stays on this thread (a session is the place for two threads)
+        threads = 2 if os.environ.get("WORKBENCH_TRAIN_THREADS", "").strip() == "2" else 1
+        tr = WasmTrainer(self, m, x, y, bs, threads, checked=(x, y))
+        try:
+            loss_sum, correct = tr._run(lr, order)
+            tr.sync()
+        finally:
+            tr.close()
+        return loss_sum, correct
 
     def _predict(self, m: MLP, x: np.ndarray) -> np.ndarray:
-        return self._mlp_call(m, x, None, None, min(PREDICT_CHUNK, x.shape[0]), 0.0)
+        ctx = self.rt.ctx()
+        sizes = [_D_WORDS * 4]
+        for w, b in zip(m.weights, m.biases, strict=True):
+            sizes += [w.nbytes, b.nbytes]
+        with ctx.scratch(*sizes) as offs:
+            ar = ctx.arena
+            desc = _describe(ar.view(offs[0], np.int32, _D_WORDS), m, 1)
+            for li in range(len(m.weights)):
+                pw, pb = offs[1 + 2 * li], offs[2 + 2 * li]
+                desc[_D_PTRS + li], desc[_D_PTRS + MAX_LAYERS + li] = pw, pb
+                ar.view(pw, F, m.weights[li].shape)[...] = m.weights[li]
+                ar.view(pb, F, m.biases[li].shape)[...] = m.biases[li]
+            return _predict_call(ctx, offs[0], m.sizes, x)
 
     # ------------------------------------------------------------------ roofline
     def peak_gflops(self, seconds: float = 0.2) -> float:
@@ -321,3 +314,221 @@ class WasmBackend(Backend):
         self.rt.on_lanes([job] * self.rt.threads)
         wall = time.perf_counter() - t0
         return iters * 96 * self.rt.threads / wall / 1e9
+
+
+def _describe(desc: np.ndarray, m: MLP, batch: int) -> np.ndarray:
+    """Fill an mlp_desc (a view of _D_WORDS int32) with the model's architecture."""
+    nl = len(m.weights)
+    desc[:] = 0
+    fdesc = desc.view(F)
+    desc[_D_NL], desc[_D_B] = nl, batch
+    desc[_D_LOSS] = 0 if m.loss == "cross_entropy" else 1
+    desc[_D_OPT] = OPTIMIZERS.index(m.optimizer)
+    desc[_D_STEP] = m.step
+    fdesc[_D_MU], fdesc[_D_B1], fdesc[_D_B2], fdesc[_D_EPS] = m.momentum, m.beta1, m.beta2, m.eps
+    desc[_D_SIZES : _D_SIZES + nl + 1] = m.sizes
+    desc[_D_ACT : _D_ACT + nl] = [ACTIVATIONS.index(a) for a in m.activations]
+    desc[_D_TRAIN : _D_TRAIN + nl] = [int(bool(t)) for t in m.trainable]
+    return desc
+
+
+def _predict_call(ctx: Context, pd: int, sizes: list[int], x: np.ndarray) -> np.ndarray:
+    """Run mlp_predict with the weights a desc at ``pd`` points to (batch chunks); the
+    desc is copied, so a training session's own desc is left as it was."""
+    n, nout = x.shape[0], sizes[-1]
+    batch = min(PREDICT_CHUNK, n)
+    work = _work_floats(sizes, batch, False) * 4
+    with ctx.scratch(_D_WORDS * 4, x.nbytes, work, n * nout * 4) as offs:
+        pdc, px, pw, pout = offs
+        ar = ctx.arena
+        ar.view(px, F, x.shape)[...] = x
+        desc = ar.view(pdc, np.int32, _D_WORDS)
+        desc[...] = ar.view(pd, np.int32, _D_WORDS)
+        desc[_D_N], desc[_D_B], desc[_D_X], desc[_D_WORK] = n, batch, px, pw
+        ctx.call("mlp_predict", pdc, pout)
+        return ar.view(pout, F, (n, nout)).copy()
+
+
+class WasmTrainer(Trainer):
+    """A training session whose model, optimizer state and data stay in one instance's
+    linear memory between epochs: an epoch writes its row order and calls the kernel.
+
+    With ``threads == 2`` a second instance over the same (shared) memory runs on a
+    thread of its own and takes half of every batch step (kernels.c: mlp_train_epoch);
+    the weights are bit-identical to one thread's. The session belongs to the thread
+    that made it.
+    """
+
+    def __init__(
+        self,
+        be: WasmBackend,
+        model: MLP,
+        x: Any,
+        y: Any,
+        batch_size: int,
+        threads: int | None,
+        *,
+        checked: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        if checked is None:
+            xa, ya, _ = check_training_data(model, x, y, batch_size, None, 1.0)
+        else:
+            xa, ya = checked
+        self.kb, self.model, self.x = be, model, xa
+        self.n = n = xa.shape[0]
+        self.batch_size = batch_size
+        batch = min(batch_size, n)
+        # None: two threads where the step is big enough, but which of 1 and 2 is used is
+        # decided each epoch by measurement (the weights are the same either way)
+        self.adaptive = threads is None
+        if threads is None:
+            threads = train_threads(model.sizes, batch, be.rt.threads)
+            self.adaptive = threads == 2 and "WORKBENCH_TRAIN_THREADS" not in os.environ
+        if threads not in (1, 2):
+            raise ValueError(f"threads: 1 or 2, got {threads}")
+        self.threads = threads
+        self.epochs_by_threads = {1: 0, 2: 0}
+        self._times: dict[int, list[float]] = {1: [], 2: []}
+        self.ctx = ctx = be.rt.ctx()
+        nl = len(model.weights)
+        # one block for all parameters and optimizer state, 64-byte aligned tensors
+        self._tensors: list[tuple[int, int, np.ndarray, int]] = []  # (slot, layer, array, off)
+        off = 0
+        for li in range(nl):
+            for slot, arr in enumerate(
+                (model.weights[li], model.biases[li], model.m_w[li], model.m_b[li],
+                 model.v_w[li], model.v_b[li])
+            ):  # fmt: skip
+                self._tensors.append((slot, li, arr, off))
+                off += _r16(arr.size)
+        self._pfloats = off
+        work = _work_floats(model.sizes, batch, True) * 4
+        self._offs: list[int] = []
+        self._sib: Sibling | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        try:
+            for nbytes in (_D_WORDS * 4, xa.nbytes, ya.nbytes, n * 4, work, off * 4):
+                self._offs.append(ctx.arena.alloc(nbytes))
+            pd, px, py, po, pw, pp = self._offs
+            ar = ctx.arena
+            desc = _describe(ar.view(pd, np.int32, _D_WORDS), model, batch)
+            desc[_D_N], desc[_D_X], desc[_D_Y], desc[_D_ORDER], desc[_D_WORK] = n, px, py, po, pw
+            desc[_D_NTHREADS] = threads
+            params = ar.view(pp, F, off)
+            for slot, li, arr, o in self._tensors:
+                desc[_D_PTRS + slot * MAX_LAYERS + li] = pp + 4 * o
+                params[o : o + arr.size] = arr.reshape(-1)
+            ar.view(px, F, xa.shape)[...] = xa
+            ar.view(py, ya.dtype, ya.shape)[...] = ya
+            if threads == 2:
+                self._sib = ctx.sibling()
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wasm-train")
+        except BaseException:
+            self.close()
+            raise
+
+    def _desc(self) -> np.ndarray:
+        return self.ctx.arena.view(self._offs[0], np.int32, _D_WORDS)
+
+    def epoch(self, lr: float, order: Any = None, x: Any = None) -> EpochResult:
+        check_lr(lr)
+        order = check_order(order, self.n)
+        if x is not None:
+            self.x = self._new_x(x)
+            self.ctx.arena.view(self._offs[1], F, self.x.shape)[...] = self.x
+        loss_sum, correct = self._run(float(lr), order)
+        acc = correct / self.n if self.model.loss == "cross_entropy" else None
+        return EpochResult(loss=float(loss_sum) / self.n, accuracy=acc, samples=self.n)
+
+    def _run(self, lr: float, order: np.ndarray) -> tuple[float, int]:
+        if not self._offs:
+            raise RuntimeError("trainer is closed")
+        ctx, ar = self.ctx, self.ctx.arena
+        ar.view(self._offs[3], np.int32, self.n)[...] = order
+        desc = self._desc()
+        desc.view(F)[_D_LR] = lr
+        desc[_D_BAR_COUNT] = desc[_D_ABORT] = 0
+        pd = self._offs[0]
+        mode = self._pick_mode()
+        desc[_D_NTHREADS] = mode
+        t0 = time.perf_counter()
+        if mode == 1:
+            ctx.call("mlp_train_epoch", pd, 0)
+        else:
+            assert self._pool is not None
+            fut = self._pool.submit(self._sib.call, "mlp_train_epoch", pd, 1)
+            fut.add_done_callback(self._abort_if_failed)
+            try:
+                aborted = ctx.call("mlp_train_epoch", pd, 0)
+            except BaseException:
+                self._set_abort()
+                fut.exception()  # wait for the other thread before the memory is reused
+                raise
+            fut.result()
+            if aborted:  # pragma: no cover - the other thread's exception is raised above
+                raise RuntimeError("training thread 1 stopped the epoch")
+        self._times[mode].append(time.perf_counter() - t0)
+        self.epochs_by_threads[mode] += 1
+        desc = self._desc()
+        self.model.step = int(desc[_D_STEP])
+        return float(desc.view(F)[_D_LOSSSUM]), int(desc[_D_CORRECT])
+
+    def _pick_mode(self) -> int:
+        """Threads for the next epoch. Fixed unless adaptive; adaptive tries both, then
+        keeps the faster by the median of its last three epochs and tries the other
+        again every PROBE_EVERY epochs (on a shared host the second core comes and goes:
+        a barrier that waits for a descheduled thread costs a time slice)."""
+        if not self.adaptive:
+            return self.threads
+        t1, t2 = self._times[1], self._times[2]
+        if not t2:
+            return 2
+        if not t1:
+            return 1
+        best = 1 if statistics.median(t1[-3:]) <= statistics.median(t2[-3:]) else 2
+        done = len(t1) + len(t2)
+        return 3 - best if done % PROBE_EVERY == 0 else best
+
+    def _set_abort(self) -> None:
+        if self._offs:
+            self._desc()[_D_ABORT] = 1
+
+    def _abort_if_failed(self, fut: Future[Any]) -> None:
+        if fut.exception() is not None:
+            self._set_abort()
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Outputs of the resident (current) weights for ``x``, without a sync."""
+        xa = np.asarray(x)
+        if not self._offs or xa.ndim != 2 or xa.shape[1] != self.model.sizes[0]:
+            return self.kb.predict(self.sync(), x)  # the general path validates and errors
+        xa = np.ascontiguousarray(xa, F)
+        if xa.shape[0] == 0:
+            return np.empty((0, self.model.sizes[-1]), F)
+        return _predict_call(self.ctx, self._offs[0], self.model.sizes, xa)
+
+    def decay(self, shrink: float) -> None:
+        if not self._offs:
+            raise RuntimeError("trainer is closed")
+        params = self.ctx.arena.view(self._offs[5], F, self._pfloats)
+        for slot, li, arr, o in self._tensors:
+            if slot == 0 and self.model.trainable[li]:  # slot 0: the layer's weights
+                params[o : o + arr.size] *= np.float32(shrink)
+
+    def sync(self) -> MLP:
+        if self._offs:
+            params = self.ctx.arena.view(self._offs[5], F, self._pfloats)
+            for _, _, arr, o in self._tensors:
+                arr[...] = params[o : o + arr.size].reshape(arr.shape)
+        return self.model
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._sib is not None:
+            self._sib.close()
+            self._sib = None
+        for o in self._offs:
+            self.ctx.arena.free(o)
+        self._offs = []

@@ -196,15 +196,27 @@ def check_training_data(
         raise ValueError(f"batch_size: expected an integer, got {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size: must be at least 1, got {batch_size}")
+    check_lr(lr)
+    return x, ya, check_order(order, n)
+
+
+def check_lr(lr: float) -> None:
+    """A learning rate must be a positive finite number."""
     if not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr: must be a positive finite number, got {lr}")
+
+
+def check_order(order: Any, n: int) -> np.ndarray:
+    """``order`` as int32 row indices: a permutation of ``range(n)`` (None = identity)."""
     if order is None:
-        order = np.arange(n, dtype=np.int32)
-    else:
-        order = np.asarray(order)
-        if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
-            raise ValueError(f"order: expected a permutation of {n} row indices")
-        if not np.array_equal(np.sort(order), np.arange(n)):
-            raise ValueError("order: is not a permutation of the row indices")
-        order = np.ascontiguousarray(order, np.int32)
-    return x, ya, order
+        return np.arange(n, dtype=np.int32)
+    order = np.asarray(order)
+    if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
+        raise ValueError(f"order: expected a permutation of {n} row indices")
+    seen = np.zeros(n, np.bool_)
+    if n and (order.min() < 0 or order.max() >= n):
+        raise ValueError("order: is not a permutation of the row indices")
+    seen[order] = True
+    if not seen.all():
+        raise ValueError("order: is not a permutation of the row indices")
+    return np.ascontiguousarray(order, np.int32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -87,3 +88,81 @@ class HashingEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out.astype(np.float32)
+
+
+MODEL2VEC_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+FINGERPRINT_BYTES = 1 << 20  # the start of each model file names the model (see name)
+
+
+class Model2VecEmbedder:
+    """Static sentence embeddings from a model2vec model on disk (`--embedder
+    model2vec:PATH`): better neighbours than hashing for paraphrases, still no network.
+
+    The path must be a local model directory: model2vec itself would take an unknown path
+    for a Hugging Face repository and download it, which the workbench never does.
+    """
+
+    expensive = True  # a tokenizer pass per text: keep f32 for the re-rank
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.is_dir():
+            raise ValueError(f"model2vec model {self.path}: not a directory")
+        missing = [f for f in MODEL2VEC_FILES if not (self.path / f).is_file()]
+        if missing:
+            raise ValueError(f"{self.path} is not a model2vec model (missing {', '.join(missing)})")
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise ValueError(
+                "the model2vec embedder needs the embeddings extra: "
+                "pip install 'workbench[embeddings]'"
+            ) from None
+        try:
+            self._model = StaticModel.from_pretrained(self.path, normalize=True)
+        except Exception as exc:  # safetensors/tokenizers raise their own types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"{self.path} is not a readable model2vec model: {first}") from None
+        self.dim = int(self._model.dim)
+        self.name = f"model2vec-{self._fingerprint()}-{self.dim}"
+
+    def _fingerprint(self) -> str:
+        """Stable across copies of the same model, different for another model: a stored
+        vector made by one model is never compared with a query made by another."""
+        digest = hashlib.blake2b(digest_size=6)
+        for file in MODEL2VEC_FILES:
+            with open(self.path / file, "rb") as fh:
+                digest.update(fh.read(FINGERPRINT_BYTES))
+            digest.update(str((self.path / file).stat().st_size).encode())
+        return digest.hexdigest()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.asarray(self._model.encode(list(texts), show_progress_bar=False), np.float32)
+        # texts with no known token come back as zeros (or NaN after normalising): zeros
+        out = np.nan_to_num(out, nan=0.0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+EMBEDDERS = ("hashing", "hashing:DIM", "model2vec:PATH")
+
+
+def make_embedder(spec: str | None) -> Embedder:
+    """The embedder a spec names: `hashing` (default), `hashing:DIM` or `model2vec:PATH`."""
+    spec = (spec or "hashing").strip()
+    kind, _, arg = spec.partition(":")
+    kind = kind.lower()
+    if kind == "hashing":
+        if not arg:
+            return HashingEmbedder()
+        if not arg.isdigit() or int(arg) <= 0:
+            raise ValueError(f"embedder {spec!r}: hashing:DIM needs a positive integer")
+        return HashingEmbedder(dim=int(arg))
+    if kind == "model2vec":
+        if not arg:
+            raise ValueError("embedder 'model2vec' needs a path: model2vec:PATH")
+        return Model2VecEmbedder(arg)
+    raise ValueError(f"unknown embedder {spec!r}: use one of {', '.join(EMBEDDERS)}")

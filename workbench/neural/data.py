@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .spec import ModelSpec
+from .textfeatures import TextFeatures
 
 TEXT_CHARS = 160
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -47,6 +48,9 @@ class FeatureSpec:
     label_column: str = "label"
     label_names: list[str] | None = None
     target_range: list[float] | None = None
+    # text models chosen by measurement: n-gram blocks, TF-IDF, keyword scores (fitted on
+    # the training rows); None: the older signed word-hashing, kept for older versions
+    text: TextFeatures | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -64,7 +68,7 @@ class FeatureSpec:
             "label_column": self.label_column,
             "label_names": self.label_names,
             "target_range": self.target_range,
-        }
+        } | ({"text": self.text.to_dict()} if self.text is not None else {})
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "feature_spec") -> FeatureSpec:
@@ -112,6 +116,14 @@ class FeatureSpec:
         label_column = d.get("label_column", "label")
         if not isinstance(label_column, str):
             raise ValueError(f"{where}.label_column: must be a string")
+        text = None
+        if d.get("text") is not None:
+            text = TextFeatures.from_dict(d["text"], f"{where}.text")
+            if not hashed or len(numeric) + text.size != size:
+                raise ValueError(
+                    f"{where}.text: {text.size} text features + {len(numeric)} numeric do not "
+                    f"fill input {size}"
+                )
         return cls(
             input_size=size,
             objective=objective,
@@ -123,6 +135,7 @@ class FeatureSpec:
             label_column=label_column,
             label_names=strlist("label_names", allow_none=True),
             target_range=numlist("target_range", 2),
+            text=text,
         )
 
 
@@ -268,7 +281,7 @@ def featurize(records: Any, feature_spec: FeatureSpec, *, where: str = "input") 
                 X[r, j] = np.nan  # missing: becomes the mean after standardising
             else:
                 X[r, j] = _as_float(v, f"{where}[{r}].{k}")
-        if fs.hashed:
+        if fs.hashed and fs.text is None:
             block = X[r, n_num:]
             for k in fs.hashed:
                 v = rec.get(k)
@@ -277,7 +290,15 @@ def featurize(records: Any, feature_spec: FeatureSpec, *, where: str = "input") 
             norm = float(np.sqrt(np.dot(block, block)))
             if norm > 0:
                 block /= norm
+    if fs.text is not None:
+        texts = [record_text(rec, fs.hashed) for rec in records]
+        X[:, n_num : n_num + fs.text.size] = fs.text.transform(texts)
     return _standardize(X, fs)
+
+
+def record_text(rec: dict[str, Any], fields: list[str]) -> str:
+    """A record's text fields joined (in the spec's order): what text features read."""
+    return " ".join(str(rec[k]) for k in fields if rec.get(k) is not None and rec.get(k) != "")
 
 
 def _standardize(X: np.ndarray, fs: FeatureSpec) -> np.ndarray:
@@ -402,6 +423,18 @@ def _records_dataset(
         std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
         fs.mean = [float(m) for m in mean]
         fs.std = [float(s) for s in std]
+    text_cfg = spec.metadata.get("text_features") if isinstance(spec.metadata, dict) else None
+    if text_cfg is not None:
+        # the recipe chosen by measurement; IDF is learned here, on the training rows only
+        tf = TextFeatures.from_dict(text_cfg, "metadata.text_features")
+        if not hashed:
+            raise ValueError("metadata.text_features: the data has no text field to read")
+        if len(numeric) + tf.size != size:
+            raise ValueError(
+                f"metadata.text_features: {tf.size} text features + {len(numeric)} numeric "
+                f"need an input layer of {len(numeric) + tf.size}, the spec has {size}"
+            )
+        fs.text = tf.fit([record_text(r, hashed) for r in train])
     X = featurize(train, fs, where="trainingData")
     y = None
     if need_label:

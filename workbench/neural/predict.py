@@ -189,6 +189,36 @@ class EnsemblePrediction:
         return asdict(self)
 
 
+def ensemble_mismatch(
+    artifacts: Sequence[ModelArtifact], names: Sequence[str], *, inputs: bool = True
+) -> str | None:
+    """Why these models cannot form an ensemble, in one line, or None when they can:
+    every member a classifier with the first one's labels (their probabilities are
+    averaged class by class) and, with `inputs`, reading the same input (same kind of
+    record, same fields; array models the same width), so one record means the same to
+    each member. `ensemble` itself checks the classes only: members may read different
+    fields of a record that carries all of them."""
+    if not artifacts:
+        return None
+    first, head = artifacts[0].feature_spec, names[0]
+    for a, nm in zip(artifacts, names, strict=True):
+        fs = a.feature_spec
+        if fs.objective != "classification":
+            return f"{nm} is a {fs.objective} model; only classifiers"
+        if fs.label_names != first.label_names:
+            return f"{nm} has labels {fs.label_names}, {head} has {first.label_names}"
+        if not inputs:
+            continue
+        if fs.kind != first.kind:
+            return f"{nm} reads {fs.kind} input, {head} reads {first.kind}"
+        if fs.kind == "array" and fs.input_size != first.input_size:
+            return f"{nm} reads {fs.input_size} numbers, {head} reads {first.input_size}"
+        if fs.kind != "array" and set(fs.feature_names) != set(first.feature_names):
+            mine, theirs = sorted(fs.feature_names), sorted(first.feature_names)
+            return f"{nm} reads fields {mine}, {head} reads {theirs}"
+    return None
+
+
 def ensemble(
     artifacts: Sequence[ModelArtifact],
     inputs: Any,
@@ -203,11 +233,9 @@ def ensemble(
     names = list(names) if names is not None else [a.name for a in artifacts]
     if len(names) != len(artifacts):
         raise ValueError("ensemble: one name per model")
-    for a, nm in zip(artifacts, names, strict=True):
-        if a.objective != "classification":
-            raise ValueError(f"ensemble: {nm} is a {a.objective} model; only classifiers")
-        if a.label_names != labels:
-            raise ValueError(f"ensemble: {nm} has labels {a.label_names}, {names[0]} has {labels}")
+    problem = ensemble_mismatch(artifacts, names, inputs=False)
+    if problem is not None:
+        raise ValueError(f"ensemble: {problem}")
     kb = get_backend(backend)
     probs = [kb.predict(a.mlp(), featurize(inputs, a.feature_spec)) for a in artifacts]
     assert labels is not None

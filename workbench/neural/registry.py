@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 
@@ -131,6 +132,28 @@ def finish_version(
         if alias_target(model.name, CHAMPION) is None:
             set_alias(model.name, CHAMPION, model.version)
     return model
+
+
+def store_run_metric(name: str, version: int, key: str, value: Any) -> None:
+    """Keep `value` under `key` in a version's training-run metrics JSON (where a text
+    model's recipe, CV table and calibration live with the version)."""
+    row = get_version(name, version)
+    if row.training_run_id is None:
+        raise ValueError(f"{name}@{version} has no training run to store {key} with")
+    run = m.TrainingRun.get_by_id(row.training_run_id)
+    metrics = json.loads(run.metrics or "{}")
+    metrics[key] = value
+    run.metrics = json.dumps(metrics, sort_keys=True, default=str)
+    run.save()
+
+
+def run_metric(row: m.NeuralModel | None, key: str) -> dict[str, Any] | None:
+    """The object stored under `key` with a version's training run, or None."""
+    if row is None or row.training_run_id is None:
+        return None
+    run = m.TrainingRun.get_or_none(m.TrainingRun.id == row.training_run_id)
+    value = json.loads(run.metrics or "{}").get(key) if run else None
+    return value if isinstance(value, dict) else None
 
 
 def abandon_version(model: m.NeuralModel, status: str, reason: str) -> None:

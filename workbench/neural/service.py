@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from workbench.neural import evaluations as evaluation_store
-from workbench.neural import registry
+from workbench.neural import registry, selection
 from workbench.neural.artifact import ModelArtifact
 from workbench.neural.clf import export_clf, import_clf
 from workbench.neural.data import Dataset, data_hash, load_dataset, read_inputs
@@ -27,9 +27,10 @@ from workbench.neural.evaluate import (
     read_file,
     rows_from_records,
 )
-from workbench.neural.predict import ModelCache, ensemble, predict
+from workbench.neural.predict import ModelCache, ensemble, ensemble_mismatch, predict
 from workbench.neural.quantize import quantize_artifact
 from workbench.neural.spec import ModelSpec, parse_spec, with_overrides
+from workbench.neural.textfeatures import TextFeatures
 from workbench.neural.train import EpochRecord, train
 from workbench.store import leases
 from workbench.store import models as m
@@ -252,6 +253,12 @@ class NeuralService:
             artifacts, read_inputs(inputs), backend=self.backend, names=list(references)
         )
         return [r.to_dict() for r in results]
+
+    def ensemble_problem(self, references: Sequence[str]) -> str | None:
+        """Why these versions cannot be averaged into one ensemble (different classes or
+        input), in one line, or None when they can; an unknown version is a RegistryError."""
+        artifacts = [self.load(r) for r in references]
+        return ensemble_mismatch(artifacts, list(references))
 
     # -- evaluation ------------------------------------------------------------------
 
@@ -552,11 +559,20 @@ class NeuralService:
         should_stop: Callable[[], bool] | None = None,
         on_start: Callable[[dict[str, Any]], None] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        folds: int = selection.FOLDS,
+        grid: Sequence[selection.Candidate] = selection.GRID,
     ) -> dict[str, Any]:
-        """Build a catalog model's training file from its source and train it."""
+        """Build a catalog model's training file from its source and train it (a text
+        model: the recipe `folds`-fold CV over `grid` chooses on its training split)."""
         from workbench.neural import catalog as cat
 
         entry = cat.get(name)
+        if cat.is_text_model(entry):
+            return self._train_text_catalog(
+                entry, epochs=epochs, backend=backend, on_epoch=on_epoch,
+                should_stop=should_stop, on_start=on_start, overrides=overrides,
+                folds=folds, grid=grid,
+            )  # fmt: skip
         path, _rows = cat.build_training_file(entry, self.checkpoint_root / "catalog-data")
         records = json.loads(path.read_text(encoding="utf-8"))["trainingData"]
         spec, dropped = cat.fitted_spec(entry, records)
@@ -575,6 +591,71 @@ class NeuralService:
             overrides=overrides,
         )
         return {**summary, "dropped_classes": dropped, "note": note or None}
+
+    def _train_text_catalog(
+        self,
+        entry: Any,
+        *,
+        epochs: int | None,
+        backend: str | None,
+        on_epoch: Callable[[EpochRecord], None] | None,
+        should_stop: Callable[[], bool] | None,
+        on_start: Callable[[dict[str, Any]], None] | None,
+        overrides: Mapping[str, Any] | None,
+        folds: int = selection.FOLDS,
+        grid: Sequence[selection.Candidate] = selection.GRID,
+    ) -> dict[str, Any]:
+        """A catalog text model: the recipe k-fold CV on its training split chooses
+        (features, then model), trained on that split, measured on the held-out one;
+        the recipe and CV table are stored with the version (run metrics `selection`)."""
+        from workbench.neural import catalog as cat
+
+        records = cat.build_records(entry)
+        field = cat.text_field(records)
+        path, train_rows, held = cat.build_text_training_file(
+            entry, records, self.checkpoint_root / "catalog-data"
+        )
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        cv_epochs = epochs or given.get("epochs") or selection.EPOCHS
+        chosen = selection.select(
+            [str(r[field]) for r in train_rows],
+            [str(r["label"]) for r in train_rows],
+            TextFeatures(),
+            folds=folds,
+            grid=grid,
+            epochs=int(cv_epochs),
+            backend=backend or self.backend,
+        )
+        n_classes = len({str(r["label"]) for r in train_rows})
+        spec = selection.recipe_spec(chosen, n_classes, name=entry.name)
+        spec.update(modelId=entry.name, category=entry.category, description=entry.purpose)
+        for key in ("validation_split", "patience", "min_delta"):
+            # the held-out split is fixed by the catalog and never picks an epoch
+            given.pop(key, None)
+        dropped = entry.recipe.dropped(records)
+        note = cat.dropped_note(entry, dropped) if dropped else ""
+        summary = self.train(
+            spec,
+            path,
+            name=entry.name,
+            epochs=epochs,
+            backend=backend,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            on_start=on_start,
+            description=f"{entry.purpose} ({note})" if note else entry.purpose,
+            tags=[entry.category, "catalog"],
+            overrides=given,
+        )
+        if summary["status"] == "trained":
+            registry.store_run_metric(entry.name, summary["version"], "selection", chosen)
+        return {
+            **summary,
+            "dropped_classes": dropped,
+            "note": note or None,
+            "selection": chosen,
+            "held_out_rows": len(held),
+        }
 
 
 STRUCTURED_SUFFIXES = (".json", ".csv", ".npz")

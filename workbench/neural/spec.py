@@ -51,6 +51,7 @@ _TRAIN_KEYS = {
     "objective",
     "mask_ratio",
     "pattern_type",
+    "weight_decay",
 }
 _SCHED_KEYS = {"type", "step_size", "gamma"}
 _ES_KEYS = {"enabled", "patience", "min_delta", "monitor"}
@@ -164,6 +165,9 @@ class TrainingSpec:
     objective: str = "classification"
     mask_ratio: float = 0.25
     pattern_type: str | None = None
+    # L2 as decoupled weight decay: weights (not biases) shrink by (1 - lr * weight_decay)
+    # per mini-batch step, applied at the end of each epoch (the kernels run whole epochs)
+    weight_decay: float = 0.0
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate for 1-based ``epoch`` under the step-decay schedule."""
@@ -194,6 +198,8 @@ class TrainingSpec:
             d["early_stopping"] = self.early_stopping.to_dict()
         if self.pattern_type is not None:
             d["pattern_type"] = self.pattern_type
+        if self.weight_decay:
+            d["weight_decay"] = self.weight_decay
         return d
 
 
@@ -342,6 +348,11 @@ def _parse_training(t: Any, out_act: str | None) -> TrainingSpec:
         kw["mask_ratio"] = v
     if "pattern_type" in t:
         kw["pattern_type"] = _str(t["pattern_type"], p + "pattern_type")
+    if "weight_decay" in t:
+        v = _num(t["weight_decay"], p + "weight_decay")
+        if not 0 <= v < 1:
+            raise _fail(p + "weight_decay", f"must be in [0, 1), got {t['weight_decay']}")
+        kw["weight_decay"] = v
     if "objective" in t:
         kw["objective"] = _str(t["objective"], p + "objective", OBJECTIVES)
     else:

@@ -1,5 +1,10 @@
 """Training: one fused kernel call per epoch, lr schedule, early stopping, checkpoints.
 
+The model lives in a backend training session (``kb.trainer``) for the whole run: on the
+WASM backend the weights, optimizer state and rows stay in linear memory between epochs
+(and a batch step may use two threads); the model's arrays are brought up to date
+(``sync``) only where something reads them: checkpoints, early-stopping snapshots, the end.
+
 Determinism: all randomness comes from numpy Generators seeded from ``training.seed``
 (split, shuffle order, reconstruction masks, example sample), and the shuffle Generator's
 state is checkpointed, so a resumed run replays exactly the uninterrupted one.
@@ -133,6 +138,7 @@ def _fingerprint(spec: ModelSpec, tr: Dataset, va: Dataset | None, extra: dict) 
         "seed": t.seed,
         "mask_ratio": t.mask_ratio,
         "hyper": [t.momentum, t.beta1, t.beta2, t.epsilon],
+        **({"weight_decay": t.weight_decay} if t.weight_decay else {}),
         **extra,
     }
     h.update(json.dumps(cfg, sort_keys=True).encode())
@@ -393,6 +399,7 @@ def train(
 
     def checkpoint(epoch: int) -> None:
         assert ck_dir is not None
+        session.sync()  # the session holds the current weights and optimizer state
         meta = {
             "format": CKPT_FORMAT,
             "version": CKPT_VERSION,
@@ -413,41 +420,53 @@ def train(
     cancelled = False
     t0 = time.perf_counter()
     epoch = start_epoch
-    while epoch < n_epochs and not stopped_early:
-        if should_stop is not None and should_stop():
-            cancelled = True
-            if ck_dir is not None and epoch > start_epoch:
+    session = kb.trainer(model, Xtr, ytr, batch_size=t.batch_size)
+    try:
+        while epoch < n_epochs and not stopped_early:
+            if should_stop is not None and should_stop():
+                cancelled = True
+                if ck_dir is not None and epoch > start_epoch:
+                    checkpoint(epoch)
+                break
+            epoch += 1
+            lr = t.lr_at(epoch)
+            order = rng.permutation(Xtr.shape[0])
+            xin = mask_segments(Xtr, t.mask_ratio, rng) if obj == "reconstruction" else None
+            res = session.epoch(lr, order, x=xin)
+            if t.weight_decay:
+                session.decay(decay_factor(lr * t.weight_decay, -(-Xtr.shape[0] // t.batch_size)))
+            if not math.isfinite(res.loss):
+                raise ValueError(
+                    f"training diverged at epoch {epoch} (loss {res.loss}); lower "
+                    "training.learning_rate"
+                )
+            vl = vacc = None
+            if va is not None:
+                vl, vacc = loss_and_accuracy(
+                    session.predict(Xva_in).astype(np.float64),
+                    yva,  # type: ignore[arg-type]
+                    obj,
+                )
+            rec = EpochRecord(epoch, float(res.loss), res.accuracy, vl, vacc, float(lr))
+            history.append(rec)
+            metric = vl if monitor_val and vl is not None else rec.loss
+            min_delta = es.min_delta if es else 0.0
+            if metric < best_metric - min_delta:
+                best_metric, best_epoch, wait = metric, epoch, 0
+                if es is not None:
+                    session.sync()
+                    best_w = [a.copy() for a in model.weights] + [b.copy() for b in model.biases]
+            else:
+                wait += 1
+                if es is not None and wait >= es.patience:
+                    stopped_early = True
+            if on_epoch is not None:
+                on_epoch(rec)
+            if ck_dir is not None and t.checkpoint_every and epoch % t.checkpoint_every == 0:
                 checkpoint(epoch)
-            break
-        epoch += 1
-        lr = t.lr_at(epoch)
-        order = rng.permutation(Xtr.shape[0])
-        xin = mask_segments(Xtr, t.mask_ratio, rng) if obj == "reconstruction" else Xtr
-        res = kb.train_epoch(model, xin, ytr, lr, batch_size=t.batch_size, order=order)
-        if not math.isfinite(res.loss):
-            raise ValueError(
-                f"training diverged at epoch {epoch} (loss {res.loss}); lower "
-                "training.learning_rate"
-            )
-        vl = vacc = None
-        if va is not None:
-            vl, vacc = evaluate(kb, model, Xva_in, yva, obj)  # type: ignore[arg-type]
-        rec = EpochRecord(epoch, float(res.loss), res.accuracy, vl, vacc, float(lr))
-        history.append(rec)
-        metric = vl if monitor_val and vl is not None else rec.loss
-        min_delta = es.min_delta if es else 0.0
-        if metric < best_metric - min_delta:
-            best_metric, best_epoch, wait = metric, epoch, 0
-            if es is not None:
-                best_w = [a.copy() for a in model.weights] + [b.copy() for b in model.biases]
-        else:
-            wait += 1
-            if es is not None and wait >= es.patience:
-                stopped_early = True
-        if on_epoch is not None:
-            on_epoch(rec)
-        if ck_dir is not None and t.checkpoint_every and epoch % t.checkpoint_every == 0:
-            checkpoint(epoch)
+    finally:
+        session.sync()
+        session.close()
     elapsed = elapsed_before + (time.perf_counter() - t0)
 
     if es is not None and best_w is not None:
@@ -515,6 +534,13 @@ def train(
         transferred_layers=transferred,
         checkpoints=written,
     )
+
+
+def decay_factor(rate: float, steps: int) -> float:
+    """L2 as decoupled weight decay over one epoch's `steps` updates: the factor the
+    trainable weights are multiplied by once, after the epoch (the kernels train a whole
+    epoch per call)."""
+    return float(np.float32(max(0.0, 1.0 - rate) ** steps))
 
 
 def _wsum(model: MLP) -> str:

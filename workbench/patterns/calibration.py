@@ -65,3 +65,16 @@ def ece_before_after(
     before = classification_metrics(probs, y, names)["ece"]
     after = classification_metrics(scale(probs, temperature), y, names)["ece"]
     return before, after
+
+
+def fit_or_keep(
+    probs: np.ndarray, y: np.ndarray, names: Sequence[str]
+) -> tuple[float, bool, float | None, float | None]:
+    """Fit T on the calibration fold and check it there: (fitted T, applied, fold ECE
+    before, fold ECE after). `applied` is False when the fitted T makes the fold's ECE
+    worse; the caller then keeps T=1 and says so."""
+    fitted = fit_temperature(probs, y)
+    before, after = ece_before_after(probs, y, names, fitted)
+    applied = before is None or after is None or after <= before
+    rnd = lambda v: None if v is None else round(float(v), 4)  # noqa: E731
+    return fitted, applied, rnd(before), rnd(after)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.fsutil import atomic_write
+from workbench.neural.textfeatures import TextFeatures
 from workbench.patterns import PATTERNS
 from workbench.store import models as m
 
@@ -181,6 +182,13 @@ def labelled_split() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         record = {"operation": row.text, "label": row.pattern}
         (held if is_held_out(row.text) else train).append(record)
     return train, held
+
+
+def text_features() -> TextFeatures:
+    """The full text-feature block set cross-validation starts from: word and character
+    n-grams, sublinear TF-IDF and this module's keyword scores (its lexicon is stored in
+    the spec, so a version predicts the same whatever KEYWORDS later becomes)."""
+    return TextFeatures(keywords={p: list(KEYWORDS[p]) for p in PATTERNS})
 
 
 def keyword_scores(text: str) -> dict[str, int]:

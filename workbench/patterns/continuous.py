@@ -609,6 +609,13 @@ class ContinuousLearning:
             _finish_run(run, "failed", metrics, self.clock())
             return run_dict(run)
         version = int(outcome["version"])
+        chosen = registry.run_metric(champion, "selection")
+        if chosen is not None and chosen.get("text_features") is not None:
+            # the candidate trained the champion's CV-chosen recipe: it carries that choice
+            origin = chosen.get("from_version", champion.version)
+            registry.store_run_metric(
+                model, version, "selection", {**chosen, "from_version": origin}
+            )
         gates, measured = self.evaluate(model, champion.version, version)
         passed = all(g["passed"] for g in gates)
         metrics = {
@@ -628,9 +635,14 @@ class ContinuousLearning:
     def _train_in_child(self, model, champion, manifest, out_dir, run, on_spawn) -> dict:
         cfg = self.config
         spec = json.loads(json.dumps(catalog_entry(model).spec))
+        stored = json.loads(champion.architecture or "{}")
+        if isinstance(stored.get("metadata"), dict) and "text_features" in stored["metadata"]:
+            # the champion's recipe was chosen by cross-validation: the candidate trains
+            # the same one (its IDF refitted on the batch's training rows)
+            spec = stored
         if cfg.epochs is not None:
             spec["training"]["epochs"] = cfg.epochs
-        if cfg.patience is not None:
+        if cfg.patience is not None and spec["training"].get("early_stopping"):
             spec["training"]["early_stopping"]["patience"] = cfg.patience
         result_path = out_dir / "result.json"
         request = {

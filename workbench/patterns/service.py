@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import peewee
 
-from workbench.neural import registry
+from workbench.neural import registry, selection
 from workbench.patterns import (
     PATTERNS,
     calibration,
@@ -156,6 +156,7 @@ class PatternsService:
             "version": champion.version,
             "val_accuracy": champion.val_accuracy,
             "calibration": model_calibration(champion),
+            "selection": model_selection(champion),
             # patterns train and the continuous loop validate on the text-hash split;
             # a catalog training (Models pane) on its own seeded 20% split
             "evaluated_on": (
@@ -170,16 +171,35 @@ class PatternsService:
         epochs: int | None = None,
         on_epoch: Callable | None = None,
         should_stop: Callable[[], bool] | None = None,
+        *,
+        folds: int = selection.FOLDS,
+        grid: Sequence[selection.Candidate] | None = None,
     ) -> dict[str, Any]:
-        """Train the catalog recipe on the training split, validated on the held-out one."""
+        """Choose the recipe by k-fold CV on the training split (features, then linear
+        softmax vs MLP over an L2/width grid), train it on the training split less its
+        calibration fold, validated on the held-out one; calibrate; store the recipe and
+        the CV table with the version. `epochs` overrides the recipe's epochs."""
         from workbench.neural.catalog import get
 
         entry = get(classifier.MODEL_NAME)
         path, n_train, n_held = classifier.write_training_file(
             self.neural.checkpoint_root / "catalog-data"
         )
+        train, _held = classifier.labelled_split()
+        chosen = selection.select(
+            [r["operation"] for r in train],
+            [r["label"] for r in train],
+            classifier.text_features(),
+            folds=folds,
+            grid=tuple(grid) if grid is not None else selection.GRID,
+            epochs=epochs or selection.EPOCHS,
+            backend=self.neural.backend,
+        )
+        names = sorted({r["label"] for r in train})
+        spec = selection.recipe_spec(chosen, len(names), name=entry.name)
+        spec.update(modelId=entry.name, category=entry.category, description=entry.purpose)
         summary = self.neural.train(
-            entry.spec,
+            spec,
             path,
             name=entry.name,
             epochs=epochs,
@@ -188,8 +208,11 @@ class PatternsService:
             description=entry.purpose,
             tags=[entry.category, "catalog", "patterns"],
         )
-        out = {**summary, "train_rows": n_train, "held_out_rows": n_held}
+        out = {**summary, "train_rows": n_train, "held_out_rows": n_held, "selection": chosen}
         if summary["status"] == "trained":
+            registry.store_run_metric(
+                classifier.MODEL_NAME, summary["version"], "selection", chosen
+            )
             out["calibration"] = self.calibrate(summary["version"])
             # an explicit training deploys; the continuous loop deploys only through gates
             registry.set_alias(entry.name, registry.CHAMPION, summary["version"])
@@ -213,24 +236,22 @@ class PatternsService:
             return calibration.probability_matrix(preds, names), y
 
         p_cal, y_cal = probs_and_labels(calib)
-        temperature = calibration.fit_temperature(p_cal, y_cal)
+        fitted, applied, fold_before, fold_after = calibration.fit_or_keep(p_cal, y_cal, names)
+        temperature = fitted if applied else 1.0
         p_held, y_held = probs_and_labels(held)
         before, after = calibration.ece_before_after(p_held, y_held, names, temperature)
         result = {
             "temperature": temperature,
+            "fitted_temperature": fitted,
+            "applied": applied,
             "fold_rows": len(calib),
+            "fold_ece_before": fold_before,
+            "fold_ece_after": fold_after,
             "held_out": len(held),
             "ece_before": None if before is None else round(before, 4),
             "ece_after": None if after is None else round(after, 4),
         }
-        row = registry.get_version(classifier.MODEL_NAME, version)
-        if row.training_run_id is None:
-            raise ValueError(f"calibration: {ref} has no training run to store it with")
-        run = m.TrainingRun.get_by_id(row.training_run_id)
-        metrics = json.loads(run.metrics or "{}")
-        metrics["calibration"] = result
-        run.metrics = json.dumps(metrics, sort_keys=True, default=str)
-        run.save()
+        registry.store_run_metric(classifier.MODEL_NAME, version, "calibration", result)
         return result
 
     def classify(self, operation: Mapping[str, Any] | str) -> dict[str, Any]:
@@ -665,6 +686,11 @@ class PatternsService:
     ) -> dict[str, Any]:
         self.sync()
         return self.loop.trigger(model, force=force, on_spawn=on_spawn)
+
+
+def model_selection(row: m.NeuralModel) -> dict[str, Any] | None:
+    """The recipe and CV table stored with a version, or None (chosen before CV)."""
+    return registry.run_metric(row, "selection")
 
 
 def model_calibration(row: m.NeuralModel) -> dict[str, Any] | None:

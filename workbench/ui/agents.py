@@ -334,10 +334,10 @@ class AgentsPane(Pane):
                 yield Static("", id="agent-info")
                 yield Label("Timeline", id="agent-timeline-title", classes="panel-title")
                 timeline = FillTable(
-                    "what", id="agent-timeline", cursor_type="row", zebra_stripes=True
+                    ("step", "what"), id="agent-timeline", cursor_type="row", zebra_stripes=True
                 )
                 timeline.add_column("time", key="time")
-                timeline.add_column("step", key="step", width=12)
+                timeline.add_column("step", key="step")
                 timeline.add_column("ms", key="ms")
                 timeline.add_column("result", key="result")
                 timeline.add_column("what", key="what")

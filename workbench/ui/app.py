@@ -7,8 +7,9 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from workbench import config
 from workbench.engine import Engine
@@ -24,6 +25,7 @@ from workbench.ui.safe import ControlFilter
 from workbench.ui.screens.help import HelpScreen, bindings_markdown
 from workbench.ui.themes import load_themes
 from workbench.ui.trends import TrendsPane
+from workbench.ui.widgets.footer import WorkbenchFooter
 
 CONTROL_FILTER = ControlFilter()
 
@@ -37,6 +39,15 @@ PANES: dict[str, type[Pane]] = {
     "agents": AgentsPane,
 }
 # app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
+# Layout classes on the screen by terminal width and height (Textual breakpoints): panes
+# and dialogs style `Screen.-narrow ...` etc. in their .tcss. Below 80x24 the app shows
+# one line with the minimum size instead of a broken layout (`-too-narrow`/`-too-short`).
+MIN_SIZE = (80, 24)
+HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-narrow"), (110, "-normal"), (160, "-wide")]
+VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-short"), (36, "-tall")]
+# Panes whose parts take turns on `\` where the terminal is too small for all of them
+# (their .tcss says below which size); Runs and Agents take turns on enter / esc.
+SIDE_PANES = frozenset({"patterns", "models", "memory", "hub"})
 STYLESHEETS = [
     "app.tcss",
     *sorted(p.name for p in Path(__file__).parent.glob("*.tcss") if p.name != "app.tcss"),
@@ -55,6 +66,8 @@ class WorkbenchApp(App[None]):
     CSS_PATH = STYLESHEETS
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
     PANES_TITLES = {pane_id: cls.TITLE for pane_id, cls in PANES.items()}
     BINDINGS = [
         *(
@@ -62,6 +75,8 @@ class WorkbenchApp(App[None]):
             Binding(str(i), f"show_pane('{pane_id}')", cls.TITLE, id=f"pane.{pane_id}", show=False)
             for i, (pane_id, cls) in enumerate(PANES.items(), start=1)
         ),
+        # below 110 columns panes show one part at a time; the footer shows this key there
+        Binding("backslash", "toggle_side", "Panels", id="app.side"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -74,9 +89,13 @@ class WorkbenchApp(App[None]):
         watch: bool = True,
         settings_path: Path | None = None,
         theme: str | None = None,
+        load_in_workers: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
+        # panes read the store in thread workers (ui/pane.py `load`); False reads in place
+        # (the UI tests' pictures, taken at one fixed moment)
+        self.load_in_workers = load_in_workers
         self.watch_store = watch
         self.settings_path = settings_path if settings_path is not None else config.config_file()
         self.requested_theme = theme
@@ -115,7 +134,8 @@ class WorkbenchApp(App[None]):
             for i, (pane_id, cls) in enumerate(PANES.items(), start=1):
                 with TabPane(f"{i} {cls.TITLE}", id=pane_id):
                     yield cls(id=f"{pane_id}-pane")
-        yield Footer()
+        yield WorkbenchFooter()
+        yield Static("", id="too-small")
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.engine.store_name} · kernels: {self.engine.backend_name}"
@@ -178,7 +198,47 @@ class WorkbenchApp(App[None]):
             if pane.tables & changed:
                 pane.refresh_data(changed)
 
+    # -- size ------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        """Keep the footer's keys on one line when narrow; say the minimum size when the
+        terminal is below it (the breakpoint classes hide the layout; see app.tcss)."""
+        width, height = event.size
+        for footer in self.query(Footer):
+            footer.compact = width < 110
+            footer.show_command_palette = width >= 110  # ctrl+p still opens it
+        if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+            self.query_one("#too-small", Static).update(
+                f"workbench needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
+                f"this terminal is {width}×{height}"
+            )
+
     # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_side":  # only where a pane has parts that take turns
+            return self.query_one(TabbedContent).active in SIDE_PANES
+        return True
+
+    def action_toggle_side(self) -> None:
+        """Below a width panes hide their side panel; `\\` swaps it in and out."""
+        active = self.query_one(TabbedContent).active
+        pane = self.query_one(f"#{active}-pane", Pane)
+        pane.toggle_class("side-open")
+        self.call_after_refresh(self._focus_shown, pane)
+
+    def _focus_shown(self, pane: Pane) -> None:
+        """Focus left on a part just hidden moves to the first table shown in the pane (not
+        an input: it would take the next keys as text)."""
+        chain = self.screen.focus_chain
+        if self.focused not in chain or pane not in self.focused.ancestors:
+            shown = [w for w in chain if pane in w.ancestors]
+            target = next((w for w in shown if isinstance(w, DataTable)), None)
+            if target is not None:
+                target.focus()
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        self.refresh_bindings()  # `\` applies to some panes only
 
     def action_show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = pane_id

@@ -11,18 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Label, Static
+from textual.worker import Worker, WorkerState
 
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import esc, plain
 from workbench.ui.screens.hub_share import HubShareDialog
-from workbench.ui.widgets.fill_column import fill_column
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.hub_advice import HubAdvice
+from workbench.ui.widgets.hub_inbox import HubInbox
+from workbench.ui.widgets.hub_search import HubSearch
 
 HUB_TABLES = frozenset(
     {
@@ -47,10 +51,55 @@ STATE_SHORT = {
     "DEPRECATED": "depr",
     "ARCHIVED": "arch",
 }
+SEARCH_LIMIT = 50  # the pane shows more than the CLI's default 10, in the same order
 
 
 def _short_time(iso: str | None) -> str:
     return "—" if not iso else iso[:16].replace("T", " ")
+
+
+def _priority(item: dict) -> Text:
+    return Text(PRIORITY_SHORT[item["priority"]], style=PRIORITY_STYLE[item["priority"]])
+
+
+def result_cells(item: dict) -> list[Text | str]:
+    """A query result's row: priority, title, channel, relevance as the CLI prints it."""
+    return [
+        _priority(item),
+        plain(item["title"]),
+        plain(item["channel"]),
+        Text(f"{item['score']:.2f}", justify="right"),
+    ]
+
+
+def delivery_cells(d: dict) -> list[Text | str]:
+    """An inbox row: unread mark, priority, title, when, what the agent did with it
+    (★ voted useful, n✓ applied and worked, n✗ applied and failed, n? no outcome); the
+    detail below shows the rest (state, sender, content)."""
+    used = ["★"] if d["voted"] else []
+    unknown = d["applied"] - d["worked"] - d["failed"]
+    for n, mark in ((d["worked"], "✓"), (d["failed"], "✗"), (unknown, "?")):
+        if n:
+            used.append(f"{n}{mark}")
+    return [
+        Text("" if d["read"] else "●", style="bold"),
+        _priority(d),
+        plain(d["title"], style="" if d["read"] else "bold"),
+        _short_time(d["delivered"])[5:],
+        " ".join(used) or "—",
+    ]
+
+
+class SearchDone(Message):
+    """Results of one query, from the search worker (a newer query replaces it)."""
+
+    def __init__(self, text: str, results: list[dict]) -> None:
+        super().__init__()
+        self.text = text
+        self.results = results
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SearchDone)
 
 
 def item_detail(item: dict) -> Text:
@@ -112,6 +161,13 @@ class HubPane(Pane):
         "| `v` | vote the selected item useful (once per agent) |\n"
         "| `p` | mark the selected item applied, and that it worked |\n"
         "| `f` | mark the selected item applied, and that it failed |\n"
+        "| `/` | search: results ranked exactly as `workbench hub query` ranks them (the "
+        "store's full-text index; words only, so `\"`, `*`, `NEAR(` are searched as text); "
+        "`enter` shows a result (and counts a view, as `hub show` does); `esc` puts the "
+        "list back |\n"
+        "| `i` | inbox: what was delivered to the chosen agent (`hub inbox --all`), newest "
+        "first, ● unread, ★ voted, ✓/✗ applied; `a` picks the agent; `i` or `esc` goes back |\n"
+        "| `m` | in the inbox: mark the highlighted delivery read |\n"
         "| `tab` | move between channels and items |"
     )
     BINDINGS = [
@@ -121,6 +177,10 @@ class HubPane(Pane):
         Binding("v", "vote", "Vote useful", id="hub.vote"),
         Binding("p", "applied_worked", "Applied ✓", id="hub.applied_worked"),
         Binding("f", "applied_failed", "Applied ✗", id="hub.applied_failed"),
+        Binding("slash", "search", "Search", id="hub.search"),
+        Binding("i", "inbox", "Inbox", id="hub.inbox"),
+        Binding("m", "mark_read", "Mark read", id="hub.mark_read"),
+        Binding("escape", "close_view", "Back", id="hub.back"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -131,6 +191,11 @@ class HubPane(Pane):
         self.channel: str | None = None  # None: every channel
         self.items: list[dict] = []
         self.selected: str | None = None
+        self.view = "items"  # or "search" (the query box) or "inbox" (an agent's deliveries)
+        self.results: list[dict] = []
+        self.results_for: str | None = None  # the query whose results are shown
+        self.deliveries: list[dict] = []
+        self._list_selection: str | None = None  # put back when search or inbox closes
 
     # -- layout ------------------------------------------------------------------------
 
@@ -138,22 +203,26 @@ class HubPane(Pane):
         with Horizontal():
             with Vertical(id="hub-left"):
                 yield Label("Channels", id="hub-channels-title", classes="panel-title")
-                channels = DataTable(id="hub-channels", cursor_type="row", zebra_stripes=False)
-                channels.add_column("", key="sub", width=1)
-                channels.add_column("channel", key="channel", width=13)
-                channels.add_column("n", key="items", width=3)
+                channels = FillTable(
+                    "channel", id="hub-channels", cursor_type="row", zebra_stripes=False
+                )
+                channels.add_column("", key="sub")
+                channels.add_column("channel", key="channel")
+                channels.add_column("n", key="items")
                 yield channels
                 yield Label("Knowledge base", classes="panel-title")
                 yield Static("", id="hub-states")
             with Vertical(id="hub-center"):
                 yield Label("Items", id="hub-items-title", classes="panel-title")
-                items = DataTable(id="hub-items", cursor_type="row", zebra_stripes=True)
-                items.add_column("prio", key="priority", width=4)
-                items.add_column("state", key="state", width=5)
-                items.add_column("title", key="title", width=30)
-                items.add_column("use", key="useful", width=3)
-                items.add_column("app", key="applied", width=3)
+                items = FillTable("title", id="hub-items", cursor_type="row", zebra_stripes=True)
+                items.add_column("prio", key="priority")
+                items.add_column("state", key="state")
+                items.add_column("title", key="title")
+                items.add_column("use", key="useful")
+                items.add_column("app", key="applied")
                 yield items
+                yield HubSearch(id="hub-search")
+                yield HubInbox(id="hub-inbox-view")
                 with VerticalScroll(id="hub-detail-scroll"):
                     yield Static("", id="hub-detail")
             yield HubAdvice("", id="hub-advice")
@@ -162,12 +231,15 @@ class HubPane(Pane):
         self.hand_back_focus_on_leave()
         super().on_mount()
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(fill_column, self.query_one("#hub-items", DataTable), "title")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab
-        return self._is_active_tab()
+        if not self._is_active_tab():
+            return False
+        if action == "mark_read":
+            return self.view == "inbox"  # shown in the footer only there
+        if action == "close_view":
+            return self.view != "items"
+        return True
 
     def on_show(self) -> None:
         # the tab may become active only after Show arrives: focus once the switch settled
@@ -175,7 +247,8 @@ class HubPane(Pane):
 
     def _focus_items(self) -> None:
         if self._is_active_tab() and not self.query_one("#hub-channels", DataTable).has_focus:
-            self.query_one("#hub-items", DataTable).focus()
+            shown = {"search": "#hub-results", "inbox": "#hub-inbox"}.get(self.view, "#hub-items")
+            self.query_one(shown, DataTable).focus()
 
     @property
     def engine(self):
@@ -188,6 +261,10 @@ class HubPane(Pane):
             with self.engine.guard():
                 if changed is None or changed & HUB_TABLES:
                     self._load_hub()
+                    if self.view == "search":
+                        self._search(self.query_one(HubSearch).text)
+                    elif self.view == "inbox":
+                        self._load_inbox()
                 if changed is None or changed & ADAPTIVE_TABLES:
                     self._load_advice()
         except ENGINE_ERRORS as exc:
@@ -243,13 +320,20 @@ class HubPane(Pane):
                 key=i["id"],
             )
         ids = [i["id"] for i in self.items]
-        if self.selected not in ids:
-            self.selected = ids[0] if ids else None
-        if self.selected is not None:
-            table.move_cursor(row=table.get_row_index(self.selected), animate=False)
+        # while search or the inbox covers the list, the detail shows their item: the
+        # list keeps its own selection aside until it is shown again
+        chosen = self.selected if self.view == "items" else self._list_selection
+        if chosen not in ids:
+            chosen = ids[0] if ids else None
+        if chosen is not None:
+            table.move_cursor(row=table.get_row_index(chosen), animate=False)
         where = self.channel or "all channels"
         self.query_one("#hub-items-title", Label).update(f"Items · {esc(where)} · {len(ids)}")
-        self._show_detail()
+        if self.view == "items":
+            self.selected = chosen
+            self._show_detail()
+        else:
+            self._list_selection = chosen
 
     def _show_detail(self) -> None:
         detail = self.query_one("#hub-detail", Static)
@@ -279,7 +363,7 @@ class HubPane(Pane):
     @on(DataTable.RowHighlighted, "#hub-items")
     def _item_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        if key is not None and key != self.selected:
+        if self.view == "items" and key is not None and key != self.selected:
             self.selected = key
             self._show_detail()
 
@@ -389,3 +473,132 @@ class HubPane(Pane):
 
     def action_applied_failed(self) -> None:
         self._applied(False)
+
+    # -- search and inbox --------------------------------------------------------------
+
+    def _cover_list(self, view: str) -> None:
+        """Show search or the inbox where the item list is; remember the list's item."""
+        if self.view == "items":
+            self._list_selection = self.selected
+        self.view = view
+        for widget_id in ("#hub-items-title", "#hub-items"):
+            self.query_one(widget_id).display = False
+        self.query_one(HubSearch).display = view == "search"
+        self.query_one(HubInbox).display = view == "inbox"
+        self.refresh_bindings()
+
+    def action_close_view(self) -> None:
+        """Back to the item list, with the item it had selected."""
+        if self.view == "items":
+            return
+        self.view = "items"
+        self.query_one(HubSearch).display = False
+        self.query_one(HubInbox).display = False
+        for widget_id in ("#hub-items-title", "#hub-items"):
+            self.query_one(widget_id).display = True
+        self.selected = self._list_selection
+        self.refresh_bindings()
+        try:
+            with self.engine.guard():
+                self._load_items()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+        self.query_one("#hub-items", DataTable).focus()
+
+    def action_search(self) -> None:
+        search = self.query_one(HubSearch)
+        first = self.view != "search"
+        self._cover_list("search")
+        search.open()
+        if first:
+            self._search(search.text)
+
+    @on(HubSearch.Changed)
+    def _query_changed(self, event: HubSearch.Changed) -> None:
+        self._search(event.text)
+
+    def _search(self, text: str) -> None:
+        if not text.strip():  # nothing typed: no call, a hint
+            self._show_results(text, [])
+            return
+        self.run_search(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="hub-search")
+    def run_search(self, text: str) -> None:
+        """`hub.query` as `workbench hub query TEXT` calls it (same ranking and filters;
+        views are counted when a result is opened, not per keystroke)."""
+        with self.engine.guard():
+            results = self.engine.hub.query(text, limit=SEARCH_LIMIT, count_views=False)
+        self.post_message(SearchDone(text, results))
+
+    @on(Worker.StateChanged)
+    def _search_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "hub-search" and event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), severity="error")
+
+    @on(SearchDone)
+    def _search_done(self, message: SearchDone) -> None:
+        search = self.query_one(HubSearch)
+        if self.view == "search" and message.text == search.text:  # else a newer one runs
+            self._show_results(message.text, message.results)
+
+    def _show_results(self, text: str, results: list[dict]) -> None:
+        self.results, self.results_for = results, text
+        self.query_one(HubSearch).show(text, [(r["id"], result_cells(r)) for r in results])
+
+    @on(HubSearch.Chosen)
+    def _result_chosen(self, event: HubSearch.Chosen) -> None:
+        self.selected = event.uid
+        try:
+            with self.engine.guard():
+                self.engine.hub.item(event.uid, count_view=True)
+        except ENGINE_ERRORS as exc:  # deleted meanwhile
+            self.notify(str(exc), severity="warning")
+        self._show_detail()
+
+    @on(HubSearch.Closed)
+    def _search_closed(self) -> None:
+        self.action_close_view()
+
+    def action_inbox(self) -> None:
+        if self.view == "inbox":
+            self.action_close_view()
+            return
+        self._cover_list("inbox")
+        self.selected = None
+        try:
+            with self.engine.guard():
+                self._load_inbox()
+        except ENGINE_ERRORS as exc:
+            self.notify(str(exc), severity="error")
+        self.query_one(HubInbox).table.focus()
+
+    def _load_inbox(self) -> None:
+        self.deliveries = self.engine.hub.deliveries(self.agent) if self.agent else []
+        ids = [d["id"] for d in self.deliveries]
+        if self.selected not in ids:
+            self.selected = ids[0] if ids else None
+        unread = sum(1 for d in self.deliveries if not d["read"])
+        rows = [(d["id"], delivery_cells(d)) for d in self.deliveries]
+        self.query_one(HubInbox).show(self.agent, rows, unread, self.selected)
+        if self.selected is None:
+            who = self.agent or "no agent"
+            text = f"Nothing delivered to {who} yet: subscribe it to a channel (s) to receive."
+            self.query_one("#hub-detail", Static).update(plain(text))
+        else:
+            self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#hub-inbox")
+    def _delivery_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if self.view == "inbox" and key is not None and key != self.selected:
+            self.selected = key
+            self._show_detail()
+
+    def action_mark_read(self) -> None:
+        if self.view != "inbox" or self.selected is None or self.agent is None:
+            self.notify("open the inbox (i) and highlight a delivery", severity="warning")
+            return
+        uid, agent = self.selected, self.agent
+        if self._write(lambda: self.engine.hub.acknowledge(agent, [uid])) == 0:
+            self.notify(f"{uid} was already read by {agent}")

@@ -26,6 +26,7 @@ from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import esc, plain
 from workbench.ui.screens.model_dialogs import ReportScreen
+from workbench.ui.widgets.fill_table import FillTable
 
 MEMORY_TABLES = frozenset({"vector_memory", "episodic_memory", "semantic_memory", "memory_events"})
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
@@ -195,33 +196,39 @@ class MemoryPane(Pane):
             with Vertical(id="memory-search"):
                 yield Input(placeholder="search vector memory (press / )", id="memory-query")
                 yield Label(NO_QUERY, id="results-title", classes="panel-title")
-                results = DataTable(id="memory-results", cursor_type="row", zebra_stripes=True)
-                results.add_column("#", key="rank", width=3)
-                results.add_column("score", key="score", width=6)
-                results.add_column("entry", key="entry", width=28)
-                results.add_column("text", key="text", width=TEXT_WIDTH)
+                results = FillTable(
+                    ("entry", "text"), id="memory-results", cursor_type="row", zebra_stripes=True
+                )
+                results.add_column("#", key="rank")
+                results.add_column("score", key="score")
+                results.add_column("entry", key="entry")
+                results.add_column("text", key="text")
                 yield results
             with Vertical(id="memory-working"):
                 yield Label("Working set", id="working-title", classes="panel-title")
-                working = DataTable(id="working-table", cursor_type="row")
-                working.add_column("item", key="item", width=28)
-                working.add_column("bytes", key="bytes", width=8)
+                working = FillTable("item", id="working-table", cursor_type="row")
+                working.add_column("item", key="item")
+                working.add_column("bytes", key="bytes")
                 yield working
         with Horizontal(id="memory-lower"):
             with Vertical(id="memory-timeline"):
                 yield Label("Episodic timeline", id="timeline-title", classes="panel-title")
-                timeline = DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
-                for col, width in (("time", 11), ("episode", 14), ("kind", 11), ("outcome", 7)):
-                    timeline.add_column(col, key=col, width=width)
-                timeline.add_column("text", key="text", width=TEXT_WIDTH)
+                timeline = FillTable(
+                    ("episode", "text"), id="timeline-table", cursor_type="row", zebra_stripes=True
+                )
+                for col in ("time", "episode", "kind", "outcome"):
+                    timeline.add_column(col, key=col)
+                timeline.add_column("text", key="text")
                 yield timeline
             with Vertical(id="memory-facts"):
                 yield Label("Semantic facts", id="facts-title", classes="panel-title")
-                facts = DataTable(id="facts-table", cursor_type="row", zebra_stripes=True)
-                facts.add_column("conf", key="conf", width=7)
-                facts.add_column("ev", key="ev", width=3)
-                facts.add_column("data", key="data", width=6)
-                facts.add_column("statement", key="statement", width=TEXT_WIDTH)
+                facts = FillTable(
+                    ("data", "statement"), id="facts-table", cursor_type="row", zebra_stripes=True
+                )
+                facts.add_column("conf", key="conf")
+                facts.add_column("ev", key="ev")
+                facts.add_column("data", key="data")
+                facts.add_column("statement", key="statement")
                 yield facts
         yield Label("", id="memory-events")
 
@@ -272,7 +279,12 @@ class MemoryPane(Pane):
             self.notify(str(exc), severity="error")
 
     def _show_cards(self) -> None:
-        for tier, text in card_texts(self.memory.stats(probe=False)).items():
+        # the stats sum every tier's rows and bytes: a worker (ui/pane.py `load`)
+        memory = self.memory
+        self.load("cards", lambda: memory.stats(probe=False), self._fill_cards)
+
+    def _fill_cards(self, stats: dict[str, Any]) -> None:
+        for tier, text in card_texts(stats).items():
             self.query_one(f"#card-{tier}", Static).update(text)
         self._show_working()
 
@@ -281,7 +293,7 @@ class MemoryPane(Pane):
         table.clear()
         items = self.memory.working_set()
         for i, item in enumerate(items):
-            table.add_row(plain(clip(item["item"], 28)), human_bytes(item["bytes"]), key=str(i))
+            table.add_row(plain(item["item"]), human_bytes(item["bytes"]), key=str(i))
         stats = self.memory.working.stats()
         self.query_one("#working-title", Label).update(
             f"Working set · {stats['count']} · {human_bytes(stats['bytes'])}"
@@ -299,7 +311,7 @@ class MemoryPane(Pane):
             outcome = row["outcome"]
             table.add_row(
                 row["created"][5:16],
-                plain(clip(f"{row['session']}#{row['sequence']}", 14)),
+                plain(f"{row['session']}#{row['sequence']}"),
                 plain(row["kind"]),
                 Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
                 plain(clip(row["text"], TEXT_WIDTH)),
@@ -391,7 +403,7 @@ class MemoryPane(Pane):
             table.add_row(
                 str(rank),
                 f"{hit['score']:.3f}",
-                plain(clip(f"{hit['namespace']}/{hit['key']}", 28)),
+                plain(f"{hit['namespace']}/{hit['key']}"),
                 plain(clip(hit["text"], TEXT_WIDTH)),
                 key=str(hit["id"]),
             )

@@ -28,6 +28,7 @@ from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
+from workbench.ui.screens.ensemble_report import EnsembleReportScreen
 from workbench.ui.screens.evaluations import (
     CompareEvaluationsScreen,
     EvaluateDialog,
@@ -41,6 +42,8 @@ from workbench.ui.screens.model_dialogs import (
     TrainCatalogDialog,
     TrainDialog,
 )
+from workbench.ui.widgets.fill_table import FillTable
+from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 CATEGORIES = ("coordination", "consensus", "performance", "sparc", "specialized")
 CUSTOM = "your models"
@@ -208,7 +211,11 @@ class ModelsPane(Pane):
         "| `a` | evaluate the selected version on a labelled file (stored) |\n"
         "| `v` | the selected version's stored evaluations: confusion matrix, per class, "
         "reliability |\n"
-        "| `space` | mark a version (two at most); `c` compares the two on the same data |\n"
+        "| `space` / `m` | mark or unmark the selected version (a notice says when it cannot "
+        "join the others in an ensemble: other classes or other input) |\n"
+        "| `c` | compare the two marked versions on the same data |\n"
+        "| `E` | predict with the ensemble of the marked versions (mean class probabilities, "
+        "as `workbench neural ensemble`): each member's answer and the ensemble's |\n"
         "| `x` | cancel the running training |\n"
         "| `tab` | move between the model list and the versions table |"
     )
@@ -225,13 +232,16 @@ class ModelsPane(Pane):
         Binding("a", "evaluate", "Evaluate", id="models.evaluate"),
         Binding("v", "evaluations", "Evaluations", id="models.evaluations"),
         Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("m", "mark", "Mark", show=False),  # as space; no id: one palette entry
         Binding("c", "compare", "Compare", id="models.compare"),
+        Binding("E", "ensemble", "Ensemble", id="models.ensemble"),
     ]
     DEFAULT_CSS = """
     ModelsPane #models-list { width: 46; border-right: solid $panel; }
     ModelsPane #models-list > DataTable { height: 1fr; }
     ModelsPane #model-detail { width: 1fr; }
     ModelsPane #model-info { height: auto; max-height: 9; padding: 0 1; }
+    ModelsPane #model-info.-with-recipe { max-height: 16; }
     ModelsPane #model-versions { height: auto; max-height: 8; }
     ModelsPane #versions-head { height: 1; }
     ModelsPane #versions-title { width: auto; }
@@ -254,7 +264,7 @@ class ModelsPane(Pane):
         self.training: str | None = None
         self._training_name: str | None = None
         self._stop = threading.Event()
-        self.marked: list[int] = []  # versions of the selected model, two at most
+        self.marked: list[int] = []  # versions of the selected model: compare, ensemble
 
     # -- layout ------------------------------------------------------------------------
 
@@ -262,9 +272,9 @@ class ModelsPane(Pane):
         with Horizontal():
             with Vertical(id="models-list"):
                 yield Label("Models", id="models-title", classes="panel-title")
-                table = DataTable(id="model-table", cursor_type="row", zebra_stripes=False)
-                table.add_column("model", key="model", width=26)
-                table.add_column("val acc", key="acc", width=14)
+                table = FillTable("model", id="model-table", cursor_type="row", zebra_stripes=False)
+                table.add_column("model", key="model")
+                table.add_column("val acc", key="acc")
                 yield table
             with Vertical(id="model-detail"):
                 yield Static("", id="model-info")
@@ -272,7 +282,9 @@ class ModelsPane(Pane):
                     yield Label("Versions", id="versions-title", classes="panel-title")
                     yield Sparkline([], id="versions-spark")
                     yield Label("", id="versions-trend")
-                versions = DataTable(id="model-versions", cursor_type="row", zebra_stripes=True)
+                versions = FillTable(
+                    "aliases", id="model-versions", cursor_type="row", zebra_stripes=True
+                )
                 for col in ("version", "status", "aliases", "accuracy", "val acc", "size"):
                     versions.add_column(col, key=col)
                 yield versions
@@ -300,15 +312,19 @@ class ModelsPane(Pane):
         """Epochs (training_history) only redraw the detail; new versions, aliases and
         runs also reload the list (the catalog reads the champions)."""
         if changed is None or changed & (NEURAL_TABLES - {"training_history"}):
-            try:
-                catalog = self.neural.catalog()
-                own = self.neural.models()
-            except ENGINE_ERRORS as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.catalog_entries = {e["name"]: e for e in catalog}
-            self.own_models = {m["name"]: m for m in own if m["name"] not in self.catalog_entries}
-            self._fill_list()
+            # the catalog reads every model's data source: a worker (ui/pane.py `load`)
+            self.load("list", self._read_list, self._show_list)
+            return
+        self.show_detail()
+
+    def _read_list(self) -> tuple[list[dict], list[dict]]:
+        return self.neural.catalog(), self.neural.models()
+
+    def _show_list(self, lists: tuple[list[dict], list[dict]]) -> None:
+        catalog, own = lists
+        self.catalog_entries = {e["name"]: e for e in catalog}
+        self.own_models = {m["name"]: m for m in own if m["name"] not in self.catalog_entries}
+        self._fill_list()
         self.show_detail()
 
     def _fill_list(self) -> None:
@@ -333,7 +349,7 @@ class ModelsPane(Pane):
             table.add_row(header, "", key=f"cat:{category}")
             for name, acc in rows:
                 style = "dim" if acc == "untrained" else ""
-                table.add_row(Text(f"  {name}"), Text(f"{acc:>14}", style=style), key=name)
+                table.add_row(Text(f"  {name}"), Text(acc, style=style, justify="right"), key=name)
         trained = sum(1 for e in self.catalog_entries.values() if e.get("val_accuracy") is not None)
         title = f"Catalog {len(self.catalog_entries)} · {trained} trained"
         ready_to_train = 0
@@ -431,9 +447,10 @@ class ModelsPane(Pane):
         if self.version is not None:
             table.move_cursor(row=table.get_row_index(str(self.version)), animate=False)
         n = len(self.versions)
-        self.query_one("#versions-title", Label).update(
-            f"Versions · {n}" if n else "Versions · none yet (t trains one)"
-        )
+        title = f"Versions · {n}" if n else "Versions · none yet (t trains one)"
+        if self.marked:
+            title += " · marked " + ", ".join(f"v{v}" for v in sorted(self.marked))
+        self.query_one("#versions-title", Label).update(title)
         # The metric across versions: measured val accuracy of each version, in order.
         measured = [(v["version"], v["val_accuracy"]) for v in self.versions]
         measured = [(ver, acc) for ver, acc in measured if acc is not None]
@@ -456,7 +473,15 @@ class ModelsPane(Pane):
     def _show_version_detail(self) -> None:
         row = self._current_row()
         spec = json.loads(row.architecture) if row is not None else None
-        self.query_one("#model-info", Static).update(self._info_text(spec))
+        info = self._info_text(spec)
+        # a text model's CV-chosen recipe, CV table and calibration, stored with the version
+        extra = recipe_lines(registry.run_metric(row, "selection")) if row is not None else []
+        cal = calibration_text(registry.run_metric(row, "calibration")) if row else None
+        if extra or cal is not None:
+            info = Text("\n").join([info, *extra, *([cal] if cal is not None else [])])
+        widget = self.query_one("#model-info", Static)
+        widget.set_class(bool(extra or cal is not None), "-with-recipe")
+        widget.update(info)
         self._draw_chart(row)
 
     def _info_text(self, spec: dict | None) -> Text:
@@ -734,14 +759,47 @@ class ModelsPane(Pane):
         self.app.push_screen(EvaluationsScreen(ref, evaluations))
 
     def action_mark(self) -> None:
-        """Mark the selected version for a side-by-side comparison (two at most)."""
-        if self.version is None:
+        """Mark the selected version (compare two, or predict with an ensemble of them);
+        a version the others cannot be averaged with is marked with a one-line notice."""
+        if self.version is None or self.selected is None:
             return
         if self.version in self.marked:
             self.marked.remove(self.version)
         else:
-            self.marked = (self.marked + [self.version])[-2:]
+            self.marked.append(self.version)
+            if len(self.marked) > 1:
+                problem = self._ensemble_problem()
+                if problem:
+                    self.notify(f"not an ensemble: {problem}", severity="warning")
         self._fill_versions()
+
+    def _marked_refs(self) -> list[str]:
+        return [f"{self.selected}@{v}" for v in sorted(self.marked)]
+
+    def _ensemble_problem(self) -> str | None:
+        """Why the marked versions cannot be averaged (the engine says), else None."""
+        try:
+            return self.neural.ensemble_problem(self._marked_refs())
+        except ENGINE_ERRORS as exc:  # a version without weights (training, failed)
+            return str(exc)
+
+    def action_ensemble(self) -> None:
+        if len(self.marked) < 2 or self.selected is None:
+            self.notify("mark two or more versions (space), then E predicts with them",
+                        severity="warning")  # fmt: skip
+            return
+        problem = self._ensemble_problem()
+        if problem:
+            self.notify(f"not an ensemble: {problem}", severity="warning")
+            return
+        refs = self._marked_refs()
+        label = f"ensemble of {self.selected} " + ", ".join(f"v{v}" for v in sorted(self.marked))
+        self.app.push_screen(PredictDialog(label), lambda r: self._ensemble_chosen(refs, r))
+
+    def _ensemble_chosen(self, refs: list[str], result: dict | None) -> None:
+        if result is not None:
+            self._status(f"predicting with the ensemble of {len(refs)} versions…")
+            self.run_op("ensemble", lambda: (refs, self.neural.ensemble(refs, result["input"])))
 
     def action_compare(self) -> None:
         if len(self.marked) != 2 or self.selected is None:
@@ -815,6 +873,9 @@ class ModelsPane(Pane):
         if kind == "predict":
             ref, predictions = result
             self.app.push_screen(ReportScreen(prediction_markdown(ref, predictions)))
+            return
+        if kind == "ensemble":
+            self.app.push_screen(EnsembleReportScreen(*result))
             return
         self.refresh_data()
         if kind == "quantize":

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from textual.containers import Vertical
 from textual.widgets import TabbedContent, TabPane, Tabs
 
+from workbench.store.errors import StoreError
 from workbench.ui.widgets.group_bar import GroupBar
 from workbench.ui.widgets.table_panel import TablePanel
+
+T = TypeVar("T")
+# what a read may raise that the pane reports as a one-line notification
+READ_ERRORS = (StoreError, ValueError, OSError)
 
 
 class Pane(Vertical):
@@ -33,8 +40,86 @@ class Pane(Vertical):
             return set(self.TABLES)
         return {w.table for w in self.query(TablePanel)} | {w.table for w in self.query(GroupBar)}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # name -> None while a read runs, or the newest (read, apply) asked for meanwhile
+        self._loading: dict[str, tuple[Callable[[], Any], Callable[[Any], None]] | None] = {}
+
     def on_mount(self) -> None:
-        self.refresh_data()
+        # the first frame comes first: panes fill in afterwards (reads run in workers)
+        if getattr(self.app, "load_in_workers", True):
+            self.call_after_refresh(self.refresh_data)
+        else:
+            self.refresh_data()
+
+    # -- reads off the UI thread ---------------------------------------------------------
+
+    def load(self, name: str, read: Callable[[], T], apply: Callable[[T], None]) -> None:
+        """Run `read` (store reads only; it must not touch widgets) in a thread worker and
+        `apply` its result on the UI thread, so a read that takes longer than a frame
+        never blocks the screen. One read per `name` runs at a time: a request meanwhile
+        waits, and only the newest waiting one runs when the current read ends (a burst of
+        changes costs two reads, not one per change). Errors become a notification.
+
+        With `app.load_in_workers` False (the UI tests' pictures, taken at a fixed moment)
+        the read runs in place instead."""
+        guard = self.app.engine.guard  # type: ignore[attr-defined]
+        if not getattr(self.app, "load_in_workers", True):
+            try:
+                with guard():
+                    result = read()
+            except READ_ERRORS as exc:
+                self.notify(str(exc), severity="error")
+                return
+            apply(result)
+            return
+        if name in self._loading:
+            self._loading[name] = (read, apply)
+            return
+        self._loading[name] = None
+        self.run_worker(
+            lambda: self._read(self.app, name, guard, read, apply),
+            name=f"{self.id}:{name}",
+            group=f"pane-load-{self.id}-{name}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _read(
+        self,
+        app: Any,
+        name: str,
+        guard: Callable,
+        read: Callable[[], T],
+        apply: Callable[[T], None],
+    ) -> None:
+        """Worker thread: read (database failures as one-line StoreErrors, the engine's
+        `guard`), then hand the result to the UI thread."""
+        try:
+            with guard():
+                result, error = read(), None
+        except READ_ERRORS as exc:
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the app closed while the read ran
+            app.call_from_thread(self._loaded, name, result, error, apply)
+
+    def _loaded(
+        self, name: str, result: Any, error: Exception | None, apply: Callable[[Any], None]
+    ) -> None:
+        waiting = self._loading.pop(name, None)
+        if not self.is_attached:
+            return
+        if error is not None:
+            self.notify(str(error), severity="error")
+        else:
+            apply(result)
+        if waiting is not None:
+            self.load(name, *waiting)
+
+    @property
+    def loading_names(self) -> set[str]:
+        """Reads under way (tests wait for this to empty)."""
+        return set(self._loading)
 
     # -- the tab this pane sits in -----------------------------------------------------
 

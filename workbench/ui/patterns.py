@@ -25,6 +25,8 @@ from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
 from workbench.ui.screens.model_dialogs import ReportScreen
+from workbench.ui.widgets.fill_table import FillTable
+from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 PATTERN_TABLES = frozenset(
@@ -85,6 +87,16 @@ def classifier_line(c: dict[str, Any]) -> Text:
         (pct(model_acc), "bold green"),
         f" on {c['evaluated_on']} · keyword fallback {pct(fb['accuracy'])}",
     )
+
+
+def recipe_text(c: dict[str, Any]) -> Text:
+    """The champion's CV-chosen recipe and calibration on one line, then the CV table
+    (features ablation, model grid); empty for versions trained before either."""
+    lines = recipe_lines(c.get("selection"))
+    cal = calibration_text(c.get("calibration"))
+    if cal is not None:
+        lines[:1] = [Text(" · ").join(lines[:1] + [cal])]
+    return Text("\n").join(lines)
 
 
 def plural(n: int, word: str) -> str:
@@ -174,7 +186,8 @@ def gates_text(run: dict[str, Any]) -> Text:
         return Text(clip(run["error"], 40), style="red")
     parts = []
     for g in run["gates"]:
-        parts.append((f"{GATE_LABELS.get(g['name'], g['name'])} {g['value']:.2f}", ""))
+        value = g["value"] if round(g["value"], 2) else 0.0  # never "-0.00"
+        parts.append((f"{GATE_LABELS.get(g['name'], g['name'])} {value:.2f}", ""))
         parts.append(("✓ " if g["passed"] else "✗ ", "green" if g["passed"] else "red"))
     return Text.assemble(*parts)
 
@@ -242,6 +255,7 @@ class PatternsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Label("Patterns", id="patterns-title", classes="panel-title")
+        yield Static("", id="patterns-recipe")
         with Horizontal(id="patterns-analyze"):
             yield Input(placeholder="operation to analyze",
                         id="patterns-input")  # fmt: skip
@@ -255,21 +269,32 @@ class PatternsPane(Pane):
             yield PlotextPlot(id="pattern-success")
             with Vertical(id="patterns-levels-box"):
                 yield Label("Learnings by type and level", classes="panel-title")
-                yield DataTable(id="learning-levels", cursor_type="none", zebra_stripes=True)
+                yield FillTable(
+                    "type", id="learning-levels", cursor_type="none", zebra_stripes=True
+                )
         with Horizontal(id="patterns-tables"):
             with Vertical():
                 yield Label("Failure patterns", id="failures-title", classes="panel-title")
-                yield DataTable(id="failure-patterns", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    ("strategy", "task kind", "reason", "tasks"),
+                    id="failure-patterns",
+                    cursor_type="row",
+                    zebra_stripes=True,
+                )
             with Vertical():
                 yield Label("Learnings", id="learnings-title", classes="panel-title")
-                yield DataTable(id="learnings", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    "description", id="learnings", cursor_type="row", zebra_stripes=True
+                )
         with Horizontal(id="patterns-loop"):
             with Vertical(id="patterns-buffer-box"):
                 yield Label("Continuous learning · experience buffer", classes="panel-title")
                 yield Static("", id="learn-buffer")
             with Vertical():
                 yield Label("Training runs", id="runs-title", classes="panel-title")
-                yield DataTable(id="training-runs", cursor_type="row", zebra_stripes=True)
+                yield FillTable(
+                    ("model", "gates"), id="training-runs", cursor_type="row", zebra_stripes=True
+                )
 
     def on_mount(self) -> None:
         self.query_one("#learning-levels", DataTable).add_columns("type", *LEVEL_HEADERS)
@@ -296,13 +321,15 @@ class PatternsPane(Pane):
     # -- drawing ---------------------------------------------------------------------
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
-        try:
-            self.overview = self.patterns.overview()
-        except ENGINE_ERRORS as exc:
-            self.notify(str(exc), severity="error")
-            return
-        o = self.overview
+        # the overview aggregates every pattern and learning: a worker (ui/pane.py `load`)
+        self.load("overview", self.patterns.overview, self._show_overview)
+
+    def _show_overview(self, overview: dict[str, Any]) -> None:
+        self.overview = o = overview
         self.query_one("#patterns-title", Label).update(classifier_line(o["classifier"]))
+        recipe = self.query_one("#patterns-recipe", Static)
+        recipe.update(recipe_text(o["classifier"]))
+        recipe.display = bool(recipe_text(o["classifier"]).plain)
         self._draw_distribution(o["distribution"])
         self._draw_success(o["distribution"])
         self._fill_levels(o["learnings_by_type"])

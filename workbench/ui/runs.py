@@ -27,6 +27,7 @@ from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
 from workbench.ui.screens.run_compare import CompareRunsScreen
 from workbench.ui.screens.run_dialogs import LaunchRunDialog
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.run_picker import RunPicker, run_mode
 
 RUN_TABLES = {"pipeline_runs", "task_executions"}
@@ -144,7 +145,12 @@ class RunsPane(Pane):
                     yield ProgressBar(id="run-progress", show_eta=False)
                 yield Label("", id="run-status")
                 yield Label("Executions", id="executions-title", classes="panel-title")
-                executions = DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+                executions = FillTable(
+                    ("task", "strategy", "level"),
+                    id="executions",
+                    cursor_type="row",
+                    zebra_stripes=True,
+                )
                 for col in ("task", "strategy", "result", "score", "ms", "it", "level"):
                     executions.add_column(col, key=col)
                 yield executions

@@ -18,6 +18,7 @@ from textual_plotext import PlotextPlot
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
+from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.run_picker import RunPicker
 
 TREND_TABLES = {"strategy_profiles", "strategy_trend", "pipeline_runs"}
@@ -123,7 +124,7 @@ class TrendsPane(Pane):
                 for chart_id, _, _ in CHARTS:
                     yield PlotextPlot(id=chart_id[1:])
             yield Label("Strategy profiles", classes="panel-title")
-            table = DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+            table = FillTable("strategy", id="profiles", cursor_type="row", zebra_stripes=True)
             for col in ("strategy", "success", "score", "time ms", "uses", "real", "improving",
                         "impr. rate", "posterior", "90% interval"):  # fmt: skip
                 table.add_column(col, key=col)
@@ -134,7 +135,9 @@ class TrendsPane(Pane):
             )
             with Horizontal(id="selector-row"):
                 yield Static("", id="picks")
-                estimates = DataTable(id="estimates", cursor_type="none", zebra_stripes=True)
+                estimates = FillTable(
+                    ESTIMATE_COLUMNS[0], id="estimates", cursor_type="none", zebra_stripes=True
+                )
                 for col in ESTIMATE_COLUMNS:
                     estimates.add_column(col, key=col)
                 yield estimates

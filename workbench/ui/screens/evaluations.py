@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
 from workbench.ui.screens.model_dialogs import ModelDialog, existing_file
+from workbench.ui.widgets.fill_table import FillTable
 
 DIAGONAL = "bold reverse green"
 
@@ -142,6 +143,8 @@ class EvaluationsScreen(ModalScreen[None]):
     EvaluationsScreen #eval-reliability { width: 1fr; height: 1fr; min-height: 8; }
     EvaluationsScreen #eval-problems { height: auto; max-height: 5; color: $text-muted; }
     EvaluationsScreen .hint { color: $text-muted; }
+    /* below 110 columns the tables need the width: the reliability chart gives way */
+    EvaluationsScreen.-narrow #eval-reliability { display: none; }
     """
     BINDINGS = [Binding("escape", "dismiss", "Close", id="evaluations.close")]
 
@@ -155,7 +158,12 @@ class EvaluationsScreen(ModalScreen[None]):
         with Vertical():
             n = len(self.evaluations)
             yield Label(f"Evaluations · {self.reference} · {n} stored", classes="title")
-            table = DataTable(id="eval-list", cursor_type="row", zebra_stripes=True)
+            table = FillTable(
+                ("data", "headline", "sha256"),
+                id="eval-list",
+                cursor_type="row",
+                zebra_stripes=True,
+            )
             for col in ("data", "rows", "scored", "headline", "log loss", "ECE", "sha256"):
                 table.add_column(col, key=col)
             yield table
@@ -163,9 +171,9 @@ class EvaluationsScreen(ModalScreen[None]):
             with Horizontal(id="eval-body"):
                 with Vertical(id="eval-tables"):
                     yield Label("per class", classes="hint")
-                    yield DataTable(id="eval-classes", cursor_type="none")
+                    yield FillTable("label", id="eval-classes", cursor_type="none")
                     yield Label("confusion matrix · rows true, columns predicted", classes="hint")
-                    yield DataTable(id="eval-confusion", cursor_type="none")
+                    yield FillTable("true", id="eval-confusion", cursor_type="none")
                 yield PlotextPlot(id="eval-reliability")
             yield Static("", id="eval-problems")
             yield Label("↑↓ choose an evaluation · esc closes", classes="hint")
@@ -253,12 +261,18 @@ class CompareEvaluationsScreen(ModalScreen[None]):
         cmp = self.comparison
         a, b = cmp["a"], cmp["b"]
         va, vb = f"{a['name']} v{a['version']}", f"{b['name']} v{b['version']}"
+        # Two versions of one model: the title names it once and the columns say which
+        # version, so the table fits 80 columns with any model name.
+        same = a["name"] == b["name"]
+        ca, cb = (f"v{a['version']}", f"v{b['version']}") if same else (va, vb)
         with Vertical():
-            yield Label(f"{va} vs {vb} · same data: {file_name(cmp['data'])}", classes="title")
-            yield Label(f"sha256 {cmp['data_hash'][:16]} · differences are v{b['version']} − "
-                        f"v{a['version']} (green is better)", classes="hint")  # fmt: skip
+            yield Label(f"{va} vs {vb}", classes="title")
+            yield Label(f"same data: {file_name(cmp['data'])} · sha256 {cmp['data_hash'][:16]}",
+                        classes="hint")  # fmt: skip
+            yield Label(f"differences are v{b['version']} − v{a['version']} (green is better)",
+                        classes="hint")  # fmt: skip
             summary = DataTable(id="compare-summary", cursor_type="none")
-            summary.add_columns("figure", va, vb, "difference")
+            summary.add_columns("figure", ca, cb, "difference")
             yield summary
             if "per_class" in cmp["differences"]:
                 yield Label("per class", classes="hint")

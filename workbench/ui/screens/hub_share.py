@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,6 +15,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from workbench.hub import KNOWLEDGE_TYPES, PRIORITIES
 from workbench.store.errors import StoreError
+
+SHORT_HEIGHT = 36  # the app's "-short" breakpoint (ui/app.py VERTICAL_BREAKPOINTS)
 
 
 class HubShareDialog(ModalScreen[dict | None]):
@@ -80,7 +82,18 @@ class HubShareDialog(ModalScreen[dict | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.height)
         self.query_one("#share-title", Input).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        """Borderless one-line fields on a short terminal, so the whole form fits at 80x24
+        instead of opening scrolled past its first rows."""
+        compact = height < SHORT_HEIGHT
+        for field in self.query("Input, Select, Checkbox"):
+            field.compact = compact  # type: ignore[attr-defined]
 
     def values(self) -> dict:
         def text(field: str) -> str:

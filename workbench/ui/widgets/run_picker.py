@@ -13,8 +13,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
+
+from workbench.ui.widgets.fill_table import FillTable
 
 STATUS_STYLE = {"running": "bold", "failed": "red", "cancelled": "yellow", "interrupted": "magenta"}
 COLUMNS = {
@@ -23,6 +26,7 @@ COLUMNS = {
     "compact": (("mark", "✓", 1), ("id", "run", 3), ("status", "status", 9),
                 ("mode", "mode", 10)),
 }  # fmt: skip
+FULL_WIDTH = 61  # the full layout's columns at their widths, with padding and scrollbar
 
 
 def fmt_time(value: Any) -> str:
@@ -84,6 +88,7 @@ class RunPicker(Vertical):
         super().__init__(**kwargs)
         self.heading = title
         self.marks = marks
+        self.layout_name = layout  # the most it shows; narrower than FULL_WIDTH: compact
         self.columns = COLUMNS[layout]
         self.runs: list[dict] = []
         self.query_text = ""
@@ -92,10 +97,26 @@ class RunPicker(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(self.heading, classes="panel-title run-picker-title")
         yield Input(placeholder="filter: id, status, mode, strategy, tasks", classes="run-filter")
-        table = DataTable(classes="run-picker-table", cursor_type="row", zebra_stripes=False)
+        table = FillTable(
+            "mode", classes="run-picker-table", cursor_type="row", zebra_stripes=False
+        )
+        self._add_columns(table)
+        yield table
+
+    def _add_columns(self, table: DataTable) -> None:
         for key, label, width in self.columns:
             table.add_column(label, key=key, width=width)
-        yield table
+
+    def on_resize(self, event: Resize) -> None:
+        """The full columns where they fit, the compact ones where they do not."""
+        wide = self.layout_name == "full" and event.size.width >= FULL_WIDTH
+        columns = COLUMNS["full" if wide else "compact"]
+        if columns != self.columns:
+            self.columns = columns
+            table = self.table
+            table.clear(columns=True)
+            self._add_columns(table)
+            self._fill()
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from workbench.ui.safe import plain
+from workbench.ui.widgets.fill_table import FillTable
 
 MAX_CELL = 48
 
@@ -39,6 +40,7 @@ class TablePanel(Vertical):
         columns: Sequence[str],
         limit: int = 50,
         empty: str = "no rows yet",
+        text_columns: Sequence[str] = (),
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -47,11 +49,13 @@ class TablePanel(Vertical):
         self.columns = list(columns)
         self.limit = limit
         self.empty = empty
+        self.text_columns = list(text_columns)  # these give way; the others never do
 
     def compose(self) -> ComposeResult:
         yield Label(self.title_text, classes="panel-title")
-        data = DataTable(cursor_type="row", zebra_stripes=True)
-        data.add_columns(*self.columns)
+        data = FillTable(self.text_columns, cursor_type="row", zebra_stripes=True)
+        for column in self.columns:
+            data.add_column(column, key=column)
         yield data
 
     def show(self, count: int, rows: Sequence[dict]) -> None:
