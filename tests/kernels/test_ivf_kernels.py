@@ -89,3 +89,65 @@ def test_search_lists_refuses_mismatched_lists(name: str) -> None:
     assert s.size == li.size == pos.size == 0
     with pytest.raises(ValueError, match="does not match x"):
         kb.nearest(np.ones((2, 3)), np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@FAST
+@given(
+    sizes=st.lists(st.integers(0, 90), min_size=1, max_size=12),
+    d=st.integers(1, 70),
+    k=st.integers(1, 50),
+    seed=st.integers(0, 2**16),
+)
+def test_resident_lists_match_a_numpy_scan_after_appends_and_removals(
+    name: str, sizes: list[int], d: int, k: int, seed: int
+) -> None:
+    """Lists kept in the kernels' memory, grown in two appends and thinned by a mask,
+    give the int8 top-k a plain numpy scan of the same rows gives (scores and rows)."""
+    rng = np.random.default_rng(seed)
+    kb = backend(name)
+    lists = kb.resident_lists(d)
+    rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for no, n in enumerate(sizes):
+        codes, scales = np.empty((0, d), np.int8), np.empty(0, np.float32)
+        if n:
+            codes, scales = kb.quantize(rng.standard_normal((n, d)).astype(np.float32))
+        half = n // 2
+        lists.set(no, codes[:half], scales[:half])
+        lists.append(no, codes[half:], scales[half:])
+        keep = rng.random(n) > 0.2
+        lists.keep(no, keep)
+        rows[no] = (codes[keep], scales[keep])
+        got_c, got_s = lists.rows(no)
+        np.testing.assert_array_equal(got_c, codes[keep])
+        np.testing.assert_array_equal(got_s, scales[keep])
+    probed = sorted(rng.choice(len(sizes), max(1, len(sizes) // 2), replace=False).tolist())
+    q = rng.standard_normal(d).astype(np.float32)
+    s, li, pos = lists.search(probed, q, k)
+    qc, qs = backend("numpy").quantize(q.reshape(1, -1))
+    want = [
+        (float(rows[no][0][p].astype(np.float32) @ qc[0].astype(np.float32))
+         * float(rows[no][1][p] * qs[0]), no, p)
+        for no in probed for p in range(rows[no][0].shape[0])
+    ]  # fmt: skip
+    want.sort(key=lambda t: (-t[0], t[1], t[2]))
+    want = want[:k]
+    assert len(s) == len(want)
+    np.testing.assert_allclose(s, [w[0] for w in want], rtol=1e-5, atol=1e-6)
+    # the rows found score as the best ones (ties may pick either of equal rows)
+    qf = qc[0].astype(np.float32)
+    found = zip(li.tolist(), pos.tolist(), strict=True)
+    got = [
+        float(rows[a][0][b].astype(np.float32) @ qf) * float(rows[a][1][b] * qs[0])
+        for a, b in found
+    ]
+    np.testing.assert_allclose(got, [w[0] for w in want], rtol=1e-5, atol=1e-6)
+    assert set(li.tolist()) <= set(probed)
+
+
+def test_resident_lists_refuse_rows_of_another_dimension() -> None:
+    lists = backend("wasm").resident_lists(8)
+    with pytest.raises(ValueError, match="scales"):
+        lists.set(0, np.zeros((3, 8), np.int8), np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="query"):
+        lists.search([0], np.ones(5, np.float32), 3)

@@ -48,6 +48,15 @@ def filled(engine):
     return engine, texts
 
 
+def persisted_ids() -> list[int]:
+    """Every row id in the persisted lists (each list is one row of blobs)."""
+    return [
+        int(i)
+        for (blob,) in m.VectorIvfList.select(m.VectorIvfList.ids).tuples()
+        for i in np.frombuffer(bytes(blob), "<i8")
+    ]
+
+
 def recall(a: VectorTier, b: VectorTier, queries: list[str]) -> float:
     got = []
     for q in queries:
@@ -69,8 +78,9 @@ def test_recall_stays_at_least_099_after_inserts(filled):
     assert v.trainings == 1  # the new rows landed in their lists, no retraining
     info = v.index_info()[0]
     assert info["rows"] == N + 400
-    members = m.VectorIvfMember.select().count()
-    assert members == N + 400
+    # the writer kept the persisted lists current in its own transaction
+    assert sorted(persisted_ids()) == sorted(r.id for r in m.VectorMemory.select(m.VectorMemory.id))
+    assert m.VectorIvf.get().cursor == ivf_mod.change_cursor()
 
 
 def test_a_new_row_lands_in_its_list_and_a_deleted_one_leaves(filled):
@@ -81,10 +91,10 @@ def test_a_new_row_lands_in_its_list_and_a_deleted_one_leaves(filled):
     engine.memory.vector.put_many([("gen", "odd", text, {})])
     assert v.search(text, namespace="gen", k=1)[0].key == "odd"
     row = m.VectorMemory.get(m.VectorMemory.key == "odd")
-    assert m.VectorIvfMember.get_or_none(m.VectorIvfMember.row_id == row.id) is not None
+    assert row.id in persisted_ids()
     assert engine.memory.vector.delete("gen", "odd")
     assert all(h.key != "odd" for h in v.search(text, namespace="gen", k=5))
-    assert m.VectorIvfMember.get_or_none(m.VectorIvfMember.row_id == row.id) is None
+    assert row.id not in persisted_ids()
     assert v.trainings == 1
 
 
@@ -145,17 +155,74 @@ def test_an_index_that_does_not_match_the_store_is_refused(filled):
     engine, texts = filled
     tier(engine).search(texts[1], namespace="gen", k=10)
     # the store has rows the index never saw (e.g. an index copied from another store)
-    m.VectorIvf.update(store_rows=m.VectorIvf.store_rows - 5).execute()
+    m.VectorIvf.update(max_id=m.VectorIvf.max_id - 5).execute()
     v = tier(engine)
     assert v.search(texts[1], namespace="gen", k=1)[0].key == "k1"
     assert v.trainings == 1 and "rows differ" in v.refusals[0]
-    # members lost behind its back
-    gone = m.VectorIvfMember.select(m.VectorIvfMember.row_id).limit(3)
-    m.VectorIvfMember.delete().where(m.VectorIvfMember.row_id.in_(gone)).execute()
+    # a list lost behind its back
+    m.VectorIvfList.delete().where(m.VectorIvfList.list_no == 3).execute()
     w = tier(engine)
     assert w.search(texts[2], namespace="gen", k=1)[0].key == "k2"
-    assert w.trainings == 1 and "members" in w.refusals[0]
-    assert m.VectorIvfMember.select().count() == N
+    assert w.trainings == 1 and "lists stored" in w.refusals[0]
+    assert len(persisted_ids()) == N
+
+
+def test_a_truncated_list_blob_is_refused_and_rebuilt(filled):
+    engine, texts = filled
+    first = tier(engine)
+    first.search(texts[1], namespace="gen", k=10)
+    m.VectorIvfList.update(codes=b"\x01\x02").execute()  # every list cut short
+    v = tier(engine)
+    assert v.search(texts[1], namespace="gen", k=1)[0].key == "k1"
+    assert v.trainings == 1 and "blob sizes" in v.refusals[0]
+    assert len(persisted_ids()) == N
+    lst = m.VectorIvfList.get()
+    assert len(bytes(lst.codes)) == lst.n * engine.memory.vector.embedder.dim
+
+
+def test_a_search_reads_nothing_back_after_its_lists_are_resident(filled, monkeypatch):
+    engine, texts = filled
+    v = tier(engine)
+    v.search(texts[5], namespace="gen", k=10)
+    ix = v._ivf["gen"]
+    ix.ensure_lists(list(range(ix.nlist)))
+    reads = []
+    real = ivf_mod.IvfIndex.ensure_lists
+
+    def counting(self, wanted):
+        reads.append([n for n in wanted if n not in self.ids])
+        return real(self, wanted)
+
+    monkeypatch.setattr(ivf_mod.IvfIndex, "ensure_lists", counting)
+    for t in texts[:20]:
+        v.search(t, namespace="gen", k=10)
+    assert len(reads) == 20 and all(r == [] for r in reads)
+    assert v.footprint()["index_rows"] == N
+
+
+def test_a_writer_in_another_tier_is_followed_in_memory_without_reading_lists_again(filled):
+    engine, texts = filled
+    reader = tier(engine)
+    reader.search(texts[5], namespace="gen", k=10)
+    loaded = reader.index_info()[0]["lists_loaded"]
+    writer = tier(engine)
+    text = "axolotl narwhal okapi pangolin"
+    writer.put_many([("gen", "rare", text, {})])
+    assert reader.search(text, namespace="gen", k=1)[0].key == "rare"
+    assert reader.trainings == 0 or reader.trainings == 1
+    assert reader.index_info()[0]["lists_loaded"] >= loaded
+
+
+def test_nprobe_is_chosen_on_held_out_rows_and_stored(filled):
+    engine, texts = filled
+    v = tier(engine)
+    v.search(texts[0], namespace="gen", k=10)
+    header = m.VectorIvf.get()
+    assert 1 <= header.nprobe <= header.nlist
+    assert header.recall >= ivf_mod.TARGET_RECALL
+    # the smallest such nprobe: one fewer list falls short of the target
+    ix = v._ivf["gen"]
+    assert ix.nprobe == header.nprobe
 
 
 def test_a_pruned_change_log_past_the_cursor_is_refused(filled):

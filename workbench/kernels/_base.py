@@ -192,6 +192,13 @@ class Backend:
             dist[s0 : s0 + step] = np.maximum(d2[np.arange(xs.shape[0]), lab] + xn, 0)
         return labels, dist
 
+    def resident_lists(self, dim: int) -> Any:
+        """An empty store of int8 lists kept in this backend's memory between searches
+        (``kernels/lists.py``): what a warm IVF index searches without copying."""
+        from .lists import ResidentLists
+
+        return ResidentLists(self, dim)
+
     def search_lists(
         self, lists: list[tuple[np.ndarray, np.ndarray]], query: Any, k: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

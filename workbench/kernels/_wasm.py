@@ -225,6 +225,12 @@ class WasmBackend(Backend):
             return scores, idx
         return topk_rows(scores, idx, k)
 
+    def resident_lists(self, dim: int) -> Any:
+        """The lists in lane 0's linear memory (see kernels/lists.py)."""
+        from .lists import WasmResidentLists
+
+        return WasmResidentLists(self, dim, self.rt)
+
     def _search_lists(
         self,
         lists: list[tuple[np.ndarray, np.ndarray]],

@@ -3,16 +3,21 @@
 Why: a full int8 scan grows with the store, and every CLI, hook or MCP call is a new process
 that had to read every code before its first search. Here k-means (trained on the kernels'
 matmul, ``Backend.nearest``) splits the rows into about sqrt(n) lists; a search probes the
-``nprobe`` lists nearest the query, scans their int8 codes in one kernel call
-(``Backend.search_lists``) and hands the best candidates to the caller's f32 re-rank.
+``nprobe`` lists nearest the query, scans their int8 codes in one kernel call on lists kept
+resident in the kernels' memory (``kernels/lists.py``) and hands the best candidates to the
+caller's f32 re-rank.
 
-What persists (migration 0015): the centroids with a checksum, nprobe and the recall it was
-chosen for, and each row's list (``vector_ivf_members``); the codes stay in
-``vector_memory``. A new process reads the centroids and only the lists it probes. The index
-records what it is current with (change_log cursor, member count, the namespace's row count
-and max id); it catches up from change_log (a new row lands in its list, a deleted row leaves
-it), and anything that does not add up (checksum, counts, a pruned change_log, list numbers
-out of range) makes ``load`` refuse it, so the caller rebuilds instead of trusting it.
+nprobe is chosen at training on held-out stored rows used as queries (their exact top 10
+among the other rows is the truth): the smallest nprobe whose recall@10 reaches
+TARGET_RECALL. It is stored with the index and chosen again at every retraining.
+
+What persists (migration 0015): the header (centroids with a checksum, nprobe and its
+recall, the change_log cursor the lists are current with, row count, max id) and each list
+as one row of blobs (ids, scales, codes). A new process reads the header and only the lists
+it probes. Writers keep the persisted lists current inside their own write transaction
+(``persist_changes``); a reading process never writes: it catches up in memory from
+change_log. Anything that does not add up (checksum, counts, blob sizes, a pruned
+change_log) makes ``load`` refuse the index, so the caller rebuilds instead of trusting it.
 """
 
 from __future__ import annotations
@@ -31,21 +36,25 @@ from workbench.store import models as m
 
 TABLE = "vector_memory"
 IVF_MIN = 10_000  # rows in a namespace below which search stays an exact scan
-TARGET_RECALL = 0.999  # on the training queries: held-out text queries measured ~0.5 pt lower
+TARGET_RECALL = 0.995  # recall@10 on held-out stored rows (the goal is 0.99; some margin)
 RECALL_K = 10
 NPROBE_QUERIES = 300
 TRAIN_PER_LIST = 64  # k-means sample: at most this many rows per list
 KMEANS_ITERS = 12
-RETRAIN_GROWTH = 2.0  # retrain when the members reach this multiple of the trained rows
+RETRAIN_GROWTH = 2.0  # retrain when the rows reach this multiple of the trained rows
 DRIFT_RATIO = 1.5  # ... or rows added since have this multiple of the training distortion
 DRIFT_MIN_SHARE = 0.1  # (judged once they are this share of the trained rows)
-CHUNK = 20_000  # rows dequantized at a time when assigning
+CHUNK = 20_000  # rows dequantized at a time
 IN_CHUNK = 500  # ids per SQL IN (...)
 SEED = 0
 
 
 class IndexRefused(Exception):
     """The persisted index does not match the store (the reason is the message)."""
+
+
+class IndexReplaced(IndexRefused):
+    """Another process replaced the index this process was reading (read the new one)."""
 
 
 @dataclass
@@ -89,32 +98,51 @@ def kmeans(
     return c
 
 
-def choose_nprobe(
-    kb: Backend, x: np.ndarray, labels: np.ndarray, centroids: np.ndarray, seed: int = SEED
-) -> tuple[int, float]:
-    """The smallest nprobe whose recall@10 reaches TARGET_RECALL, and that recall.
+def list_order(q: np.ndarray, centroids: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """Distance of each query to each list, as search ranks lists (|c|^2 - 2 q.c)."""
+    return c2[None, :] - 2 * (q @ centroids.T)
 
-    Queries are stored rows moved by a random direction of half their length; the truth is
-    the exact top 10 over all rows. A true neighbour is found exactly when its list is among
-    the probed ones (the re-rank is exact), so recall(p) is the share of true neighbours whose
-    list ranks below p for their query: one pass gives every p.
+
+def choose_nprobe(
+    kb: Backend,
+    codes: np.ndarray,
+    scales: np.ndarray,
+    labels: np.ndarray,
+    centroids: np.ndarray,
+    seed: int = SEED,
+) -> tuple[int, float]:
+    """The smallest nprobe whose recall@10 on held-out stored rows reaches TARGET_RECALL.
+
+    Queries are NPROBE_QUERIES stored rows held out: their truth is the exact top 10 among
+    all the other rows (dequantized; the store keeps no f32). A true neighbour is found
+    when its list is among the probed ones (the re-rank is exact), so recall(p) is the
+    share of true neighbours whose list ranks below p for their query: one pass gives
+    every p.
     """
+    n = codes.shape[0]
     rng = np.random.default_rng(seed + 1)
-    nq = min(NPROBE_QUERIES, x.shape[0])
-    pick = rng.choice(x.shape[0], nq, replace=False)
-    noise = rng.standard_normal((nq, x.shape[1])).astype(np.float32)
-    noise *= (0.5 * np.linalg.norm(x[pick], axis=1) / np.linalg.norm(noise, axis=1))[:, None]
-    q = x[pick] + noise
+    nq = min(NPROBE_QUERIES, max(1, n // 10))
+    held = np.sort(rng.choice(n, nq, replace=False))
+    q = dequantize(codes[held], scales[held])
     q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    k = min(RECALL_K, x.shape[0])
-    scores = kb.matmul(q, np.ascontiguousarray(x.T))
-    truth = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    # rank of every list per query, by the distance search uses to choose lists
-    cd = -2 * kb.matmul(q, np.ascontiguousarray(centroids.T)) + (centroids**2).sum(1)[None, :]
-    order = np.argsort(cd, axis=1, kind="stable")
+    k = min(RECALL_K, n - nq)
+    best_s = np.full((nq, k), -np.inf, np.float32)
+    best_i = np.zeros((nq, k), np.int64)
+    for s0 in range(0, n, CHUNK):
+        x = dequantize(codes[s0 : s0 + CHUNK], scales[s0 : s0 + CHUNK])
+        s = kb.matmul(q, np.ascontiguousarray(x.T))
+        rows = np.arange(s0, s0 + x.shape[0])
+        s[:, np.isin(rows, held)] = -np.inf  # held-out rows are not answers
+        cat_s = np.concatenate([best_s, s], axis=1)
+        cat_i = np.concatenate([best_i, np.broadcast_to(rows, s.shape)], axis=1)
+        top = np.argpartition(-cat_s, k - 1, axis=1)[:, :k]
+        best_s = np.take_along_axis(cat_s, top, 1)
+        best_i = np.take_along_axis(cat_i, top, 1)
+    c2 = (centroids**2).sum(1)
+    order = np.argsort(list_order(q, centroids, c2), axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(nq)[:, None], order] = np.arange(centroids.shape[0])[None, :]
-    needed = rank[np.arange(nq)[:, None], labels[truth]]  # list rank of each true neighbour
+    needed = rank[np.arange(nq)[:, None], labels[best_i]]  # list rank of each true neighbour
     hist = np.bincount(needed.ravel(), minlength=centroids.shape[0])
     recall = np.cumsum(hist) / needed.size
     p = int(np.searchsorted(recall, TARGET_RECALL - 1e-9)) + 1
@@ -136,10 +164,7 @@ def train(kb: Backend, codes: np.ndarray, scales: np.ndarray, seed: int = SEED) 
     for s0 in range(0, n, CHUNK):
         x = dequantize(codes[s0 : s0 + CHUNK], scales[s0 : s0 + CHUNK])
         labels[s0 : s0 + CHUNK], dists[s0 : s0 + CHUNK] = kb.nearest(x, centroids)
-    qsample = rng.choice(n, min(n, 50_000), replace=False)
-    nprobe, recall = choose_nprobe(
-        kb, dequantize(codes[qsample], scales[qsample]), labels[qsample], centroids, seed
-    )
+    nprobe, recall = choose_nprobe(kb, codes, scales, labels, centroids, seed)
     return TrainResult(
         centroids, labels, dists, float(dists.mean()), nprobe, recall,
         (time.perf_counter() - started) * 1e3,
@@ -157,34 +182,87 @@ def checksum(header: dict[str, Any], centroids: bytes) -> str:
 
 def change_cursor() -> int:
     """The newest change_log id (read before reading rows to build an index from)."""
-    return _change_cursor()
-
-
-def _change_cursor() -> int:
     return int(m.ChangeLog.select(peewee.fn.MAX(m.ChangeLog.id)).scalar() or 0)
 
 
-def _namespace_extent(namespace: str) -> tuple[int, int]:
+def _oldest_change() -> int | None:
+    return m.ChangeLog.select(peewee.fn.MIN(m.ChangeLog.id)).scalar()
+
+
+def _extent(namespace: str, embedder: str, dim: int) -> tuple[int, int]:
+    """Rows of the namespace this index covers (same embedder and dim), and their max id."""
     v = m.VectorMemory
     count, top = (
         v.select(peewee.fn.COUNT(v.id), peewee.fn.MAX(v.id))
-        .where(v.namespace == namespace)
+        .where((v.namespace == namespace) & (v.embedder == embedder) & (v.dim == dim))
         .tuples()
         .first()
     )
     return int(count or 0), int(top or 0)
 
 
-@dataclass
-class _List:
-    ids: np.ndarray
-    codes: np.ndarray
-    scales: np.ndarray
+def _changed_since(cursor: int, newest: int) -> list[int]:
+    """vector_memory row ids written or deleted in change_log (cursor, newest]."""
+    c = m.ChangeLog
+    return sorted(
+        {
+            rid
+            for (rid,) in c.select(c.row_id)
+            .where((c.id > cursor) & (c.id <= newest) & (c.table_name == TABLE))
+            .where(c.row_id.is_null(False))
+            .tuples()
+        }
+    )
+
+
+def _rows(
+    ids: list[int], namespace: str, embedder: str, dim: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, codes, scales) of those rows that are (still) in the namespace."""
+    v = m.VectorMemory
+    got: list[tuple[int, bytes, float]] = []
+    for s0 in range(0, len(ids), IN_CHUNK):
+        query = v.select(v.id, v.embedding_i8, v.scale).where(
+            v.id.in_(ids[s0 : s0 + IN_CHUNK])
+            & (v.namespace == namespace)
+            & (v.embedder == embedder)
+            & (v.dim == dim)
+        )
+        sql, params = query.sql()
+        got.extend(v._meta.database.execute_sql(sql, params).fetchall())
+    got.sort()
+    id_arr = np.array([r[0] for r in got], np.int64)
+    blob = b"".join(bytes(r[1]) for r in got)
+    if len(blob) != len(got) * dim:
+        raise IndexRefused("a row's codes are not of the index's dimension")
+    codes = np.frombuffer(blob, np.int8).reshape(len(got), dim)
+    return id_arr, codes, np.array([r[2] for r in got], np.float32)
+
+
+def _blobs(ids: np.ndarray, codes: np.ndarray, scales: np.ndarray) -> dict[str, Any]:
+    return {
+        "n": int(ids.shape[0]),
+        "ids": np.ascontiguousarray(ids, "<i8").tobytes(),
+        "scales": np.ascontiguousarray(scales, "<f4").tobytes(),
+        "codes": np.ascontiguousarray(codes, np.int8).tobytes(),
+    }
+
+
+def _unpack(n: int, ids: Any, scales: Any, codes: Any, dim: int, list_no: int) -> tuple:
+    ids, scales, codes = bytes(ids), bytes(scales), bytes(codes)
+    if len(ids) != 8 * n or len(scales) != 4 * n or len(codes) != n * dim:
+        raise IndexRefused(f"list {list_no}: blob sizes do not match its {n} rows")
+    return (
+        np.frombuffer(ids, "<i8").astype(np.int64),
+        np.frombuffer(codes, np.int8).reshape(n, dim),
+        np.frombuffer(scales, "<f4").astype(np.float32),
+    )
 
 
 @dataclass
 class IvfIndex:
-    """One namespace's IVF index: the persisted header, and the lists read so far."""
+    """One namespace's IVF index: the persisted header, and the lists read so far (their
+    codes resident in the kernels' memory, their ids here)."""
 
     id: int
     namespace: str
@@ -199,12 +277,26 @@ class IvfIndex:
     added_dist: float
     rows: int
     cursor: int
-    lists: dict[int, _List] = field(default_factory=dict)
-    where_list: dict[int, int] = field(default_factory=dict)  # row id -> list, loaded rows
+    max_id: int = 0
+    lists: Any = None  # kernels ResidentLists, set by attach()
+    ids: dict[int, np.ndarray] = field(default_factory=dict)  # list -> row ids, loaded lists
+    pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict
+    )  # rows caught up into lists not loaded yet
+    changed: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    def __post_init__(self) -> None:
+        self.c2 = (self.centroids.astype(np.float32) ** 2).sum(1)
 
     @property
     def nlist(self) -> int:
         return int(self.centroids.shape[0])
+
+    def attach(self, kb: Backend) -> IvfIndex:
+        """Give the index its resident list store on ``kb``."""
+        if self.lists is None:
+            self.lists = kb.resident_lists(self.dim)
+        return self
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -220,56 +312,49 @@ class IvfIndex:
         now: Any,
         cursor: int,
     ) -> tuple[IvfIndex, TrainResult]:
-        """Train on the given rows and persist the index (replacing any old one).
+        """Train on the given rows and persist the index (replacing any old one) in one
+        write transaction, then bring the persisted lists up to date with what was written
+        while it trained.
 
-        ``cursor`` is the change_log id read before the rows were: anything written since
-        comes in by ``catch_up``."""
+        ``cursor`` is the change_log id read before the rows were."""
         result = train(kb, codes, scales)
+        nlist = int(result.centroids.shape[0])
+        order = np.argsort(result.labels, kind="stable")
+        bounds = np.searchsorted(result.labels[order], np.arange(nlist + 1))
+        header = {"namespace": namespace, "embedder": embedder, "dim": dim,
+                  "nlist": nlist, "nprobe": result.nprobe}  # fmt: skip
+        blob = np.ascontiguousarray(result.centroids, np.float32).tobytes()
+        max_id = int(ids.max()) if ids.size else 0
         db = m.VectorIvf._meta.database
         with db.atomic():
-            store_rows, max_id = _namespace_extent(namespace)
             drop(namespace, embedder, dim)
-            header = {
-                "namespace": namespace, "embedder": embedder, "dim": dim,
-                "nlist": int(result.centroids.shape[0]), "nprobe": result.nprobe,
-            }  # fmt: skip
-            blob = np.ascontiguousarray(result.centroids, np.float32).tobytes()
             ivf_id = m.VectorIvf.insert(
-                **header,
-                recall=result.recall,
-                trained_rows=int(ids.shape[0]),
-                inertia=result.inertia,
-                added_rows=0,
-                added_dist=0.0,
-                rows=int(ids.shape[0]),
-                store_rows=store_rows,
-                max_id=max_id,
-                cursor=cursor,
-                centroids=blob,
-                checksum=checksum(header, blob),
-                built=now,
-                updated=now,
-            ).execute()
-            members = list(
-                zip(ids.tolist(), [ivf_id] * len(ids), result.labels.tolist(), strict=True)
-            )
-            fields = [m.VectorIvfMember.row_id, m.VectorIvfMember.ivf_id, m.VectorIvfMember.list_no]
-            for s0 in range(0, len(members), IN_CHUNK):
-                m.VectorIvfMember.insert_many(members[s0 : s0 + IN_CHUNK], fields=fields).execute()
+                **header, recall=result.recall, trained_rows=int(ids.shape[0]),
+                inertia=result.inertia, added_rows=0, added_dist=0.0, rows=int(ids.shape[0]),
+                max_id=max_id, cursor=cursor, centroids=blob, checksum=checksum(header, blob),
+                built=now, updated=now,
+            ).execute()  # fmt: skip
+            for li in range(nlist):
+                sel = order[bounds[li] : bounds[li + 1]]
+                m.VectorIvfList.insert(
+                    ivf_id=ivf_id, list_no=li, **_blobs(ids[sel], codes[sel], scales[sel])
+                ).execute()
+            persist_changes(kb, namespace, embedder, dim, now, centroids=result.centroids)
         index = cls(
             ivf_id, namespace, embedder, dim, result.centroids, result.nprobe, result.recall,
-            int(ids.shape[0]), result.inertia, 0, 0.0, int(ids.shape[0]), cursor,
-        )  # fmt: skip
-        for list_no in range(index.nlist):
-            sel = np.flatnonzero(result.labels == list_no)
-            index._set_list(list_no, _List(ids[sel], codes[sel], scales[sel]))
+            int(ids.shape[0]), result.inertia, 0, 0.0, int(ids.shape[0]), cursor, max_id,
+        ).attach(kb)  # fmt: skip
+        for li in range(nlist):
+            sel = order[bounds[li] : bounds[li + 1]]
+            index.lists.set(li, codes[sel], scales[sel])
+            index.ids[li] = ids[sel].copy()
         return index, result
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, namespace: str, embedder: str, dim: int) -> IvfIndex | None:
-        """The persisted index of a namespace, None if there is none; IndexRefused if it
-        does not check out (the caller rebuilds it)."""
+    def load(cls, kb: Backend, namespace: str, embedder: str, dim: int) -> IvfIndex | None:
+        """The persisted index of a namespace (header only; lists load when probed), None if
+        there is none; IndexRefused if it does not check out (the caller rebuilds it)."""
         row = (
             m.VectorIvf.select()
             .where(
@@ -281,155 +366,74 @@ class IvfIndex:
         )
         if row is None:
             return None
-        blob = bytes(row.centroids)
-        header = {"namespace": namespace, "embedder": embedder, "dim": dim,
-                  "nlist": row.nlist, "nprobe": row.nprobe}  # fmt: skip
-        if checksum(header, blob) != row.checksum:
-            raise IndexRefused("checksum of the centroids does not match")
-        if row.nlist < 1 or len(blob) != row.nlist * dim * 4 or not 1 <= row.nprobe <= row.nlist:
-            raise IndexRefused("centroid shape or nprobe out of range")
-        centroids = np.frombuffer(blob, np.float32).reshape(row.nlist, dim).copy()
-        if not np.isfinite(centroids).all():
-            raise IndexRefused("centroids are not finite")
+        centroids = _checked_centroids(row, namespace, embedder, dim)
         index = cls(
             row.id, namespace, embedder, dim, centroids, row.nprobe, row.recall,
             row.trained_rows, row.inertia, row.added_rows, row.added_dist, row.rows, row.cursor,
-        )  # fmt: skip
-        mb = m.VectorIvfMember
-        count, top = (
-            mb.select(peewee.fn.COUNT(mb.row_id), peewee.fn.MAX(mb.list_no))
-            .where(mb.ivf_id == row.id)
+            row.max_id,
+        ).attach(kb)  # fmt: skip
+        lst = m.VectorIvfList
+        count, total, top = (
+            lst.select(peewee.fn.COUNT(lst.id), peewee.fn.SUM(lst.n), peewee.fn.MAX(lst.list_no))
+            .where(lst.ivf_id == row.id)
             .tuples()
             .first()
         )
-        if int(count or 0) != row.rows:
-            raise IndexRefused(f"{count} members, the index says {row.rows}")
-        if top is not None and not 0 <= int(top) < row.nlist:
-            raise IndexRefused(f"list {top} out of range (nlist {row.nlist})")
-        index._check_extent(row.store_rows, row.max_id)
+        if int(count or 0) != row.nlist or int(top if top is not None else -1) != row.nlist - 1:
+            raise IndexRefused(f"{count} lists stored, the index has {row.nlist}")
+        if int(total or 0) != row.rows:
+            raise IndexRefused(f"its lists hold {total} rows, the index says {row.rows}")
+        newest = change_cursor()
+        _check_cursor(row.cursor, newest)
+        if newest == row.cursor and _extent(namespace, embedder, dim) != (row.rows, row.max_id):
+            raise IndexRefused("the namespace's rows differ from those the index was built on")
         return index
 
-    def _check_extent(self, store_rows: int, max_id: int) -> None:
-        """The namespace still has the rows the index was current with (or change_log
-        says what changed since): anything else is a store the index was not built on."""
-        oldest = m.ChangeLog.select(peewee.fn.MIN(m.ChangeLog.id)).scalar()
-        newest = _change_cursor()
-        if newest < self.cursor:
-            raise IndexRefused("the index is ahead of the store's change_log")
-        if oldest is not None and oldest > self.cursor + 1 and newest > self.cursor:
-            raise IndexRefused("change_log was pruned past the index's cursor")
-        if newest == self.cursor and _namespace_extent(self.namespace) != (store_rows, max_id):
-            raise IndexRefused("the namespace's rows differ from those the index was built on")
-
     # ------------------------------------------------------------------ following the store
-    def catch_up(self, kb: Backend, persist: bool = True) -> int:
-        """Apply vector_memory changes since the cursor: new or changed rows land in their
-        nearest list, deleted ones leave. Returns how many rows changed."""
-        newest = _change_cursor()
+    def catch_up(self, kb: Backend) -> int:
+        """Apply vector_memory changes since the cursor to this process's copy (reads only:
+        the persisted lists are the writers' to keep): a changed row leaves its list, a row
+        still in the namespace lands in its nearest one. Returns how many rows changed."""
+        newest = change_cursor()
         if newest <= self.cursor:
             return 0
-        oldest = m.ChangeLog.select(peewee.fn.MIN(m.ChangeLog.id)).scalar()
-        if oldest is not None and oldest > self.cursor + 1:
-            raise IndexRefused("change_log was pruned past the index's cursor")
-        changed = sorted(
-            {
-                rid
-                for (rid,) in m.ChangeLog.select(m.ChangeLog.row_id)
-                .where(
-                    (m.ChangeLog.id > self.cursor)
-                    & (m.ChangeLog.id <= newest)
-                    & (m.ChangeLog.table_name == TABLE)
-                    & m.ChangeLog.row_id.is_null(False)
-                )
-                .tuples()
-            }
-        )
+        _check_cursor(self.cursor, newest)
+        changed = _changed_since(self.cursor, newest)
         if changed:
-            self._apply(kb, changed, persist)
+            self._apply(kb, np.array(changed, np.int64))
+            self.rows = _extent(self.namespace, self.embedder, self.dim)[0]
         self.cursor = newest
-        if persist:
-            mb = m.VectorIvfMember
-            self.rows = mb.select().where(mb.ivf_id == self.id).count()  # another writer's too
-            store_rows, max_id = _namespace_extent(self.namespace)
-            m.VectorIvf.update(
-                cursor=self.cursor, rows=self.rows, added_rows=self.added_rows,
-                added_dist=self.added_dist, store_rows=store_rows, max_id=max_id,
-            ).where(m.VectorIvf.id == self.id).execute()  # fmt: skip
         return len(changed)
 
-    def _apply(self, kb: Backend, changed: list[int], persist: bool) -> None:
-        v, mb = m.VectorMemory, m.VectorIvfMember
-        ids, codes, scales = [], [], []
-        old: dict[int, int] = {}
-        for s0 in range(0, len(changed), IN_CHUNK):
-            chunk = changed[s0 : s0 + IN_CHUNK]
-            old.update(
-                mb.select(mb.row_id, mb.list_no)
-                .where((mb.row_id.in_(chunk)) & (mb.ivf_id == self.id))
-                .tuples()
-            )
-            for rid, code, scale in (
-                v.select(v.id, v.embedding_i8, v.scale)
-                .where(
-                    v.id.in_(chunk)
-                    & (v.namespace == self.namespace)
-                    & (v.embedder == self.embedder)
-                    & (v.dim == self.dim)
-                )
-                .tuples()
-            ):
-                ids.append(rid)
-                codes.append(bytes(code))
-                scales.append(scale)
-        for rid, list_no in old.items():  # deleted, changed, or moved out: leave the list
-            self._remove(rid, list_no)
-        if persist and old:
-            gone = list(old)
-            for s0 in range(0, len(gone), IN_CHUNK):
-                mb.delete().where(mb.row_id.in_(gone[s0 : s0 + IN_CHUNK])).execute()
-        self.rows -= len(old)
-        if not ids:
+    def _apply(self, kb: Backend, changed: np.ndarray) -> None:
+        for li, ids in list(self.ids.items()):
+            out = np.isin(ids, changed)
+            if out.any():
+                self.lists.keep(li, ~out)
+                self.ids[li] = ids[~out]
+        for li, parts in list(self.pending.items()):
+            kept = []
+            for i, c, s in parts:
+                keep = ~np.isin(i, changed)
+                kept.append((i[keep], c[keep], s[keep]))
+            self.pending[li] = kept
+        ids, codes, scales = _rows(changed.tolist(), self.namespace, self.embedder, self.dim)
+        if len(self.ids) < self.nlist:  # lists still to read must drop these rows
+            self.changed = np.union1d(self.changed, changed)
+        if not ids.size:
             return
-        id_arr = np.array(ids, np.int64)
-        code_arr = np.frombuffer(b"".join(codes), np.int8).reshape(len(ids), self.dim)
-        scale_arr = np.array(scales, np.float32)
-        labels, dists = kb.nearest(dequantize(code_arr, scale_arr), self.centroids)
-        for list_no in np.unique(labels).tolist():
-            if list_no in self.lists:
-                sel = labels == list_no
-                cur = self.lists[list_no]
-                self._set_list(
-                    list_no,
-                    _List(
-                        np.concatenate([cur.ids, id_arr[sel]]),
-                        np.concatenate([cur.codes, code_arr[sel]]),
-                        np.concatenate([cur.scales, scale_arr[sel]]),
-                    ),
-                )
-        self.rows += len(ids)
-        fresh = np.array([rid not in old for rid in ids], bool)  # not counted by another writer
+        labels, dists = kb.nearest(dequantize(codes, scales), self.centroids)
+        for li in np.unique(labels).tolist():
+            sel = labels == li
+            if li in self.ids:
+                self.lists.append(li, codes[sel], scales[sel])
+                self.ids[li] = np.concatenate([self.ids[li], ids[sel]])
+            else:
+                self.pending.setdefault(li, []).append((ids[sel], codes[sel], scales[sel]))
+        fresh = ids > self.max_id
         self.added_rows += int(fresh.sum())
         self.added_dist += float(dists[fresh].sum())
-        if persist:
-            rows = list(zip(ids, [self.id] * len(ids), labels.tolist(), strict=True))
-            fields = [mb.row_id, mb.ivf_id, mb.list_no]
-            for s0 in range(0, len(rows), IN_CHUNK):
-                mb.insert_many(rows[s0 : s0 + IN_CHUNK], fields=fields).on_conflict(
-                    conflict_target=[mb.row_id],
-                    update={mb.ivf_id: peewee.EXCLUDED.ivf_id, mb.list_no: peewee.EXCLUDED.list_no},
-                ).execute()
-
-    def _remove(self, rid: int, list_no: int) -> None:
-        if self.where_list.pop(rid, None) is None or list_no not in self.lists:
-            return
-        cur = self.lists[list_no]
-        keep = cur.ids != rid
-        self.lists[list_no] = _List(cur.ids[keep], cur.codes[keep], cur.scales[keep])
-
-    def _set_list(self, list_no: int, lst: _List) -> None:
-        self.lists[list_no] = lst
-        for rid in lst.ids.tolist():
-            self.where_list[rid] = list_no
+        self.max_id = max(self.max_id, int(ids.max()))
 
     def needs_retrain(self) -> str | None:
         """Why the index should be trained again (grown or drifted), or None."""
@@ -442,86 +446,196 @@ class IvfIndex:
         return None
 
     # ------------------------------------------------------------------ searching
-    def probe(self, kb: Backend, q: np.ndarray, nprobe: int) -> list[int]:
+    def probe(self, q: np.ndarray, nprobe: int) -> list[int]:
         """The nprobe lists nearest the query (the distance lists were assigned by)."""
-        d2 = self.centroids @ (-2 * q) + (self.centroids**2).sum(1)
+        d2 = self.c2 - 2 * (self.centroids @ q)
         nprobe = min(nprobe, self.nlist)
-        part = (
-            np.argpartition(d2, nprobe - 1)[:nprobe]
-            if nprobe < self.nlist
-            else np.arange(self.nlist)
-        )
-        return sorted(part.tolist())
+        if nprobe >= self.nlist:
+            return list(range(self.nlist))
+        return sorted(np.argpartition(d2, nprobe - 1)[:nprobe].tolist())
 
     def ensure_lists(self, wanted: list[int]) -> None:
-        """Read the lists not yet in memory: members joined to their codes in one query."""
-        missing = [n for n in wanted if n not in self.lists]
+        """Read the lists not yet resident, in one query, into the kernels' memory (rows
+        changed since the index's cursor are dropped from them; caught-up rows added)."""
+        missing = [n for n in wanted if n not in self.ids]
         if not missing:
             return
-        v, mb = m.VectorMemory, m.VectorIvfMember
-        got: dict[int, tuple[list[int], list[bytes], list[float]]] = {
-            n: ([], [], []) for n in missing
-        }
+        lst = m.VectorIvfList
+        got = {}
         for s0 in range(0, len(missing), IN_CHUNK):
-            query = (
-                mb.select(mb.list_no, v.id, v.embedding_i8, v.scale)
-                .join(v, on=(v.id == mb.row_id))
-                .where((mb.ivf_id == self.id) & mb.list_no.in_(missing[s0 : s0 + IN_CHUNK]))
-                .order_by(mb.list_no, v.id)
+            query = lst.select(lst.list_no, lst.n, lst.ids, lst.scales, lst.codes).where(
+                (lst.ivf_id == self.id) & lst.list_no.in_(missing[s0 : s0 + IN_CHUNK])
             )
-            # peewee builds and parameterises the SQL; the rows come back in one fetchall
-            # (row by row through peewee cost half the time of a cold search)
             sql, params = query.sql()
-            for list_no, rid, code, scale in mb._meta.database.execute_sql(sql, params).fetchall():
-                ids, codes, scales = got[list_no]
-                ids.append(rid)
-                codes.append(code)
-                scales.append(scale)
-        for list_no, (ids, codes, scales) in got.items():
-            n = len(ids)
-            blob = b"".join(bytes(c) for c in codes)
-            if len(blob) != n * self.dim:
-                raise IndexRefused(f"list {list_no} holds codes of another dimension")
-            self._set_list(
-                list_no,
-                _List(
-                    np.array(ids, np.int64),
-                    np.frombuffer(blob, np.int8).reshape(n, self.dim),
-                    np.array(scales, np.float32),
-                ),
+            for li, n, ids, scales, codes in lst._meta.database.execute_sql(sql, params):
+                got[li] = _unpack(n, ids, scales, codes, self.dim, li)
+        if len(got) != len(missing):
+            raise IndexReplaced("the index's lists are gone (replaced by another process)")
+        for li, (ids, codes, scales) in got.items():
+            if self.changed.size:
+                keep = ~np.isin(ids, self.changed)
+                ids, codes, scales = ids[keep], codes[keep], scales[keep]
+            parts = [(ids, codes, scales)] + self.pending.pop(li, [])
+            self.lists.set(
+                li, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
             )
+            self.ids[li] = np.concatenate([p[0] for p in parts])
+        if len(self.ids) == self.nlist:
+            self.changed = np.empty(0, np.int64)  # every list is resident and current
 
-    def candidates(
-        self, kb: Backend, q: np.ndarray, wanted: int, nprobe: int
-    ) -> tuple[list[int], int]:
+    def candidates(self, q: np.ndarray, wanted: int, nprobe: int) -> tuple[list[int], int]:
         """Row ids of the ``wanted`` best int8 scores in the probed lists, and how many rows
         those lists hold (so the caller knows when probing more would help)."""
-        probed = self.probe(kb, q, nprobe)
+        probed = self.probe(q, nprobe)
         self.ensure_lists(probed)
-        lists = [self.lists[n] for n in probed]
-        held = sum(lst.ids.shape[0] for lst in lists)
+        held = sum(self.ids[n].shape[0] for n in probed)
         if not held:
             return [], 0
-        _, li, pos = kb.search_lists(
-            [(lst.codes, lst.scales) for lst in lists], q, min(wanted, held)
-        )
-        return [int(lists[a].ids[b]) for a, b in zip(li.tolist(), pos.tolist(), strict=True)], held
+        _, li, pos = self.lists.search(probed, q, min(wanted, held))
+        return [int(self.ids[a][b]) for a, b in zip(li.tolist(), pos.tolist(), strict=True)], held
 
     def resident_bytes(self) -> int:
-        return self.centroids.nbytes + sum(
-            lst.ids.nbytes + lst.codes.nbytes + lst.scales.nbytes for lst in self.lists.values()
+        return (
+            self.centroids.nbytes
+            + (self.lists.nbytes if self.lists is not None else 0)
+            + sum(ids.nbytes for ids in self.ids.values())
         )
+
+    def resident_rows(self) -> int:
+        return sum(ids.shape[0] for ids in self.ids.values())
 
     def info(self) -> dict[str, Any]:
         return {
             "namespace": self.namespace, "nlist": self.nlist, "nprobe": self.nprobe,
             "recall_at_10": round(self.recall, 4), "rows": self.rows,
-            "trained_rows": self.trained_rows, "lists_loaded": len(self.lists),
+            "trained_rows": self.trained_rows, "lists_loaded": len(self.ids),
         }  # fmt: skip
 
 
+def _checked_centroids(row: Any, namespace: str, embedder: str, dim: int) -> np.ndarray:
+    blob = bytes(row.centroids)
+    header = {"namespace": namespace, "embedder": embedder, "dim": dim,
+              "nlist": row.nlist, "nprobe": row.nprobe}  # fmt: skip
+    if checksum(header, blob) != row.checksum:
+        raise IndexRefused("checksum of the centroids does not match")
+    if row.nlist < 1 or len(blob) != row.nlist * dim * 4 or not 1 <= row.nprobe <= row.nlist:
+        raise IndexRefused("centroid shape or nprobe out of range")
+    centroids = np.frombuffer(blob, np.float32).reshape(row.nlist, dim).copy()
+    if not np.isfinite(centroids).all():
+        raise IndexRefused("centroids are not finite")
+    return centroids
+
+
+def _check_cursor(cursor: int, newest: int) -> None:
+    if newest < cursor:
+        raise IndexRefused("the index is ahead of the store's change_log")
+    oldest = _oldest_change()
+    if newest > cursor and oldest is not None and oldest > cursor + 1:
+        raise IndexRefused("change_log was pruned past the index's cursor")
+
+
+def persist_changes(
+    kb: Backend,
+    namespace: str,
+    embedder: str,
+    dim: int,
+    now: Any,
+    centroids: np.ndarray | None = None,
+    cache: dict[str, np.ndarray] | None = None,
+) -> int:
+    """Bring a namespace's persisted lists up to date with change_log; call it inside the
+    write transaction that wrote the rows (SQLite's BEGIN IMMEDIATE holds the write lock
+    from its start, so nothing here reads and then upgrades). Rows changed since the
+    cursor leave their lists and, if still there, land in their nearest list; only the
+    lists touched are rewritten. ``cache`` maps checksums to centroids already read.
+
+    Returns the rows changed; an index that does not check out is dropped (rebuilt later).
+    """
+    h = m.VectorIvf
+    row = (
+        h.select(
+            h.id,
+            h.nlist,
+            h.nprobe,
+            h.cursor,
+            h.checksum,
+            h.rows,
+            h.max_id,
+            h.added_rows,
+            h.added_dist,
+        )  # fmt: skip
+        .where((h.namespace == namespace) & (h.embedder == embedder) & (h.dim == dim))
+        .first()
+    )
+    if row is None:
+        return 0
+    newest = change_cursor()
+    if newest <= row.cursor:
+        return 0
+    try:
+        _check_cursor(row.cursor, newest)
+        if centroids is None:
+            centroids = (cache or {}).get(row.checksum)
+        if centroids is None:
+            full = h.get_by_id(row.id)
+            centroids = _checked_centroids(full, namespace, embedder, dim)
+            if cache is not None:
+                cache[row.checksum] = centroids
+        changed = _changed_since(row.cursor, newest)
+        ids, codes, scales = _rows(changed, namespace, embedder, dim)
+    except IndexRefused:
+        drop(namespace, embedder, dim)
+        return 0
+    lst = m.VectorIvfList
+    touched: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    old = np.array([rid for rid in changed if rid <= row.max_id], np.int64)
+    if old.size:  # rows the lists may hold: find them by the id blobs alone
+        query = lst.select(lst.list_no, lst.ids).where(lst.ivf_id == row.id)
+        for li, blob in query.tuples():
+            if np.isin(np.frombuffer(bytes(blob), "<i8"), old).any():
+                touched[li] = None  # type: ignore[assignment]
+    labels, dists = (np.empty(0, np.int64), np.empty(0, np.float32))
+    if ids.size:
+        labels, dists = kb.nearest(dequantize(codes, scales), centroids)
+        touched.update({li: None for li in np.unique(labels).tolist() if li not in touched})  # type: ignore[misc]
+    removed = added = 0
+    wanted = sorted(touched)
+    for s0 in range(0, len(wanted), IN_CHUNK):
+        for li, n, bids, bscales, bcodes in (
+            lst.select(lst.list_no, lst.n, lst.ids, lst.scales, lst.codes)
+            .where((lst.ivf_id == row.id) & lst.list_no.in_(wanted[s0 : s0 + IN_CHUNK]))
+            .tuples()
+        ):
+            try:
+                touched[li] = _unpack(n, bids, bscales, bcodes, dim, li)
+            except IndexRefused:
+                drop(namespace, embedder, dim)
+                return 0
+    changed_arr = np.array(changed, np.int64)
+    for li in wanted:
+        lids, lcodes, lscales = touched[li]
+        keep = ~np.isin(lids, changed_arr)
+        removed += int((~keep).sum())
+        parts = [(lids[keep], lcodes[keep], lscales[keep])]
+        if ids.size:
+            sel = labels == li
+            added += int(sel.sum())
+            parts.append((ids[sel], codes[sel], scales[sel]))
+        blobs = _blobs(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+        lst.update(**blobs).where((lst.ivf_id == row.id) & (lst.list_no == li)).execute()
+    fresh = ids > row.max_id
+    h.update(
+        cursor=newest, rows=row.rows - removed + added,
+        max_id=max(row.max_id, int(ids.max()) if ids.size else 0),
+        added_rows=row.added_rows + int(fresh.sum()),
+        added_dist=row.added_dist + float(dists[fresh].sum()) if ids.size else row.added_dist,
+        updated=now,
+    ).where(h.id == row.id).execute()  # fmt: skip
+    return len(changed)
+
+
 def drop(namespace: str, embedder: str, dim: int) -> None:
-    """Delete a namespace's persisted index (its members first)."""
+    """Delete a namespace's persisted index (its lists first)."""
     for (ivf_id,) in (
         m.VectorIvf.select(m.VectorIvf.id)
         .where(
@@ -531,5 +645,5 @@ def drop(namespace: str, embedder: str, dim: int) -> None:
         )
         .tuples()
     ):
-        m.VectorIvfMember.delete().where(m.VectorIvfMember.ivf_id == ivf_id).execute()
+        m.VectorIvfList.delete().where(m.VectorIvfList.ivf_id == ivf_id).execute()
         m.VectorIvf.delete().where(m.VectorIvf.id == ivf_id).execute()

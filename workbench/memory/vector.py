@@ -26,7 +26,7 @@ import peewee
 from workbench.kernels import Backend, SearchIndex
 from workbench.memory import ivf as ivf_mod
 from workbench.memory.embedder import Embedder
-from workbench.memory.ivf import IndexRefused, IvfIndex
+from workbench.memory.ivf import IndexRefused, IndexReplaced, IvfIndex
 from workbench.store import models as m
 from workbench.store.dialect import byte_length
 
@@ -137,6 +137,7 @@ class VectorTier:
         self.trainings = 0  # IVF indexes trained by this process
         self.ivf_loads = 0  # ... and read from the store instead
         self.refusals: list[str] = []  # why a persisted index was not trusted
+        self._centroids: dict[str, np.ndarray] = {}  # checksum -> centroids, for writes
         self._cursor: int | None = None
         self.generation = 0  # bumped whenever the indexed rows change
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
@@ -201,40 +202,34 @@ class VectorTier:
 
     # ------------------------------------------------------------------ the IVF indexes
     def _follow_persisted(self, namespaces: set[str]) -> None:
-        """Keep the persisted IVF index of written namespaces current in the same
-        transaction (a new row lands in its list, a deleted one leaves), so a new process
-        finds it current. An index that does not check out is dropped for a rebuild."""
+        """Keep the persisted IVF index of written namespaces current in the caller's
+        write transaction (a new row lands in its list, a deleted one leaves), so a new
+        process finds it current. Nothing is read before the write lock is held: the
+        transaction took it at BEGIN (IMMEDIATE) and the rows were written first."""
         for ns in namespaces:
-            ix = self._ivf.get(ns)
-            try:
-                if ix is None:
-                    ix = IvfIndex.load(ns, self.embedder.name, self.embedder.dim)
-                    if ix is None:
-                        continue
-                    self._ivf[ns] = ix
-                ix.catch_up(self.kernels)
-            except IndexRefused as exc:
-                self._refuse(ns, str(exc))
+            ivf_mod.persist_changes(
+                self.kernels, ns, self.embedder.name, self.embedder.dim, self.clock(),
+                cache=self._centroids,
+            )  # fmt: skip
 
     def _refuse(self, namespace: str, why: str) -> None:
         self.refusals.append(f"{namespace}: {why}")
         self._ivf.pop(namespace, None)
-        ivf_mod.drop(namespace, self.embedder.name, self.embedder.dim)
+        with m.VectorMemory._meta.database.atomic():
+            ivf_mod.drop(namespace, self.embedder.name, self.embedder.dim)
         self._shards.setdefault(namespace, _Shard()).dirty = True
 
     def _load_ivf(self, namespace: str) -> IvfIndex | None:
-        """The namespace's persisted index, checked and caught up; None if there is none,
-        it does not check out (dropped), it is due for retraining, or it became small."""
-        db = m.VectorMemory._meta.database
+        """The namespace's persisted index, checked and caught up in memory (reads only);
+        None if there is none, it does not check out (dropped), it is due for retraining,
+        or it became small."""
         try:
-            with db.atomic():
-                ix = IvfIndex.load(namespace, self.embedder.name, self.embedder.dim)
-                if ix is None:
-                    return None
-                ix.catch_up(self.kernels)
+            ix = IvfIndex.load(self.kernels, namespace, self.embedder.name, self.embedder.dim)
+            if ix is None:
+                return None
+            ix.catch_up(self.kernels)
         except IndexRefused as exc:
-            with db.atomic():
-                self._refuse(namespace, str(exc))
+            self._refuse(namespace, str(exc))
             return None
         if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
             return None
@@ -242,15 +237,13 @@ class VectorTier:
         return ix
 
     def _follow_ivf(self) -> None:
-        """Catch every open IVF index up with the store; retrain or drop what is due."""
-        db = m.VectorMemory._meta.database
+        """Catch every open IVF index up with the store (in memory); retrain or drop what
+        is due."""
         for ns, ix in list(self._ivf.items()):
             try:
-                with db.atomic():
-                    ix.catch_up(self.kernels)
+                ix.catch_up(self.kernels)
             except IndexRefused as exc:
-                with db.atomic():
-                    self._refuse(ns, str(exc))
+                self._refuse(ns, str(exc))
                 continue
             if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
                 del self._ivf[ns]
@@ -364,8 +357,7 @@ class VectorTier:
                 self.kernels, namespace, self.embedder.name, self.embedder.dim,
                 shard.ids, codes, scales, self.clock(), cursor,
             )  # fmt: skip
-            with m.VectorMemory._meta.database.atomic():
-                ix.catch_up(self.kernels)  # rows written while it trained
+            ix.catch_up(self.kernels)  # rows written while it trained
             self.trainings += 1
             self._ivf[namespace] = ix
             shard.ids, shard.index = np.empty(0, np.int64), None
@@ -408,7 +400,23 @@ class VectorTier:
         widen = 1  # IVF: probe this many times nprobe lists (more when filters drop rows)
         rows: list[dict] = []
         while shards:
-            candidates = self._candidates(shards, q, wanted, widen)
+            try:
+                candidates = self._candidates(shards, q, wanted, widen)
+            except IndexRefused as exc:  # replaced by another process: read the new one;
+                for ns in names:  # a corrupt list: drop the index, rebuild it
+                    if ns not in self._ivf:
+                        continue
+                    if isinstance(exc, IndexReplaced):
+                        del self._ivf[ns]
+                        self._shards.setdefault(ns, _Shard()).dirty = True
+                    else:
+                        self._refuse(ns, str(exc))
+                shards = [
+                    s
+                    for s in (self._shard(ns) for ns in names)
+                    if isinstance(s, IvfIndex) or s.index is not None
+                ]
+                candidates = self._candidates(shards, q, wanted, widen)
             rows = self._rows(candidates)
             if where:
                 rows = [r for r in rows if _matches(r["metadata"], where)]
@@ -426,7 +434,7 @@ class VectorTier:
         ids: list[int] = []
         for shard in shards:
             if isinstance(shard, IvfIndex):
-                got, held = shard.candidates(self.kernels, q, wanted, shard.nprobe * widen)
+                got, _ = shard.candidates(q, wanted, shard.nprobe * widen)
                 ids.extend(got)
                 continue
             r = min(wanted, shard.n)
@@ -503,7 +511,7 @@ class VectorTier:
         resident = sum(_resident_bytes(s) for s in self._shards.values() if not s.dirty)
         indexed = sum(s.n for s in self._shards.values() if not s.dirty)
         resident += sum(ix.resident_bytes() for ix in self._ivf.values())
-        indexed += sum(len(ix.where_list) for ix in self._ivf.values())
+        indexed += sum(ix.resident_rows() for ix in self._ivf.values())
         return {
             "count": count,
             "bytes": stored + text,

@@ -684,7 +684,6 @@ class VectorIvf(BaseModel):
     added_rows = IntegerField()
     added_dist = FloatField()
     rows = IntegerField()
-    store_rows = IntegerField()
     max_id = IntegerField()
     cursor = IntegerField()
     centroids = BlobField()
@@ -697,19 +696,22 @@ class VectorIvf(BaseModel):
         indexes = ((("namespace", "embedder", "dim"), True),)
 
 
-class VectorIvfMember(BaseModel):
-    """The list of one indexed vector_memory row."""
+class VectorIvfList(BaseModel):
+    """One list of an IVF index: row ids, scales and int8 codes, each one blob."""
 
-    row_id = IntegerField(primary_key=True)
     ivf_id = IntegerField()
     list_no = IntegerField()
+    n = IntegerField()
+    ids = BlobField()
+    scales = BlobField()
+    codes = BlobField()
 
     class Meta:
-        table_name = "vector_ivf_members"
-        indexes = ((("ivf_id", "list_no"), False),)
+        table_name = "vector_ivf_lists"
+        indexes = ((("ivf_id", "list_no"), True),)
 
 
-INDEX_MODELS = [VectorIvf, VectorIvfMember]
+INDEX_MODELS = [VectorIvf, VectorIvfList]
 
 
 class LearnWatcher(BaseModel):
