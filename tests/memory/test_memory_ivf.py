@@ -268,3 +268,26 @@ def test_metadata_filters_probe_more_lists_when_the_first_ones_hold_no_match(fil
     hits = v.search("sqlite drops item1 then wasm keeps", namespace="gen", k=1,
                     where={"tag": "rare"})  # fmt: skip
     assert [h.key for h in hits] == ["tagged"]
+
+
+def test_searching_takes_no_write_lock_while_another_process_writes(filled):
+    """A reader loads the persisted index, catches up with rows written since and searches
+    while another connection holds the write lock: nothing on the read path writes, so it
+    neither waits for the lock nor fails with "database is locked"."""
+    engine, texts = filled
+    if not str(engine.store_target).endswith(".db"):
+        pytest.skip("the write lock of this test is SQLite's")
+    import sqlite3
+
+    tier(engine).search(texts[1], namespace="gen", k=10)  # the persisted index
+    engine.memory.vector.put_many([("gen", "late", "capybara tapir quokka", {})])
+    other = sqlite3.connect(str(engine.store_target), timeout=0.1)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process mid-write
+        reader = tier(engine)
+        hits = reader.search("capybara tapir quokka", namespace="gen", k=1)
+        assert hits[0].key == "late"
+        assert (reader.trainings, reader.ivf_loads, reader.refusals) == (0, 1, [])
+    finally:
+        other.rollback()
+        other.close()

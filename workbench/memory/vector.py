@@ -31,7 +31,7 @@ from workbench.store import models as m
 from workbench.store.dialect import byte_length
 
 TABLE = "vector_memory"
-RERANK_MIN = 40  # candidates re-scored in f32 per search (at least 4 × k)
+RERANK_MIN = ivf_mod.SHORTLIST  # candidates re-scored in f32 per search (at least 4 × k)
 MAX_K = 1000
 MAX_TEXT = 100_000
 LATENCY_WINDOW = 1000

@@ -264,7 +264,9 @@ class VectorMemory(BaseModel):
 
     class Meta:
         table_name = "vector_memory"
-        indexes = ((("namespace", "key"), True),)
+        # (namespace, embedder, dim): migration 0015, so an IVF index checks the rows it
+        # covers (count, max id) from the index alone
+        indexes = ((("namespace", "key"), True), (("namespace", "embedder", "dim"), False))
 
 
 class EpisodicMemory(BaseModel):

@@ -11,3 +11,6 @@ CREATE TABLE "vector_ivf" ("id" INTEGER NOT NULL PRIMARY KEY, "namespace" TEXT N
 CREATE UNIQUE INDEX "vector_ivf_namespace_embedder_dim" ON "vector_ivf" ("namespace", "embedder", "dim");
 CREATE TABLE "vector_ivf_lists" ("id" INTEGER NOT NULL PRIMARY KEY, "ivf_id" INTEGER NOT NULL, "list_no" INTEGER NOT NULL, "n" INTEGER NOT NULL, "ids" BLOB NOT NULL, "scales" BLOB NOT NULL, "codes" BLOB NOT NULL);
 CREATE UNIQUE INDEX "vector_ivf_lists_ivf_id_list_no" ON "vector_ivf_lists" ("ivf_id", "list_no");
+-- The rows an IVF index covers (count and max id per namespace, embedder, dim), read by a
+-- new process before it trusts the index: answered from this index, not the table.
+CREATE INDEX "vector_memory_namespace_embedder_dim" ON "vector_memory" ("namespace", "embedder", "dim");
