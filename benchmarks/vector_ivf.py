@@ -1,9 +1,9 @@
 """The IVF index of vector memory against faiss IVF-SQ8 and HNSW at matched recall@10.
 
 Data: clustered, not uniform noise: ``--clusters`` Gaussian centres in 384-d, each row a
-centre plus ``--noise`` (default 1.25) times the centres' spread of Gaussian noise, L2-normalised (so
-inner product = cosine, as the embedder's rows). Queries are fresh draws from the same
-mixture. Ground truth: exact f32 top 10 (numpy).
+centre plus Gaussian noise ``--noise`` (default 1.25) times the centres' spread,
+L2-normalised (so inner product = cosine, as the embedder's rows). Queries are fresh
+draws from the same mixture. Ground truth: exact f32 top 10 (numpy).
 
 Ours (workbench.memory.ivf, the code vector memory runs): per-row int8 codes, k-means
 on the WASM kernels, about sqrt(n) lists, nprobe chosen at training for recall@10; a
