@@ -141,8 +141,8 @@ class WasmResidentLists(ResidentLists):
             blk = self._blocks.get(no)
             start = blk[2] if (blk is not None and at_end) else 0
             need = start + c.shape[0]
-            if blk is None or need > blk[3]:
-                cap = max(need + need // 2, 16)
+            if blk is None or need > blk[3] or (not at_end and blk[3] > 2 * need + 16):
+                cap = max(need + need // 2, 16) if at_end else need  # slack only for growth
                 oc, os_ = ar.alloc(cap * d), ar.alloc(cap * 4)
                 if blk is not None and start:
                     ar.view(oc, np.int8, (start, d))[...] = ar.view(blk[0], np.int8, (start, d))
