@@ -543,6 +543,63 @@ EXPORT(search_i8) void search_i8(const int8_t *C, const float *scales, int n, in
     for (int q = 0; q < nq; q++) heap_finish(out_s + (size_t)q * k, out_i + (size_t)q * k, counts[q]);
 }
 
+/*
+ * The same int8 scan for one query over several lists that live anywhere in memory (the
+ * resident lists of an IVF index, kernels/lists.py): `lists` holds m records of four
+ * int32 (codes offset, scales offset, rows, base); a row's index is base + its position.
+ * One call for all probed lists: a wasmtime call costs far more than scanning a list.
+ */
+EXPORT(search_i8_lists) void search_i8_lists(const int32_t *lists, int m, int d,
+                                             const int8_t *Qc, float qs, int k, int16_t *work,
+                                             float *out_s, int32_t *out_i, int32_t *count) {
+    int d16 = d & ~15;
+    int dpad = (d + 15) & ~15;
+    for (int j = 0; j < dpad; j++) work[j] = j < d ? Qc[j] : 0;
+    *count = 0;
+    const int16_t *x = work;
+    for (int l = 0; l < m; l++) {
+        const int8_t *C = (const int8_t *)(size_t)lists[4 * l];
+        const float *scales = (const float *)(size_t)lists[4 * l + 1];
+        int n = lists[4 * l + 2], base = lists[4 * l + 3];
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            const int8_t *r0 = C + (size_t)i * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+            v4 a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < d16; j += 16) {
+                v4 xl = wasm_v128_load(x + j), xh = wasm_v128_load(x + j + 8);
+                v4 v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
+                v4 v2 = wasm_v128_load(r2 + j), v3 = wasm_v128_load(r3 + j);
+                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v0), xl));
+                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v0), xh));
+                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v1), xl));
+                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v1), xh));
+                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v2), xl));
+                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v2), xh));
+                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v3), xl));
+                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v3), xh));
+            }
+            int32_t s0 = hsum_i(a0), s1 = hsum_i(a1), s2 = hsum_i(a2), s3 = hsum_i(a3);
+            for (int j = d16; j < d; j++) {
+                s0 += r0[j] * x[j];
+                s1 += r1[j] * x[j];
+                s2 += r2[j] * x[j];
+                s3 += r3[j] * x[j];
+            }
+            heap_push(out_s, out_i, count, k, (float)s0 * (scales[i] * qs), base + i);
+            heap_push(out_s, out_i, count, k, (float)s1 * (scales[i + 1] * qs), base + i + 1);
+            heap_push(out_s, out_i, count, k, (float)s2 * (scales[i + 2] * qs), base + i + 2);
+            heap_push(out_s, out_i, count, k, (float)s3 * (scales[i + 3] * qs), base + i + 3);
+        }
+        for (; i < n; i++) {
+            const int8_t *r0 = C + (size_t)i * d;
+            int32_t s0 = 0;
+            for (int j = 0; j < d; j++) s0 += r0[j] * x[j];
+            heap_push(out_s, out_i, count, k, (float)s0 * (scales[i] * qs), base + i);
+        }
+    }
+    heap_finish(out_s, out_i, *count);
+}
+
 /* ------------------------------------------------------------------ MLP */
 
 #define MAXL 16

@@ -15,6 +15,8 @@ import numpy as np
 from ._validate import as_f32, as_i8, check_k, matmul_args, search_args
 from .mlp import MLP, EpochResult, check_lr, check_order, check_training_data
 
+NEAREST_BLOCK = 1 << 21  # rows x centroids scores per matmul in nearest()
+
 
 @dataclass(eq=False)
 class SearchIndex:
@@ -162,6 +164,77 @@ class Backend:
         self._prepare(ix)
         return ix
 
+    def nearest(self, x: Any, centroids: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``x``, the nearest centroid by squared L2 distance: ``(labels int64,
+        distances float32)``; ties go to the lower centroid index.
+
+        ``|x - c|^2 = |x|^2 - 2 x.c + |c|^2``: the cross term is the backend's matmul,
+        taken in row chunks so the (rows x centroids) block stays small. k-means
+        assignment and IVF list choice both use it.
+        """
+        xa = as_f32(x, "x")
+        ca = as_f32(centroids, "centroids")
+        if ca.shape[1] != xa.shape[1]:
+            raise ValueError(f"centroids: dimension {ca.shape[1]} does not match x ({xa.shape[1]})")
+        cn = np.einsum("ij,ij->i", ca, ca)
+        ct = np.ascontiguousarray(ca.T)
+        labels = np.empty(xa.shape[0], np.int64)
+        dist = np.empty(xa.shape[0], np.float32)
+        step = max(1, NEAREST_BLOCK // ca.shape[0])
+        for s0 in range(0, xa.shape[0], step):
+            xs = xa[s0 : s0 + step]
+            d2 = self._matmul(xs, ct)
+            d2 *= np.float32(-2)
+            d2 += cn[None, :]
+            lab = d2.argmin(axis=1)
+            labels[s0 : s0 + step] = lab
+            xn = np.einsum("ij,ij->i", xs, xs)
+            dist[s0 : s0 + step] = np.maximum(d2[np.arange(xs.shape[0]), lab] + xn, 0)
+        return labels, dist
+
+    def resident_lists(self, dim: int) -> Any:
+        """An empty store of int8 lists kept in this backend's memory between searches
+        (``kernels/lists.py``): what a warm IVF index searches without copying."""
+        from .lists import ResidentLists
+
+        return ResidentLists(self, dim)
+
+    def search_lists(
+        self, lists: list[tuple[np.ndarray, np.ndarray]], query: Any, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """int8 inner-product top-k over several (codes, scales) lists at once (the probed
+        lists of an IVF index): ``(scores, list numbers, row positions in that list)``,
+        best first (score desc, then list, then position).
+
+        The lists stay numpy arrays the caller may grow or shrink between searches; the
+        wasm backend copies the probed ones into scratch memory and scans them in one
+        kernel call (a wasmtime call costs ~0.1 ms, so one call per list would not do).
+        """
+        q = as_f32(query, "query", ndim=(1,))
+        keep = [i for i, (c, _) in enumerate(lists) if len(c)]  # list numbers of the caller's
+        lists = [
+            (as_i8(lists[i][0], "codes"), as_f32(lists[i][1], "scales", ndim=(1,))) for i in keep
+        ]
+        total = sum(c.shape[0] for c, _ in lists)
+        for c, s in lists:
+            if c.shape[1] != q.shape[0] or s.shape[0] != c.shape[0]:
+                raise ValueError(
+                    f"search_lists: a list of shape {c.shape} with {s.shape[0]} scales "
+                    f"does not match a {q.shape[0]}-d query"
+                )
+        if not total:
+            empty = np.empty(0, np.int64)
+            return np.empty(0, np.float32), empty, empty.copy()
+        k = check_k(k, total)
+        qc, qs = self._quantize(q.reshape(1, -1))
+        s, flat = self._search_lists(lists, qc, qs, k, total)
+        starts = np.cumsum([0] + [c.shape[0] for c, _ in lists])
+        li = np.searchsorted(starts, flat, side="right") - 1
+        pos = flat - starts[li]
+        li = np.asarray(keep, np.int64)[li]
+        order = np.lexsort((pos, li, -s))[:k]
+        return s[order], li[order], pos[order].astype(np.int64)
+
     def search(
         self,
         matrix: Any,
@@ -251,6 +324,17 @@ class Backend:
 
     def _prepare(self, ix: SearchIndex) -> None:
         pass
+
+    def _search_lists(
+        self,
+        lists: list[tuple[np.ndarray, np.ndarray]],
+        qc: np.ndarray,
+        qs: np.ndarray,
+        k: int,
+        total: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """At least the k best (score, position in the lists laid end to end)."""
+        raise NotImplementedError
 
     def _scan_f32(self, ix: SearchIndex, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError

@@ -84,6 +84,21 @@ class NumpyBackend(Backend):
         scores = dots * (ix.scales[None, :] * qs[:, None])
         return _topk(scores, k)
 
+    def _search_lists(
+        self,
+        lists: list[tuple[np.ndarray, np.ndarray]],
+        qc: np.ndarray,
+        qs: np.ndarray,
+        k: int,
+        total: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        codes = np.concatenate([c for c, _ in lists]).astype(F)
+        scales = np.concatenate([s for _, s in lists])
+        # same association as the C kernel: dot * (row_scale * query_scale)
+        scores = (codes @ qc[0].astype(F)) * (scales * qs[0])
+        s, i = _topk(scores[None, :].astype(F), k)
+        return s[0], i[0]
+
     def _train_epoch(
         self, m: MLP, x: np.ndarray, y: np.ndarray, lr: float, bs: int, order: np.ndarray
     ) -> tuple[float, int]:

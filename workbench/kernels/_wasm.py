@@ -225,6 +225,37 @@ class WasmBackend(Backend):
             return scores, idx
         return topk_rows(scores, idx, k)
 
+    def resident_lists(self, dim: int) -> Any:
+        """The lists in lane 0's linear memory (see kernels/lists.py)."""
+        from .lists import WasmResidentLists
+
+        return WasmResidentLists(self, dim, self.rt)
+
+    def _search_lists(
+        self,
+        lists: list[tuple[np.ndarray, np.ndarray]],
+        qc: np.ndarray,
+        qs: np.ndarray,
+        k: int,
+        total: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The lists copied end to end into this thread's scratch, one search_i8 call."""
+        ctx = self.rt.ctx()
+        d = qc.shape[1]
+        sizes = (total * d, total * 4, d, 4, (d + 16) * 2, k * 4, k * 4, 4)
+        with ctx.scratch(*sizes) as (pc, ps, pq, pqs, pw, pso, pio, pcnt):
+            ar = ctx.arena
+            codes, scales = ar.view(pc, np.int8, (total, d)), ar.view(ps, F, total)
+            at = 0
+            for c, s in lists:
+                codes[at : at + c.shape[0]] = c
+                scales[at : at + c.shape[0]] = s
+                at += c.shape[0]
+            ar.view(pq, np.int8, (1, d))[...] = qc
+            ar.view(pqs, F, 1)[...] = qs
+            ctx.call("search_i8", pc, ps, total, d, pq, pqs, 1, k, 0, pw, pso, pio, pcnt)
+            return ar.view(pso, F, k).copy(), ar.view(pio, np.int32, k).astype(np.int64)
+
     def _scan_f32(self, ix: SearchIndex, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self._scan(ix, q, k, False)
 

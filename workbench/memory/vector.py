@@ -5,6 +5,10 @@ expensive to re-run). In memory, each namespace is a kernel index of its codes; 
 scans the codes for a few dozen candidates and re-scores them in f32 by re-embedding their
 text. The index follows the store through ``change_log``, so writes by other processes are
 searchable without a restart.
+
+A namespace of ``ivf_min`` rows or more is searched through an inverted-file index instead
+(memory/ivf.py): trained once, persisted in the store, kept current row by row, so a new
+process reads only the lists it probes. Below that size the scan stays exact.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import numpy as np
 import peewee
 
 from workbench.kernels import Backend, SearchIndex
+from workbench.memory import ivf as ivf_mod
 from workbench.memory.embedder import Embedder
+from workbench.memory.ivf import IndexRefused, IndexReplaced, IvfIndex
 from workbench.store import models as m
 from workbench.store.dialect import byte_length
 
 TABLE = "vector_memory"
-RERANK_MIN = 40  # candidates re-scored in f32 per search (at least 4 × k)
+RERANK_MIN = ivf_mod.SHORTLIST  # candidates re-scored in f32 per search (at least 4 × k)
 MAX_K = 1000
 MAX_TEXT = 100_000
 LATENCY_WINDOW = 1000
@@ -114,13 +120,24 @@ class VectorTier:
     """Reads and writes ``vector_memory`` and keeps the in-memory index in step with it."""
 
     def __init__(
-        self, embedder: Embedder, kernels: Backend, clock: Callable[[], Any], keep_f32: bool
+        self,
+        embedder: Embedder,
+        kernels: Backend,
+        clock: Callable[[], Any],
+        keep_f32: bool,
+        ivf_min: int = ivf_mod.IVF_MIN,
     ) -> None:
         self.embedder = embedder
         self.kernels = kernels
         self.clock = clock
         self.keep_f32 = keep_f32
+        self.ivf_min = ivf_min
         self._shards: dict[str, _Shard] = {}
+        self._ivf: dict[str, IvfIndex] = {}
+        self.trainings = 0  # IVF indexes trained by this process
+        self.ivf_loads = 0  # ... and read from the store instead
+        self.refusals: list[str] = []  # why a persisted index was not trusted
+        self._centroids: dict[str, np.ndarray] = {}  # checksum -> centroids, for writes
         self._cursor: int | None = None
         self.generation = 0  # bumped whenever the indexed rows change
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
@@ -152,6 +169,7 @@ class VectorTier:
                     )
                     .execute()
                 )
+            self._follow_persisted({ns for ns, _, _, _ in entries})
         return [{"namespace": ns, "key": key} for ns, key, _, _ in entries]
 
     def get(self, namespace: str, key: str) -> dict[str, Any] | None:
@@ -176,7 +194,64 @@ class VectorTier:
         query = m.VectorMemory.delete().where(
             (m.VectorMemory.namespace == namespace) & (m.VectorMemory.key == key)
         )
-        return query.execute() > 0
+        with m.VectorMemory._meta.database.atomic():
+            gone = query.execute() > 0
+            if gone:
+                self._follow_persisted({namespace})
+        return gone
+
+    # ------------------------------------------------------------------ the IVF indexes
+    def _follow_persisted(self, namespaces: set[str]) -> None:
+        """Keep the persisted IVF index of written namespaces current in the caller's
+        write transaction (a new row lands in its list, a deleted one leaves), so a new
+        process finds it current. Nothing is read before the write lock is held: the
+        transaction took it at BEGIN (IMMEDIATE) and the rows were written first."""
+        for ns in namespaces:
+            ivf_mod.persist_changes(
+                self.kernels, ns, self.embedder.name, self.embedder.dim, self.clock(),
+                cache=self._centroids,
+            )  # fmt: skip
+
+    def _refuse(self, namespace: str, why: str) -> None:
+        self.refusals.append(f"{namespace}: {why}")
+        self._ivf.pop(namespace, None)
+        with m.VectorMemory._meta.database.atomic():
+            ivf_mod.drop(namespace, self.embedder.name, self.embedder.dim)
+        self._shards.setdefault(namespace, _Shard()).dirty = True
+
+    def _load_ivf(self, namespace: str) -> IvfIndex | None:
+        """The namespace's persisted index, checked and caught up in memory (reads only);
+        None if there is none, it does not check out (dropped), it is due for retraining,
+        or it became small."""
+        try:
+            ix = IvfIndex.load(self.kernels, namespace, self.embedder.name, self.embedder.dim)
+            if ix is None:
+                return None
+            ix.catch_up(self.kernels)
+        except IndexRefused as exc:
+            self._refuse(namespace, str(exc))
+            return None
+        if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
+            return None
+        self.ivf_loads += 1
+        return ix
+
+    def _follow_ivf(self) -> None:
+        """Catch every open IVF index up with the store (in memory); retrain or drop what
+        is due."""
+        for ns, ix in list(self._ivf.items()):
+            try:
+                ix.catch_up(self.kernels)
+            except IndexRefused as exc:
+                self._refuse(ns, str(exc))
+                continue
+            if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
+                del self._ivf[ns]
+                self._shards.setdefault(ns, _Shard()).dirty = True
+
+    def index_info(self) -> list[dict[str, Any]]:
+        """The IVF indexes open in this process (namespace, lists, nprobe, recall)."""
+        return [ix.info() for _, ix in sorted(self._ivf.items())]
 
     # ------------------------------------------------------------------ following the store
     def sync(self) -> bool:
@@ -200,6 +275,8 @@ class VectorTier:
         if not ids:
             return False
         self._mark_dirty(ids)
+        if self._ivf:
+            self._follow_ivf()
         return True
 
     def _pruned_past_cursor(self) -> bool:
@@ -209,6 +286,7 @@ class VectorTier:
     def _reset(self) -> None:
         self._cursor = m.ChangeLog.select(peewee.fn.MAX(m.ChangeLog.id)).scalar() or 0
         self._shards = {ns: _Shard() for ns in self.namespaces()}
+        self._ivf = {}
         self.generation += 1
 
     def _mark_dirty(self, ids: set[int]) -> None:
@@ -221,7 +299,8 @@ class VectorTier:
             )
             for row_id, ns in query.tuples():
                 live.add(row_id)
-                self._shards.setdefault(ns, _Shard()).dirty = True
+                if ns not in self._ivf:  # an IVF namespace catches up row by row instead
+                    self._shards.setdefault(ns, _Shard()).dirty = True
         gone = np.fromiter(ids - live, np.int64)
         if gone.size:
             for shard in self._shards.values():
@@ -233,15 +312,27 @@ class VectorTier:
         query = m.VectorMemory.select(m.VectorMemory.namespace).distinct().tuples()
         return sorted(ns for (ns,) in query)
 
-    def _shard(self, namespace: str) -> _Shard:
+    def _shard(self, namespace: str) -> _Shard | IvfIndex:
+        """What searches a namespace: its IVF index (persisted, or trained now when the
+        namespace is large), else the exact shard."""
+        ix = self._ivf.get(namespace)
+        if ix is not None:
+            return ix
         shard = self._shards.setdefault(namespace, _Shard())
         if shard.dirty:
+            ix = self._load_ivf(namespace)
+            if ix is not None:
+                self._ivf[namespace] = ix
+                shard.dirty, shard.ids, shard.index = False, np.empty(0, np.int64), None
+                return ix
             self._load(namespace, shard)
-        return shard
+        return self._ivf.get(namespace, shard)
 
     def _load(self, namespace: str, shard: _Shard) -> None:
-        """Rebuild a namespace's index from the int8 codes in the store."""
+        """Rebuild a namespace's index from the int8 codes in the store (an IVF index,
+        trained and persisted, when the namespace has ``ivf_min`` rows or more)."""
         started = time.perf_counter()
+        cursor = ivf_mod.change_cursor()
         rows = list(
             m.VectorMemory.select(
                 m.VectorMemory.id, m.VectorMemory.embedding_i8, m.VectorMemory.scale
@@ -261,6 +352,17 @@ class VectorTier:
             return
         codes = np.frombuffer(b"".join(r[1] for r in rows), np.int8).reshape(len(rows), -1)
         scales = np.fromiter((r[2] for r in rows), np.float32, len(rows))
+        if len(rows) >= self.ivf_min:
+            ix, _ = IvfIndex.build(
+                self.kernels, namespace, self.embedder.name, self.embedder.dim,
+                shard.ids, codes, scales, self.clock(), cursor,
+            )  # fmt: skip
+            ix.catch_up(self.kernels)  # rows written while it trained
+            self.trainings += 1
+            self._ivf[namespace] = ix
+            shard.ids, shard.index = np.empty(0, np.int64), None
+            self.build_ms.append((time.perf_counter() - started) * 1e3)
+            return
         index = self.kernels.index(codes=codes, scales=scales)
         if self.kernels.name == "wasm":
             # the codes now live in the kernel's linear memory; no second copy here
@@ -286,27 +388,55 @@ class VectorTier:
         self.sync()
         names = [namespace] if namespace is not None else sorted(self._shards)
         # (re)building an index after writes is counted apart from the search itself
-        shards = [s for s in (self._shard(ns) for ns in names) if s.index is not None]
+        shards = [
+            s
+            for s in (self._shard(ns) for ns in names)
+            if isinstance(s, IvfIndex) or s.index is not None
+        ]
         started = time.perf_counter()
         q = self.embedder.embed([query])[0]
-        largest = max((s.n for s in shards), default=0)
+        largest = max((s.rows if isinstance(s, IvfIndex) else s.n for s in shards), default=0)
         wanted = max(RERANK_MIN, 4 * k)
+        widen = 1  # IVF: probe this many times nprobe lists (more when filters drop rows)
         rows: list[dict] = []
         while shards:
-            candidates = self._candidates(shards, q, wanted)
+            try:
+                candidates = self._candidates(shards, q, wanted, widen)
+            except IndexRefused as exc:  # replaced by another process: read the new one;
+                for ns in names:  # a corrupt list: drop the index, rebuild it
+                    if ns not in self._ivf:
+                        continue
+                    if isinstance(exc, IndexReplaced):
+                        del self._ivf[ns]
+                        self._shards.setdefault(ns, _Shard()).dirty = True
+                    else:
+                        self._refuse(ns, str(exc))
+                shards = [
+                    s
+                    for s in (self._shard(ns) for ns in names)
+                    if isinstance(s, IvfIndex) or s.index is not None
+                ]
+                candidates = self._candidates(shards, q, wanted, widen)
             rows = self._rows(candidates)
             if where:
                 rows = [r for r in rows if _matches(r["metadata"], where)]
             if len(rows) >= k or wanted >= largest:
                 break
             wanted *= 4
+            widen *= 4
         hits = self._rerank(rows, q, k)
         self.latencies_ms.append((time.perf_counter() - started) * 1e3)
         return hits
 
-    def _candidates(self, shards: list[_Shard], q: np.ndarray, wanted: int) -> list[int]:
+    def _candidates(
+        self, shards: list[_Shard | IvfIndex], q: np.ndarray, wanted: int, widen: int = 1
+    ) -> list[int]:
         ids: list[int] = []
         for shard in shards:
+            if isinstance(shard, IvfIndex):
+                got, _ = shard.candidates(q, wanted, shard.nprobe * widen)
+                ids.extend(got)
+                continue
             r = min(wanted, shard.n)
             _, positions = self.kernels.search(shard.index, q, k=r, candidates=r)
             ids.extend(shard.ids[positions].tolist())
@@ -380,6 +510,8 @@ class VectorTier:
         baseline = 4 * self.embedder.dim * count
         resident = sum(_resident_bytes(s) for s in self._shards.values() if not s.dirty)
         indexed = sum(s.n for s in self._shards.values() if not s.dirty)
+        resident += sum(ix.resident_bytes() for ix in self._ivf.values())
+        indexed += sum(ix.resident_rows() for ix in self._ivf.values())
         return {
             "count": count,
             "bytes": stored + text,

@@ -264,7 +264,9 @@ class VectorMemory(BaseModel):
 
     class Meta:
         table_name = "vector_memory"
-        indexes = ((("namespace", "key"), True),)
+        # (namespace, embedder, dim): migration 0015, so an IVF index checks the rows it
+        # covers (count, max id) from the index alone
+        indexes = ((("namespace", "key"), True), (("namespace", "embedder", "dim"), False))
 
 
 class EpisodicMemory(BaseModel):
@@ -667,6 +669,53 @@ class WorkLease(BaseModel):
 BOOKKEEPING_MODELS = [SchemaVersion, StoreMeta, ChangeLog, WorkLease]
 
 
+# --- derived indexes (no change triggers: rebuilt from the tables above when stale) -------
+
+
+class VectorIvf(BaseModel):
+    """One IVF index of vector memory (see workbench/memory/ivf.py and migration 0015)."""
+
+    namespace = TextField()
+    embedder = TextField()
+    dim = IntegerField()
+    nlist = IntegerField()
+    nprobe = IntegerField()
+    recall = FloatField()
+    trained_rows = IntegerField()
+    inertia = FloatField()
+    added_rows = IntegerField()
+    added_dist = FloatField()
+    rows = IntegerField()
+    max_id = IntegerField()
+    cursor = IntegerField()
+    centroids = BlobField()
+    checksum = TextField()
+    built = DateTimeField()
+    updated = DateTimeField()
+
+    class Meta:
+        table_name = "vector_ivf"
+        indexes = ((("namespace", "embedder", "dim"), True),)
+
+
+class VectorIvfList(BaseModel):
+    """One list of an IVF index: row ids, scales and int8 codes, each one blob."""
+
+    ivf_id = IntegerField()
+    list_no = IntegerField()
+    n = IntegerField()
+    ids = BlobField()
+    scales = BlobField()
+    codes = BlobField()
+
+    class Meta:
+        table_name = "vector_ivf_lists"
+        indexes = ((("ivf_id", "list_no"), True),)
+
+
+INDEX_MODELS = [VectorIvf, VectorIvfList]
+
+
 class LearnWatcher(BaseModel):
     """The heartbeat of `workbench learn watch` (one per store): its owner, when it
     started, its last beat and next check, and what its last check did."""
@@ -725,6 +774,6 @@ DOMAIN_MODELS = [
     AgentError,
     LearnWatcher,
 ]
-ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS
+ALL_MODELS = BOOKKEEPING_MODELS + DOMAIN_MODELS + INDEX_MODELS
 MODELS_BY_TABLE = {m._meta.table_name: m for m in ALL_MODELS}
 DOMAIN_TABLES = [m._meta.table_name for m in DOMAIN_MODELS]
