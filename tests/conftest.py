@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from workbench.engine import Engine
+# Bytecode caching as an installed package has it: this machine's environment sets
+# PYTHONDONTWRITEBYTECODE=1, so every `python -m workbench` the CLI, hook and MCP tests
+# start compiled the workbench's sources again (about a third of each such process). Set
+# here, before xdist starts its workers, so they and their children cache too.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
+from workbench.engine import Engine  # noqa: E402
 
 FIXTURE_SEED = Path(__file__).parent / "fixtures" / "seed"
 FROZEN_NOW = dt.datetime(2026, 1, 15, 9, 30, 0)
