@@ -61,7 +61,7 @@ async def test_every_pane_renders_hostile_text_without_raw_controls(tmp_path, is
 
 
 async def test_notifications_are_never_markup(make_app):
-    app = make_app()
+    app = make_app(lazy=False)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one("#hub-pane")
         pane.notify("agent [/oops] [@click=app.quit]x[/] shared", severity="warning")

@@ -40,7 +40,7 @@ def idle(app: WorkbenchApp) -> bool:
 
 
 async def test_panes_fill_from_workers(make_app):
-    app = make_app(workers=True)
+    app = make_app(workers=True, lazy=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(
             pilot,
@@ -55,7 +55,7 @@ async def test_panes_fill_from_workers(make_app):
 
 
 async def test_a_failed_read_is_a_notification(make_app, monkeypatch):
-    app = make_app(workers=True)
+    app = make_app(workers=True, lazy=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: idle(app), "the first loads")
 
@@ -74,7 +74,7 @@ async def test_a_failed_read_is_a_notification(make_app, monkeypatch):
 
 
 async def test_a_burst_of_refreshes_reads_at_most_twice(make_app):
-    app = make_app(workers=True)
+    app = make_app(workers=True, lazy=False)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#patterns-pane", Pane)
         await wait_until(pilot, lambda: idle(app), "the first loads")
@@ -152,7 +152,7 @@ async def test_no_heavy_read_on_the_ui_thread_at_scale(large_store, isolated_env
 async def test_number_keys_switch_panes_while_reads_come_back(make_app):
     """Panes focus their table when shown and fill from workers; a key pressed meanwhile
     still decides the tab (the focus race a Hub read in a worker once exposed)."""
-    app = make_app(workers=True)
+    app = make_app(workers=True, lazy=False)
     async with app.run_test(size=(120, 40)) as pilot:
         tabs = app.query_one(TabbedContent)
         for _ in range(3):
@@ -162,7 +162,7 @@ async def test_number_keys_switch_panes_while_reads_come_back(make_app):
 
 
 async def test_focus_in_a_hidden_pane_does_not_switch_tabs(make_app):
-    app = make_app()
+    app = make_app(lazy=False)
     async with app.run_test(size=(120, 40)) as pilot:
         tabs = app.query_one(TabbedContent)
         app.query_one("#hub-items", DataTable).focus()  # as a late apply() might
