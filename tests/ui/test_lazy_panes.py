@@ -10,6 +10,7 @@ import sys
 
 from textual.widgets import TabbedContent
 
+from tests.ui.test_layout import settle
 from workbench.ui.app import FIRST_PANE, PANE_SPECS, PANES, pane_class
 from workbench.ui.commands import WorkbenchCommands
 from workbench.ui.pane import Pane
@@ -104,7 +105,7 @@ async def test_a_lazy_pane_shows_what_an_eager_one_shows(make_app):
             app = make_app(lazy=lazy)
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.press(key)
-                await pilot.pause()
+                await settle(pilot)  # until two frames in a row are the same
                 # the SVG's ids are random per export; the picture is the rest
                 texts.append(re.sub(r"terminal-\d+", "terminal", app.export_screenshot()))
         assert texts[0] == texts[1], key
