@@ -110,6 +110,26 @@ def test_below_the_threshold_search_is_exact_and_nothing_is_trained(filled):
     assert m.VectorIvf.select().count() == 0
 
 
+def test_a_tier_that_may_not_train_searches_exactly_then_uses_a_persisted_index(filled):
+    """The hook's advise call may not train (minutes of k-means past its deadline): over a
+    large namespace with no index it scans exactly; once another process persisted one,
+    it uses that index without training."""
+    engine, texts = filled
+    hook = tier(engine)
+    hook.train_on_search = False
+    query = texts[7][:60]
+    got = [h.id for h in hook.search(query, namespace="gen", k=10)]
+    assert got == [h.id for h in exact(engine).search(query, namespace="gen", k=10)]
+    assert hook.trainings == 0 and hook.index_info() == []
+    trainer = tier(engine)
+    trainer.search(query, namespace="gen", k=10)
+    assert trainer.trainings == 1
+    later = tier(engine)
+    later.train_on_search = False
+    later.search(query, namespace="gen", k=10)
+    assert (later.trainings, later.ivf_loads) == (0, 1)
+
+
 def test_a_new_tier_reuses_the_persisted_index_without_training(filled):
     engine, texts = filled
     first = tier(engine)

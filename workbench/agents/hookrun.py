@@ -104,6 +104,8 @@ def _run(argv, stdin, stdout, env) -> None:
             return
         try:
             with engine.guard():
+                if advise:  # answer now: never train a vector index inside a hook call
+                    engine.memory.vector.train_on_search = False
                 answer = engine.agents.record_hook_event(data, advise=advise)
         except Exception as exc:  # noqa: BLE001 - recorded, never raised to the agent
             with engine.guard():

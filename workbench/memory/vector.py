@@ -132,6 +132,12 @@ class VectorTier:
         self.clock = clock
         self.keep_f32 = keep_f32
         self.ivf_min = ivf_min
+        # False: a search never trains an IVF index; it uses a persisted one when there is
+        # one and the exact scan otherwise. For a process that must answer by a deadline
+        # (the hook's advise call: k-means over 10k+ rows takes minutes, and an agent kills
+        # its hook long before, so the training would never persist and every call would
+        # start it again). The next process that allows it (UI, MCP, CLI) trains it.
+        self.train_on_search = True
         self._shards: dict[str, _Shard] = {}
         self._ivf: dict[str, IvfIndex] = {}
         self.trainings = 0  # IVF indexes trained by this process
@@ -352,7 +358,7 @@ class VectorTier:
             return
         codes = np.frombuffer(b"".join(r[1] for r in rows), np.int8).reshape(len(rows), -1)
         scales = np.fromiter((r[2] for r in rows), np.float32, len(rows))
-        if len(rows) >= self.ivf_min:
+        if len(rows) >= self.ivf_min and self.train_on_search:
             ix, _ = IvfIndex.build(
                 self.kernels, namespace, self.embedder.name, self.embedder.dim,
                 shard.ids, codes, scales, self.clock(), cursor,
