@@ -163,6 +163,7 @@ def fill_between_markers(text: str, block: str) -> str:
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     """One JSON object a line, written atomically (a failed write leaves the old file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -46,7 +46,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from scripts import agreement, ticket_columns  # noqa: E402
-from scripts.agreement import END, START, LabelError  # noqa: E402
+from scripts.agreement import END, START, LabelError, write_jsonl  # noqa: E402
 from workbench.neural.catalog import CICD_CAUSES, DOMAINS, SPARC_PHASES  # noqa: E402
 
 NEURAL = REPO / "sample_data" / "neural"
@@ -83,12 +83,6 @@ def build_blind(
     blind = [{"id": i, "set": s, "text": t} for i, (s, t, _) in enumerate(items, 1)]
     author = [{"id": i, "pattern": lab} for i, (_, _, lab) in enumerate(items, 1)]
     return blind, author
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    """One JSON object a line, written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    agreement.write_jsonl(path, rows)
 
 
 def read_blind_sets(path: Path) -> tuple[dict[int, str], dict[int, str]]:
@@ -374,10 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabelError(f"{args.guide}: cannot read ({exc.strerror or exc})") from None
             block = markdown_report(rep, split, kept if args.write else None)
             guide = agreement.fill_between_markers(old, block)
-    except LabelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
+    except (LabelError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
