@@ -8,11 +8,14 @@ Seeds a fresh store; for every catalog model over hand-written labelled text
     training part of that same split, trained there, measured on the same held-out rows;
 and prints both held-out accuracies, the majority-class rate of those rows, the chosen
 recipe and the medians. Accuracies are properties of the data, not of the machine.
-Run:  python benchmarks/catalog_text.py
+Run:  python benchmarks/catalog_text.py [--embedder DIR]
+(`--embedder`: a model2vec directory, e.g. from scripts/make_static_model.py, offered to
+the "after" recipe's CV as one more feature block; the CV keeps it only where it helps.)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import tempfile
@@ -24,6 +27,9 @@ from workbench.neural import catalog as cat
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedder", help="a model2vec directory offered to the CV recipe")
+    args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="wb-bench-catalog-text-"))
     print(f"load average {os.getloadavg()[0]:.2f}")
     before, after = [], []
@@ -39,7 +45,7 @@ def main() -> None:
             path, _n = cat.build_training_file(entry, root / "old")
             spec, _dropped = cat.fitted_spec(entry, records)
             old = engine.neural.train(spec, path, name=f"old-{entry.name}")
-            new = engine.neural.train_catalog(entry.name)
+            new = engine.neural.train_catalog(entry.name, embedder=args.embedder)
             assert new["held_out_rows"] == len(held)
             before.append(old["val_accuracy"])
             after.append(new["val_accuracy"])
