@@ -31,17 +31,20 @@ def active() -> bool:
 
 
 def shared_template(name: str, build: Callable[[Path], None]) -> Path:
-    """The file `name` in the run's shared directory, built by `build(path)` once."""
+    """The file `name` in the run's shared directory, built by `build(path)` once. Each
+    template has a directory of its own (files a store keeps beside it stay apart); a
+    marker written after `build` returns says it is whole."""
     if _shared_dir is None:
         raise RuntimeError("shared_template is only available while pytest runs")
-    path = _shared_dir / "templates" / name
-    path.parent.mkdir(exist_ok=True)
-    with FileLock(str(path) + ".lock"):
-        if not path.exists():
-            partial = path.with_name(path.name + ".partial")
-            partial.unlink(missing_ok=True)
-            build(partial)
-            partial.rename(path)  # a worker never sees a half-built template
+    folder = _shared_dir / "templates" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    path, built = folder / name, folder / "built"
+    with FileLock(str(folder) + ".lock"):
+        if not built.exists():  # a failed build left no marker: start over
+            for leftover in folder.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            build(path)
+            built.touch()
     return path
 
 
