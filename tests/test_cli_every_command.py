@@ -225,7 +225,7 @@ def steps() -> list[Step]:
         (("patterns", "record"), lambda c: ["--interaction", INTERACTION]),
         (("patterns", "failures"), lambda c: []),
         (("patterns", "learnings"), lambda c: []),
-        (("patterns", "train"), lambda c: ["--epochs", "2"]),
+        (("patterns", "train"), lambda c: ["--epochs", "2", "--folds", "2"]),
         (("patterns", "status"), lambda c: []),
         (("learn", "status"), lambda c: []),
         (("learn", "curriculum"), lambda c: ["--force"]),

@@ -1,4 +1,8 @@
-"""One seeded store with a trained pattern classifier per session, copied per test."""
+"""One seeded store with a trained pattern classifier per test run, copied per test.
+
+The templates are built once per run in the directory every xdist worker shares
+(tests/templates.py): training took 10-14 s per worker before.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sqlite3
 
 import pytest
 
+from tests.templates import shared_template
 from workbench.engine import Engine
 from workbench.fsutil import create_private_file
 from workbench.neural.selection import Candidate
@@ -30,17 +35,25 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-@pytest.fixture(scope="session")
-def trained_template(tmp_path_factory):
-    """A seeded store whose adaptive-coordinator v1 is trained (and champion)."""
-    path = tmp_path_factory.mktemp("patterns-template") / "template.db"
+def _build_trained(path) -> None:
     engine = Engine(path, clock=lambda: START)
     engine.ensure_seeded()
     # a small CV grid keeps the fixture quick; the full grid runs in `patterns train`
     summary = engine.patterns.train_classifier(epochs=EPOCHS, folds=3, grid=FIXTURE_GRID)
     assert summary["status"] == "trained"
     engine.close()
-    return path
+
+
+def _build_seeded(path) -> None:
+    engine = Engine(path, clock=lambda: START)
+    engine.ensure_seeded()
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def trained_template(shared_dir):
+    """A seeded store whose adaptive-coordinator v1 is trained (and champion)."""
+    return shared_template("patterns-trained.db", _build_trained)
 
 
 def copy_store(source, dest) -> None:
@@ -66,12 +79,8 @@ def trained(trained_template, tmp_path, clock):
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("patterns-seeded") / "seeded.db"
-    engine = Engine(path, clock=lambda: START)
-    engine.ensure_seeded()
-    engine.close()
-    return path
+def seeded_template(shared_dir):
+    return shared_template("patterns-seeded.db", _build_seeded)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from workbench.ui.commands import WorkbenchCommands
 from workbench.ui.pane import Pane
 
 SIZE = (120, 40)
+PANES_BY_KEY = dict(zip("1234567", PANES, strict=True))
 
 
 def mounted(app) -> set[str]:
@@ -99,13 +100,20 @@ async def test_palette_offers_and_runs_actions_of_panes_not_mounted_yet(make_app
 
 
 async def test_a_lazy_pane_shows_what_an_eager_one_shows(make_app):
-    for key in "234567":
-        texts = []
-        for lazy in (False, True):
-            app = make_app(lazy=lazy)
-            async with app.run_test(size=SIZE) as pilot:
+    """Each pane, mounted when its tab is first shown, paints what the same pane mounted at
+    start paints: one eager and one lazy app walk the tabs in the same order (two app runs,
+    not two per pane)."""
+    texts: dict[bool, list[str]] = {}
+    for lazy in (False, True):
+        app = make_app(lazy=lazy)
+        texts[lazy] = []
+        async with app.run_test(size=SIZE) as pilot:
+            for key in "234567":
                 await pilot.press(key)
                 await settle(pilot)  # until two frames in a row are the same
+                if lazy:
+                    assert PANES_BY_KEY[key] in mounted(app)
                 # the SVG's ids are random per export; the picture is the rest
-                texts.append(re.sub(r"terminal-\d+", "terminal", app.export_screenshot()))
-        assert texts[0] == texts[1], key
+                texts[lazy].append(re.sub(r"terminal-\d+", "terminal", app.export_screenshot()))
+    for key, eager, lazy in zip("234567", texts[False], texts[True], strict=True):
+        assert eager == lazy, key

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partialmethod
 from pathlib import Path
 
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from tests.conftest import FROZEN_NOW
 from tests.ui.conftest import SIZE, fill, freeze_model_sizes, wait_for_screen, wait_until
-from workbench.neural import registry
+from workbench.neural import registry, selection
 from workbench.neural.selection import Candidate
 from workbench.neural.service import NeuralService
 from workbench.store import models as m
@@ -168,7 +169,13 @@ async def test_train_catalog_model_with_epochs(make_app):
         assert [r[0] for r in rows(pane, "#model-versions")] == ["v1"]
 
 
-async def test_train_all_trains_every_trainable_catalog_model(make_app):
+async def test_train_all_trains_every_trainable_catalog_model(make_app, monkeypatch):
+    """What this checks is the pane: every trainable model trains, each its own measured
+    run, shown with its rows. The recipes' CV runs on a one-candidate grid over 2 folds here
+    (through train_catalog's own folds/grid parameters; tests/neural/test_textfeatures.py
+    covers the selection): the full grid made this one test 40-150 s."""
+    small_cv = partialmethod(NeuralService.train_catalog, folds=2, grid=selection.GRID[:1])
+    monkeypatch.setattr(NeuralService, "train_catalog", small_cv)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_models(pilot, select=None)

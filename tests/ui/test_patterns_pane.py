@@ -7,12 +7,14 @@ import datetime as dt
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Label, Static
 
 from tests.conftest import FROZEN_NOW, make_fixture_store
+from tests.templates import shared_template
 from tests.ui.conftest import SIZE, wait_for_screen
 from workbench.engine import Engine
 from workbench.fsutil import create_private_file
@@ -80,16 +82,23 @@ def populate(engine, train: bool = True) -> None:
     m.TrainingHistory.update(at=FROZEN_NOW).execute()
 
 
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory):
-    """Fixture stores populated once per module: untrained and trained."""
-    out = {}
-    for name, train in (("untrained", False), ("trained", True)):
-        engine = make_fixture_store(tmp_path_factory.mktemp(name) / "fixture.db")
+def _build(train: bool) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        engine = make_fixture_store(path)
         populate(engine, train=train)
-        out[name] = engine.db_path
         engine.close()
-    return out
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def templates(shared_dir):
+    """Fixture stores populated once per test run (both xdist workers share them, see
+    tests/templates.py): untrained and trained."""
+    return {
+        name: shared_template(f"patterns-pane-{name}.db", _build(train))
+        for name, train in (("untrained", False), ("trained", True))
+    }
 
 
 @pytest.fixture
