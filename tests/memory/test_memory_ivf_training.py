@@ -102,6 +102,7 @@ def test_optimize_names_a_namespace_without_entries(filled):
     assert m.VectorIvf.select().count() == 0
 
 
+@pytest.mark.slow
 def test_cli_search_hints_at_optimize_which_trains_the_index(tmp_path):
     """Through the real entry point at the real threshold: a search over a large namespace
     with no index scans exactly and says so on stderr; `memory optimize --namespace`
