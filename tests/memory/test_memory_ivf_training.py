@@ -137,4 +137,20 @@ def test_cli_optimize_refuses_an_empty_namespace(tmp_path):
     assert_one_line_error(result, "--namespace: must not be empty")
 
 
+def test_a_failed_background_training_is_reported_and_not_started_again(filled, monkeypatch):
+    engine, texts = filled
+    v = tier(engine, training="background")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kernel out of memory")
+
+    monkeypatch.setattr(ivf_mod, "train", broken)
+    assert ids(v, texts[2]) == ids(exact(engine), texts[2])
+    assert v.wait_for_training(timeout=60)
+    assert v.background_errors == ["gen: RuntimeError: kernel out of memory"]
+    v.search(texts[3], namespace="gen", k=10)  # still exact, no second thread
+    assert v.training_now() == [] and len(v._trainers) == 1
+    assert "failed" in v.unindexed["gen"] and m.VectorIvf.select().count() == 0
+
+
 assert IVF_MIN < N  # the fixtures' namespace is above the tier's threshold

@@ -151,6 +151,7 @@ class VectorTier:
         self.background_errors: list[str] = []
         self._trainers: dict[str, threading.Thread] = {}
         self._fresh: set[str] = set()  # namespaces whose index was persisted anew
+        self._failed: set[str] = set()  # namespaces whose background training failed
         self._lock = threading.Lock()
         self._shards: dict[str, _Shard] = {}
         self._ivf: dict[str, IvfIndex] = {}
@@ -278,9 +279,9 @@ class VectorTier:
 
     def _due(self, namespace: str, why: str) -> None:
         """A namespace needs an index trained: start it (background) or note it (off)."""
-        if self.training == "background":
+        if self.training == "background" and namespace not in self._failed:
             self.start_training(namespace)
-        else:
+        else:  # (a failed background training is not started again on every search)
             self.unindexed[namespace] = why
 
     def _follow_ivf(self) -> None:
@@ -358,6 +359,7 @@ class VectorTier:
         with self._lock:
             self.trainings += 1
             self._fresh.add(namespace)
+            self._failed.discard(namespace)
         self.unindexed.pop(namespace, None)
         return {
             "namespace": namespace, "action": "trained", "why": why, "rows": int(ids.size),
@@ -421,6 +423,8 @@ class VectorTier:
             self.train_index(namespace, why="background")
         except Exception as exc:  # noqa: BLE001 - kept for the faces; the search goes on exactly
             self.background_errors.append(f"{namespace}: {type(exc).__name__}: {exc}")
+            self._failed.add(namespace)
+            self.unindexed[namespace] = f"background training failed ({type(exc).__name__})"
         finally:
             if not db.is_closed():
                 db.close()  # this thread's connection (peewee keeps one per thread)
