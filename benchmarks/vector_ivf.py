@@ -143,6 +143,7 @@ import json, sys, time
 import numpy as np, faiss
 faiss.omp_set_num_threads(1)
 folder = sys.argv[1]; nlist = int(sys.argv[2]); target = float(sys.argv[3])
+wanted = sys.argv[4].split(",")
 x = np.load(folder + "/x.npy"); q = np.load(folder + "/q.npy"); gt = np.load(folder + "/gt.npy")
 K = 10
 IP = faiss.METRIC_INNER_PRODUCT
@@ -166,32 +167,37 @@ def run(index, set_param, values):
 probes = [v for v in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256) if v < nlist]
 out = {}
 t = time.perf_counter()
-ivf = faiss.IndexIVFScalarQuantizer(
+if "faiss_ivf_sq8" in wanted:
+  ivf = faiss.IndexIVFScalarQuantizer(
     faiss.IndexFlatIP(x.shape[1]), x.shape[1], nlist, faiss.ScalarQuantizer.QT_8bit, IP
-)
-ivf.train(x)
-ivf.add(x)
-b = time.perf_counter() - t
-r = run(ivf, lambda v: setattr(ivf, "nprobe", v), probes + [nlist])
-out["faiss_ivf_sq8"] = {**r, "build_s": b, "nlist": nlist}
+  )
+  ivf.train(x)
+  ivf.add(x)
+  b = time.perf_counter() - t
+  r = run(ivf, lambda v: setattr(ivf, "nprobe", v), probes + [nlist])
+  out["faiss_ivf_sq8"] = {**r, "build_s": b, "nlist": nlist}
+  del ivf
 t = time.perf_counter()
-base = faiss.IndexIVFScalarQuantizer(
+if "faiss_ivf_sq8_refine" in wanted:
+  base = faiss.IndexIVFScalarQuantizer(
     faiss.IndexFlatIP(x.shape[1]), x.shape[1], nlist, faiss.ScalarQuantizer.QT_8bit, IP
-)
-refine = faiss.IndexRefineFlat(base)  # + exact f32 re-rank of 4k candidates, as ours
-refine.k_factor = 4
-refine.train(x)
-refine.add(x)
-b = time.perf_counter() - t
-r = run(refine, lambda v: setattr(base, "nprobe", v), probes + [nlist])
-out["faiss_ivf_sq8_refine"] = {**r, "build_s": b, "nlist": nlist}
+  )
+  refine = faiss.IndexRefineFlat(base)  # + exact f32 re-rank of 4k candidates, as ours
+  refine.k_factor = 4
+  refine.train(x)
+  refine.add(x)
+  b = time.perf_counter() - t
+  r = run(refine, lambda v: setattr(base, "nprobe", v), probes + [nlist])
+  out["faiss_ivf_sq8_refine"] = {**r, "build_s": b, "nlist": nlist}
+  del refine
 t = time.perf_counter()
-hnsw = faiss.IndexHNSWFlat(x.shape[1], 32, IP)
-hnsw.hnsw.efConstruction = 40
-hnsw.add(x)
-b = time.perf_counter() - t
-r = run(hnsw, lambda v: setattr(hnsw.hnsw, "efSearch", v), [16, 24, 32, 48, 64, 96, 128, 256])
-out["faiss_hnsw_flat"] = {**r, "build_s": b, "M": 32}
+if "faiss_hnsw_flat" in wanted:
+  hnsw = faiss.IndexHNSWFlat(x.shape[1], 32, IP)
+  hnsw.hnsw.efConstruction = 40
+  hnsw.add(x)
+  b = time.perf_counter() - t
+  r = run(hnsw, lambda v: setattr(hnsw.hnsw, "efSearch", v), [16, 24, 32, 48, 64, 96, 128, 256])
+  out["faiss_hnsw_flat"] = {**r, "build_s": b, "M": 32}
 print(json.dumps(out))
 """
 
@@ -230,6 +236,7 @@ def cold_start(n: int, seed: int) -> dict:
                 v.put_many(("bench", f"k{i}", texts[i], {}) for i in range(s0, min(n, s0 + 5000)))
             out["write_s"] = round(time.perf_counter() - t, 1)
             t = time.perf_counter()
+            v.optimize_indexes("bench")  # what `memory optimize` does: no search trains
             v.search("warm the index", namespace="bench", k=10)
             out["index_build_s"] = round(time.perf_counter() - t, 2)
             out["index"] = v.index_info()
@@ -259,9 +266,17 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=1.25, help="noise / centre spread")
     parser.add_argument("--store", action="store_true", help="also time a cold CLI process")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--peers",
+        default=",".join(PEER_NAMES),
+        help=f"comma-separated subset of {','.join(PEER_NAMES)} (HNSW at 1M builds for long)",
+    )
     parser.add_argument("--store-only", action="store_true", help="only the cold-start part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    unknown = set(args.peers.split(",")) - set(PEER_NAMES)
+    if unknown:
+        raise SystemExit(f"--peers: unknown {', '.join(sorted(unknown))}")
 
     result: dict = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -312,13 +327,13 @@ def main() -> None:
             note("faiss peers (IVF-SQ8, IVF-SQ8 + re-rank, HNSW) in a subprocess")
             target = min(result["ours"]["recall"], 0.999)
             p = subprocess.run(
-                [sys.executable, "-c", PEERS, tmp, str(ours.index.nlist), str(target)],
+                [sys.executable, "-c", PEERS, tmp, str(ours.index.nlist), str(target), args.peers],
                 capture_output=True, text=True, env=env,
             )  # fmt: skip
             if p.returncode:
                 raise SystemExit(f"faiss peers failed: {p.stderr.strip()[-500:]}")
             result.update(json.loads(p.stdout))
-        for peer in PEER_NAMES:
+        for peer in (p for p in PEER_NAMES if p in result):
             result[peer]["ours_p50_ratio"] = result["ours"]["p50_ms"] / result[peer]["p50_ms"]
     del x
     if args.store:

@@ -482,60 +482,76 @@ EXPORT(search_f32) void search_f32(const float *M, int n, int d, const float *Q,
 }
 
 /*
+ * Exact int32 dots of four consecutive int8 rows (r0, stride d) with one query widened to
+ * i16 (x, zero-padded to a multiple of 16): each 16-byte chunk of the rows is widened and
+ * multiplied with i32x4.dot_i16x8. The inner loop of search_i8 and search_i8_lists.
+ */
+static inline void dot4_i8(const int8_t *r0, int d, const int16_t *x, int32_t *s) {
+    int d16 = d & ~15;
+    const int8_t *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+    v4 a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < d16; j += 16) {
+        v4 xl = wasm_v128_load(x + j), xh = wasm_v128_load(x + j + 8);
+        v4 v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
+        v4 v2 = wasm_v128_load(r2 + j), v3 = wasm_v128_load(r3 + j);
+        a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v0), xl));
+        a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v0), xh));
+        a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v1), xl));
+        a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v1), xh));
+        a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v2), xl));
+        a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v2), xh));
+        a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v3), xl));
+        a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v3), xh));
+    }
+    int32_t s0 = hsum_i(a0), s1 = hsum_i(a1), s2 = hsum_i(a2), s3 = hsum_i(a3);
+    for (int j = d16; j < d; j++) {
+        s0 += r0[j] * x[j];
+        s1 += r1[j] * x[j];
+        s2 += r2[j] * x[j];
+        s3 += r3[j] * x[j];
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+}
+
+static inline int32_t dot1_i8(const int8_t *r0, int d, const int16_t *x) {
+    int32_t s0 = 0;
+    for (int j = 0; j < d; j++) s0 += r0[j] * x[j];
+    return s0;
+}
+
+/* The four rows' scores (dot * row scale * query scale) into one query's top-k heap. */
+static inline void push4_i8(float *hs, int32_t *hi, int32_t *count, int k, const int32_t *s,
+                            const float *scales, float qs, int base) {
+    for (int r = 0; r < 4; r++) heap_push(hs, hi, count, k, (float)s[r] * (scales[r] * qs), base + r);
+}
+
+/*
  * Approximate top-k over int8 codes: score = dot_i32(code_row, code_query) * row_scale *
- * query_scale.  The query is widened to i16 once (into `work`, nq * dpad i16) and each
- * 16-byte chunk of four rows is widened and multiplied with i32x4.dot_i16x8 (exact).
+ * query_scale.  The query is widened to i16 once (into `work`, nq * dpad i16); four rows
+ * at a time go through dot4_i8 for every query (the rows stay in cache).
  */
 EXPORT(search_i8) void search_i8(const int8_t *C, const float *scales, int n, int d,
                                  const int8_t *Qc, const float *qscales, int nq, int k, int base,
                                  int16_t *work, float *out_s, int32_t *out_i, int32_t *counts) {
-    int d16 = d & ~15;
     int dpad = (d + 15) & ~15;
     for (int q = 0; q < nq; q++) {
         counts[q] = 0;
         for (int j = 0; j < dpad; j++) work[(size_t)q * dpad + j] = j < d ? Qc[(size_t)q * d + j] : 0;
     }
     int i = 0;
+    int32_t s[4];
     for (; i + 4 <= n; i += 4) {
-        const int8_t *r0 = C + (size_t)i * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+        const int8_t *r0 = C + (size_t)i * d;
         for (int q = 0; q < nq; q++) {
-            const int16_t *x = work + (size_t)q * dpad;
-            v4 a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < d16; j += 16) {
-                v4 xl = wasm_v128_load(x + j), xh = wasm_v128_load(x + j + 8);
-                v4 v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
-                v4 v2 = wasm_v128_load(r2 + j), v3 = wasm_v128_load(r3 + j);
-                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v0), xl));
-                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v0), xh));
-                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v1), xl));
-                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v1), xh));
-                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v2), xl));
-                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v2), xh));
-                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v3), xl));
-                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v3), xh));
-            }
-            int32_t s0 = hsum_i(a0), s1 = hsum_i(a1), s2 = hsum_i(a2), s3 = hsum_i(a3);
-            for (int j = d16; j < d; j++) {
-                s0 += r0[j] * x[j];
-                s1 += r1[j] * x[j];
-                s2 += r2[j] * x[j];
-                s3 += r3[j] * x[j];
-            }
-            float qs = qscales[q];
-            float *hs = out_s + (size_t)q * k;
-            int32_t *hi = out_i + (size_t)q * k;
-            heap_push(hs, hi, counts + q, k, (float)s0 * (scales[i] * qs), base + i);
-            heap_push(hs, hi, counts + q, k, (float)s1 * (scales[i + 1] * qs), base + i + 1);
-            heap_push(hs, hi, counts + q, k, (float)s2 * (scales[i + 2] * qs), base + i + 2);
-            heap_push(hs, hi, counts + q, k, (float)s3 * (scales[i + 3] * qs), base + i + 3);
+            dot4_i8(r0, d, work + (size_t)q * dpad, s);
+            push4_i8(out_s + (size_t)q * k, out_i + (size_t)q * k, counts + q, k, s, scales + i,
+                     qscales[q], base + i);
         }
     }
     for (; i < n; i++) {
         const int8_t *r0 = C + (size_t)i * d;
         for (int q = 0; q < nq; q++) {
-            const int16_t *x = work + (size_t)q * dpad;
-            int32_t s0 = 0;
-            for (int j = 0; j < d; j++) s0 += r0[j] * x[j];
+            int32_t s0 = dot1_i8(r0, d, work + (size_t)q * dpad);
             heap_push(out_s + (size_t)q * k, out_i + (size_t)q * k, counts + q, k,
                       (float)s0 * (scales[i] * qscales[q]), base + i);
         }
@@ -552,48 +568,21 @@ EXPORT(search_i8) void search_i8(const int8_t *C, const float *scales, int n, in
 EXPORT(search_i8_lists) void search_i8_lists(const int32_t *lists, int m, int d,
                                              const int8_t *Qc, float qs, int k, int16_t *work,
                                              float *out_s, int32_t *out_i, int32_t *count) {
-    int d16 = d & ~15;
     int dpad = (d + 15) & ~15;
     for (int j = 0; j < dpad; j++) work[j] = j < d ? Qc[j] : 0;
     *count = 0;
-    const int16_t *x = work;
+    int32_t s[4];
     for (int l = 0; l < m; l++) {
         const int8_t *C = (const int8_t *)(size_t)lists[4 * l];
         const float *scales = (const float *)(size_t)lists[4 * l + 1];
         int n = lists[4 * l + 2], base = lists[4 * l + 3];
         int i = 0;
         for (; i + 4 <= n; i += 4) {
-            const int8_t *r0 = C + (size_t)i * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
-            v4 a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < d16; j += 16) {
-                v4 xl = wasm_v128_load(x + j), xh = wasm_v128_load(x + j + 8);
-                v4 v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
-                v4 v2 = wasm_v128_load(r2 + j), v3 = wasm_v128_load(r3 + j);
-                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v0), xl));
-                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v0), xh));
-                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v1), xl));
-                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v1), xh));
-                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v2), xl));
-                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v2), xh));
-                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v3), xl));
-                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v3), xh));
-            }
-            int32_t s0 = hsum_i(a0), s1 = hsum_i(a1), s2 = hsum_i(a2), s3 = hsum_i(a3);
-            for (int j = d16; j < d; j++) {
-                s0 += r0[j] * x[j];
-                s1 += r1[j] * x[j];
-                s2 += r2[j] * x[j];
-                s3 += r3[j] * x[j];
-            }
-            heap_push(out_s, out_i, count, k, (float)s0 * (scales[i] * qs), base + i);
-            heap_push(out_s, out_i, count, k, (float)s1 * (scales[i + 1] * qs), base + i + 1);
-            heap_push(out_s, out_i, count, k, (float)s2 * (scales[i + 2] * qs), base + i + 2);
-            heap_push(out_s, out_i, count, k, (float)s3 * (scales[i + 3] * qs), base + i + 3);
+            dot4_i8(C + (size_t)i * d, d, work, s);
+            push4_i8(out_s, out_i, count, k, s, scales + i, qs, base + i);
         }
         for (; i < n; i++) {
-            const int8_t *r0 = C + (size_t)i * d;
-            int32_t s0 = 0;
-            for (int j = 0; j < d; j++) s0 += r0[j] * x[j];
+            int32_t s0 = dot1_i8(C + (size_t)i * d, d, work);
             heap_push(out_s, out_i, count, k, (float)s0 * (scales[i] * qs), base + i);
         }
     }

@@ -43,7 +43,12 @@ class Engine:
         clock: Callable[[], dt.datetime] = m.utcnow,
         migrate_to: int | None = None,
         embedder: str | None = None,
+        long_lived: bool = False,
     ) -> None:
+        # long_lived: a process that stays up (the UI, the MCP server) trains a large vector
+        # namespace's index in a background thread; a short one (CLI, hook) scans exactly
+        # and leaves training to `memory optimize` (no call waits minutes for k-means).
+        self.long_lived = long_lived
         location = config.resolve_db(str(db) if db is not None else None, env, cwd)
         self.busy_timeout_ms = config.busy_timeout_ms(env)
         self.backend_name = config.kernel_backend(env)
@@ -198,6 +203,8 @@ class Engine:
                 backend=self.backend_name,
                 embedder=make_embedder(self.embedder_spec),
             )
+            if self.long_lived:
+                self._memory.vector.training = "background"
         return self._memory
 
     @property

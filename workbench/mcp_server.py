@@ -619,7 +619,7 @@ def serve(db: str | None, http: str | None = None, token: str | None = None) -> 
     if http is not None:
         host, port = parse_http_address(http)
         require_token_off_loopback(host, token, "--token (or WORKBENCH_MCP_TOKEN)")
-    engine = Engine(db)
+    engine = Engine(db, long_lived=True)
     try:
         engine.ensure_seeded()
         if http is None:

@@ -25,16 +25,20 @@ from workbench.engine import Engine
 with Engine(sys.argv[1]) as e:
     v = e.memory.vector
     v.ivf_min = int(sys.argv[2])
+    v.training = "foreground"
     hits = v.search(sys.argv[3], namespace="gen", k=10)
     print(json.dumps({"trainings": v.trainings, "loads": v.ivf_loads,
                       "refusals": v.refusals, "ids": [h.id for h in hits]}))
 """
 
 
-def tier(engine, ivf_min: int = IVF_MIN) -> VectorTier:
-    """A fresh tier on the engine's store: what a new process starts with."""
+def tier(engine, ivf_min: int = IVF_MIN, training: str = "foreground") -> VectorTier:
+    """A fresh tier on the engine's store: what a new process starts with (training in
+    the foreground unless told: most tests here are about the index, not when it trains)."""
     v = engine.memory.vector
-    return VectorTier(v.embedder, v.kernels, v.clock, v.keep_f32, ivf_min=ivf_min)
+    fresh = VectorTier(v.embedder, v.kernels, v.clock, v.keep_f32, ivf_min=ivf_min)
+    fresh.training = training
+    return fresh
 
 
 def exact(engine) -> VectorTier:

@@ -155,7 +155,7 @@ def run_ui(args: argparse.Namespace) -> int:
     from workbench.engine import Engine
     from workbench.ui.app import WorkbenchApp
 
-    engine = Engine(args.db)
+    engine = Engine(args.db, long_lived=True)
     try:
         engine.ensure_seeded()
         WorkbenchApp(engine).run()

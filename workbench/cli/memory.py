@@ -72,7 +72,14 @@ def add(commands) -> None:
     p.add_argument("--since", metavar="WHEN", help="ISO date/time (UTC) or an age like 2h, 3d")
     p.add_argument("--limit", type=int, default=100, metavar="N")
     command("consolidate", "promote repeated episodes to facts, prune, report what moved")
-    command("optimize", "consolidate, drop expired, re-quantize, VACUUM; sizes before/after")
+    p = command(
+        "optimize",
+        "consolidate, drop expired, re-quantize, train vector indexes, VACUUM; sizes before/after",
+    )
+    p.add_argument("--namespace", metavar="NS", help="train only this vector namespace's index")
+    p.add_argument(
+        "--retrain", action="store_true", help="retrain indexes that are still current too"
+    )
     for sub in command.subparsers.choices.values():
         sub.add_argument(
             "--embedder",
@@ -144,10 +151,11 @@ def run(args: argparse.Namespace) -> int:
                     }
                     for h in hits
                 ]
+                _hint_unindexed(memory.vector.unindexed)
             elif command == "stats":
                 result = memory.stats()
             elif command == "optimize":
-                result = memory.optimize()
+                result = _optimize(memory, args)
             elif command == "put":
                 ttl = parse_ttl(args.ttl) if args.ttl is not None else None
                 result = memory.put(args.namespace, args.key, args.value, ttl_s=ttl, metadata=meta)
@@ -208,6 +216,52 @@ def _format_search(hits: list[dict]) -> str:
         f"{i:>3}  {h['score']:.4f}  {h['namespace']}/{h['key']}  {h['text'][:100]}"
         for i, h in enumerate(hits, 1)
     )
+
+
+def _hint_unindexed(unindexed: dict[str, str]) -> None:
+    """One stderr line per large namespace this search scanned exactly (or through an index
+    due for retraining): the CLI never trains in a search, `memory optimize` does."""
+    for ns, why in sorted(unindexed.items()):
+        print(
+            f"workbench: hint: namespace {plain(ns)}: {why}; run `workbench memory optimize "
+            f"--namespace {plain(ns)}` to train its index",
+            file=sys.stderr,
+        )
+
+
+def _optimize(memory, args: argparse.Namespace) -> dict:
+    """memory.optimize with a progress bar on stderr per index trained (not with --json)."""
+    if args.namespace is not None and not args.namespace.strip():
+        raise CliError("--namespace: must not be empty")
+    if args.json or not sys.stderr.isatty():
+        try:
+            return memory.optimize(args.namespace, args.retrain)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    steps = {"kmeans": "k-means", "assign": "assigning rows", "truth": "choosing nprobe"}
+    with Progress(
+        TextColumn("[bold]{task.fields[ns]}[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[tuple[str, str], Any] = {}
+
+        def progress(ns: str, step: str, done: int, total: int) -> None:
+            key = (ns, step)
+            if key not in tasks:
+                tasks[key] = bar.add_task(steps.get(step, step), total=total, ns=plain(ns))
+            bar.update(tasks[key], completed=done, total=total)
+
+        try:
+            return memory.optimize(args.namespace, args.retrain, progress)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
 
 
 def _format_stats(stats: dict) -> str:
@@ -310,6 +364,16 @@ def _format_optimize(r: dict) -> str:
         f"expired {r['expired_entries']} keyed entr(ies); re-quantized {r['requantized']}; "
         + ("VACUUM done" if r["vacuumed"] else "no VACUUM (PostgreSQL autovacuum)")
     )
+    for ix in r["indexes"]:
+        head = f"index {plain(ix['namespace'])}: {ix['action']}, {ix['rows']} rows"
+        if "nlist" in ix:
+            head += (
+                f", {ix['nlist']} lists, nprobe {ix['nprobe']} (held-out recall@10 "
+                f"{ix['recall_at_10']:.4f})"
+            )
+        if "seconds" in ix:
+            head += f" in {ix['seconds']:.1f} s"
+        lines.append(f"{head} — {plain(ix['why'])}")
     return "\n".join(lines)
 
 

@@ -371,10 +371,19 @@ class MemoryService:
             self.vector.search(query, k=10)
 
     # ------------------------------------------------------------------ consolidation
-    def optimize(self) -> dict[str, Any]:
+    def optimize(
+        self,
+        namespace: str | None = None,
+        retrain: bool = False,
+        progress: Callable[[str, str, int, int], None] | None = None,
+    ) -> dict[str, Any]:
         """Consolidate, drop expired keyed entries, re-quantize vectors made by another
-        embedder (or dimension) than the current one, and VACUUM the SQLite file; the
-        tiers' counts and bytes (and the file size) before and after."""
+        embedder (or dimension) than the current one, train the IVF index of large vector
+        namespaces that have none usable or are due (``namespace``: only that one;
+        ``retrain``: even when current), and VACUUM the SQLite file; the tiers' counts and
+        bytes (and the file size) before and after, and what each index step did.
+
+        Training here, not in a search: no search waits minutes for k-means."""
         from workbench.store import postgres
 
         def snapshot() -> dict[str, Any]:
@@ -401,6 +410,8 @@ class MemoryService:
                     [(r.namespace, r.key, r.text, json.loads(r.metadata or "{}")) for r in rows]
                 )
             requantized += len(rows)
+        self.vector.sync()
+        indexes = self.vector.optimize_indexes(namespace, retrain, progress)
         vacuumed = not postgres.is_postgres(self.db)
         if vacuumed:
             self.db.execute_sql("VACUUM")
@@ -421,6 +432,7 @@ class MemoryService:
             },  # fmt: skip
             "expired_entries": expired,
             "requantized": requantized,
+            "indexes": indexes,
             "vacuumed": vacuumed,
         }
 

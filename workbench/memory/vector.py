@@ -9,11 +9,18 @@ searchable without a restart.
 A namespace of ``ivf_min`` rows or more is searched through an inverted-file index instead
 (memory/ivf.py): trained once, persisted in the store, kept current row by row, so a new
 process reads only the lists it probes. Below that size the scan stays exact.
+
+Training takes seconds to minutes, so no search waits for it (``training``): a namespace
+with no usable index is scanned exactly while ``memory optimize`` (``train_index``) or, in a
+long-lived process (UI, MCP server), a background thread trains one; a search picks it up
+once it is persisted. An index due for retraining (grown, drifted) keeps serving meanwhile:
+its lists are still current, only less even.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +40,7 @@ from workbench.store.dialect import byte_length
 TABLE = "vector_memory"
 RERANK_MIN = ivf_mod.SHORTLIST  # candidates re-scored in f32 per search (at least 4 × k)
 MAX_K = 1000
+TRAINING_MODES = ("off", "background", "foreground")
 MAX_TEXT = 100_000
 LATENCY_WINDOW = 1000
 INSERT_CHUNK = 500
@@ -132,12 +140,19 @@ class VectorTier:
         self.clock = clock
         self.keep_f32 = keep_f32
         self.ivf_min = ivf_min
-        # False: a search never trains an IVF index; it uses a persisted one when there is
-        # one and the exact scan otherwise. For a process that must answer by a deadline
-        # (the hook's advise call: k-means over 10k+ rows takes minutes, and an agent kills
-        # its hook long before, so the training would never persist and every call would
-        # start it again). The next process that allows it (UI, MCP, CLI) trains it.
-        self.train_on_search = True
+        # What a search does about a large namespace with no usable index (or one due for
+        # retraining): "off" scans exactly (or keeps the old index) and notes it in
+        # ``unindexed`` (a CLI call or the hook: it must answer now and ends soon after);
+        # "background" starts a thread that trains and persists one (the UI, the MCP
+        # server: they live long enough to use it); "foreground" trains before answering
+        # (tests, benchmarks).
+        self.training = "off"
+        self.unindexed: dict[str, str] = {}  # namespace -> why its search was not indexed
+        self.background_errors: list[str] = []
+        self._trainers: dict[str, threading.Thread] = {}
+        self._fresh: set[str] = set()  # namespaces whose index was persisted anew
+        self._failed: set[str] = set()  # namespaces whose background training failed
+        self._lock = threading.Lock()
         self._shards: dict[str, _Shard] = {}
         self._ivf: dict[str, IvfIndex] = {}
         self.trainings = 0  # IVF indexes trained by this process
@@ -148,6 +163,15 @@ class VectorTier:
         self.generation = 0  # bumped whenever the indexed rows change
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.build_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    @property
+    def train_on_search(self) -> bool:
+        """Whether a search may train in the foreground (the old switch; see ``training``)."""
+        return self.training == "foreground"
+
+    @train_on_search.setter
+    def train_on_search(self, value: bool) -> None:
+        self.training = "foreground" if value else "off"
 
     # ------------------------------------------------------------------ writing
     def put_many(self, entries: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> list[dict]:
@@ -227,8 +251,8 @@ class VectorTier:
 
     def _load_ivf(self, namespace: str) -> IvfIndex | None:
         """The namespace's persisted index, checked and caught up in memory (reads only);
-        None if there is none, it does not check out (dropped), it is due for retraining,
-        or it became small."""
+        None if there is none, it does not check out (dropped), it became small, or it is
+        due for retraining and this tier trains in the foreground."""
         try:
             ix = IvfIndex.load(self.kernels, namespace, self.embedder.name, self.embedder.dim)
             if ix is None:
@@ -237,10 +261,28 @@ class VectorTier:
         except IndexRefused as exc:
             self._refuse(namespace, str(exc))
             return None
-        if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
+        if ix.rows < self.ivf_min // 2 or not self._keep_due(namespace, ix):
             return None
         self.ivf_loads += 1
         return ix
+
+    def _keep_due(self, namespace: str, ix: IvfIndex) -> bool:
+        """Whether an index may keep serving: yes unless it is due for retraining and this
+        tier trains in the foreground. Due: noted, or retrained in the background."""
+        why = ix.needs_retrain()
+        if why is None:
+            return True
+        if self.training == "foreground":
+            return False
+        self._due(namespace, f"index due for retraining: {why}")
+        return True
+
+    def _due(self, namespace: str, why: str) -> None:
+        """A namespace needs an index trained: start it (background) or note it (off)."""
+        if self.training == "background" and namespace not in self._failed:
+            self.start_training(namespace)
+        else:  # (a failed background training is not started again on every search)
+            self.unindexed[namespace] = why
 
     def _follow_ivf(self) -> None:
         """Catch every open IVF index up with the store (in memory); retrain or drop what
@@ -251,13 +293,151 @@ class VectorTier:
             except IndexRefused as exc:
                 self._refuse(ns, str(exc))
                 continue
-            if ix.rows < self.ivf_min // 2 or ix.needs_retrain():
+            if ix.rows < self.ivf_min // 2 or not self._keep_due(ns, ix):
                 del self._ivf[ns]
                 self._shards.setdefault(ns, _Shard()).dirty = True
 
     def index_info(self) -> list[dict[str, Any]]:
         """The IVF indexes open in this process (namespace, lists, nprobe, recall)."""
         return [ix.info() for _, ix in sorted(self._ivf.items())]
+
+    # ------------------------------------------------------------------ training
+    def _read_rows(self, namespace: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, codes, scales) of a namespace's rows for the current embedder, by id."""
+        v = m.VectorMemory
+        rows = list(
+            v.select(v.id, v.embedding_i8, v.scale)
+            .where(
+                (v.namespace == namespace)
+                & (v.embedder == self.embedder.name)
+                & (v.dim == self.embedder.dim)
+            )
+            .order_by(v.id)
+            .tuples()
+        )
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        codes = np.frombuffer(b"".join(r[1] for r in rows), np.int8).reshape(len(rows), -1)
+        return ids, codes, np.fromiter((r[2] for r in rows), np.float32, len(rows))
+
+    def index_state(self, namespace: str) -> dict[str, Any]:
+        """What the persisted index of a namespace is: its rows, whether it is above the IVF
+        threshold, and the index (nlist, nprobe, recall) or why none is usable."""
+        rows = ivf_mod._extent(namespace, self.embedder.name, self.embedder.dim)[0]
+        state: dict[str, Any] = {
+            "namespace": namespace, "rows": rows, "indexed": rows >= self.ivf_min,
+            "index": None, "due": None,
+        }  # fmt: skip
+        try:
+            ix = IvfIndex.load(self.kernels, namespace, self.embedder.name, self.embedder.dim)
+            if ix is not None:
+                ix.catch_up(self.kernels)
+                state["index"] = ix.info()
+                state["due"] = ix.needs_retrain()
+        except IndexRefused as exc:
+            state["due"] = f"refused: {exc}"
+        if state["indexed"] and state["index"] is None and state["due"] is None:
+            state["due"] = "no index"
+        return state
+
+    def train_index(
+        self, namespace: str, progress: ivf_mod.Progress | None = None, why: str = ""
+    ) -> dict[str, Any]:
+        """Train and persist a namespace's IVF index now (``memory optimize``, a trainer
+        thread); the next search reads it. What was done: lists, nprobe, recall, seconds."""
+        started = time.perf_counter()
+        cursor = ivf_mod.change_cursor()
+        ids, codes, scales = self._read_rows(namespace)
+        if ids.size < ivf_mod.NPROBE_QUERIES:
+            raise ValueError(
+                f"namespace {namespace!r} has {ids.size} rows for {self.embedder.name}: "
+                "too few to train an index"
+            )
+        ix, result = IvfIndex.build(
+            self.kernels, namespace, self.embedder.name, self.embedder.dim,
+            ids, codes, scales, self.clock(), cursor, progress=progress, resident=False,
+        )  # fmt: skip
+        with self._lock:
+            self.trainings += 1
+            self._fresh.add(namespace)
+            self._failed.discard(namespace)
+        self.unindexed.pop(namespace, None)
+        return {
+            "namespace": namespace, "action": "trained", "why": why, "rows": int(ids.size),
+            "nlist": ix.nlist, "nprobe": ix.nprobe, "recall_at_10": round(ix.recall, 4),
+            "seconds": round(time.perf_counter() - started, 2),
+        }  # fmt: skip
+
+    def optimize_indexes(
+        self,
+        namespace: str | None = None,
+        retrain: bool = False,
+        progress: Callable[[str, str, int, int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Train the index of every namespace (or the one named) at or above the IVF
+        threshold that has none usable or is due for retraining (all of them with
+        ``retrain``); report each namespace: trained (why), current, or exact scan.
+        ``progress(namespace, step, done, total)`` follows each training."""
+        names = [namespace] if namespace is not None else self.namespaces()
+        out = []
+        for ns in names:
+            state = self.index_state(ns)
+            if not state["rows"]:
+                raise ValueError(f"namespace {ns!r} has no vector entries")
+            if not state["indexed"]:
+                out.append({"namespace": ns, "action": "exact", "rows": state["rows"],
+                            "why": f"below {self.ivf_min} rows: searched exactly"})  # fmt: skip
+                continue
+            if state["index"] is not None and state["due"] is None and not retrain:
+                info = state["index"]
+                out.append({"namespace": ns, "action": "current", "rows": state["rows"],
+                            "nlist": info["nlist"], "nprobe": info["nprobe"],
+                            "recall_at_10": info["recall_at_10"], "why": "up to date"})  # fmt: skip
+                continue
+            report = (
+                (lambda step, done, total, ns=ns: progress(ns, step, done, total))
+                if progress is not None
+                else None
+            )
+            out.append(self.train_index(ns, report, why=state["due"] or "asked to retrain"))
+        return out
+
+    def start_training(self, namespace: str) -> bool:
+        """Train a namespace's index in a background thread unless one already is; the
+        thread only persists it (its own store connection), and the search after it ends
+        reads it. False if one was running."""
+        with self._lock:
+            running = self._trainers.get(namespace)
+            if running is not None and running.is_alive():
+                return False
+            thread = threading.Thread(
+                target=self._train_in_background, args=(namespace,),
+                name=f"wb-ivf-train-{namespace}", daemon=True,
+            )  # fmt: skip
+            self._trainers[namespace] = thread
+        thread.start()
+        return True
+
+    def _train_in_background(self, namespace: str) -> None:
+        db = m.VectorMemory._meta.database
+        try:
+            self.train_index(namespace, why="background")
+        except Exception as exc:  # noqa: BLE001 - kept for the faces; the search goes on exactly
+            self.background_errors.append(f"{namespace}: {type(exc).__name__}: {exc}")
+            self._failed.add(namespace)
+            self.unindexed[namespace] = f"background training failed ({type(exc).__name__})"
+        finally:
+            if not db.is_closed():
+                db.close()  # this thread's connection (peewee keeps one per thread)
+
+    def wait_for_training(self, timeout: float | None = None) -> bool:
+        """Join the background trainers (tests, shutdown); True if none is still running."""
+        for thread in list(self._trainers.values()):
+            thread.join(timeout)
+        return not any(t.is_alive() for t in self._trainers.values())
+
+    def training_now(self) -> list[str]:
+        """Namespaces a background thread is training right now."""
+        return sorted(ns for ns, t in list(self._trainers.items()) if t.is_alive())
 
     # ------------------------------------------------------------------ following the store
     def sync(self) -> bool:
@@ -321,6 +501,12 @@ class VectorTier:
     def _shard(self, namespace: str) -> _Shard | IvfIndex:
         """What searches a namespace: its IVF index (persisted, or trained now when the
         namespace is large), else the exact shard."""
+        with self._lock:
+            fresh = namespace in self._fresh
+            self._fresh.discard(namespace)
+        if fresh:  # trained and persisted by optimize or a trainer thread: read it
+            self._ivf.pop(namespace, None)
+            self._shards.setdefault(namespace, _Shard()).dirty = True
         ix = self._ivf.get(namespace)
         if ix is not None:
             return ix
@@ -358,7 +544,9 @@ class VectorTier:
             return
         codes = np.frombuffer(b"".join(r[1] for r in rows), np.int8).reshape(len(rows), -1)
         scales = np.fromiter((r[2] for r in rows), np.float32, len(rows))
-        if len(rows) >= self.ivf_min and self.train_on_search:
+        if len(rows) >= self.ivf_min and self.training != "foreground":
+            self._due(namespace, f"no index over its {len(rows)} rows (exact scan)")
+        if len(rows) >= self.ivf_min and self.training == "foreground":
             ix, _ = IvfIndex.build(
                 self.kernels, namespace, self.embedder.name, self.embedder.dim,
                 shard.ids, codes, scales, self.clock(), cursor,
