@@ -114,6 +114,9 @@ class FillTable(DataTable):
         super().__init__(**kwargs)
         self.fill = [fill] if isinstance(fill, str) else list(fill)
         self._shown: dict[str, tuple] = {}  # row key -> the signatures `sync` last put
+        # row key -> the cells object `sync` was last given: a caller that hands the same
+        # object again for an unchanged row spares its signatures being computed
+        self._given: dict[str, Sequence[Any]] = {}
         self.last_sync: dict[str, int] = {}  # what the last sync touched (tests, benchmark)
 
     def add_row(self, *cells: Any, **kwargs: Any):
@@ -123,7 +126,7 @@ class FillTable(DataTable):
         super().update_cell(row_key, column_key, ellipsized(value), **kwargs)
 
     def clear(self, columns: bool = False):
-        self._shown = {}
+        self._shown, self._given = {}, {}
         return super().clear(columns)
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Any]]], cursor: str | None = None) -> None:
@@ -132,7 +135,13 @@ class FillTable(DataTable):
         order set in one pass. The cursor stays on its row (or moves to `cursor` when that
         key is shown); the scroll offset is left as it was."""
         keys = [key for key, _ in rows]
-        wanted = {key: tuple(signature(c) for c in cells) for key, cells in rows}
+        given, shown = self._given, self._shown
+        wanted = {
+            key: shown[key]
+            if given.get(key) is cells and key in shown
+            else tuple(signature(c) for c in cells)
+            for key, cells in rows
+        }
         if len(wanted) != len(rows):
             raise ValueError("FillTable.sync: row keys must be unique")
         if self.row_count != len(self._shown):  # rows added by other means: start over
@@ -159,6 +168,7 @@ class FillTable(DataTable):
         for key in new:
             self.add_row(*cells_of[key], key=key)
         self._shown = wanted
+        self._given = dict(rows)
         order = {RowKey(key): i for i, key in enumerate(keys)}
         located = self._row_locations
         if any(located.get(k) != i for k, i in order.items()):  # as DataTable.sort does
