@@ -36,7 +36,7 @@ def test_items_match_the_model_summaries(hub):
     new = next(i for i in listed if i["title"] == "Pin the seed")
     assert (new["priority"], new["tags"], new["channel"]) == (
         "CRITICAL",
-        ["tests", "seed"],
+        ["seed", "tests"],  # stored sorted
         "testing",
     )
     for channel in ("testing", "general"):
