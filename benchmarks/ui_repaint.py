@@ -23,7 +23,11 @@ compositing, plus the poller's ~1 ms wake-ups), is reported beside them.
 `--window-ms W` also measures, in the same run, the app as it coalesced before (a fixed
 W ms timer after the first change instead of the next frame).
 
-What it does not measure: the terminal drawing the frame (a pty benchmark would).
+`--pty` measures the same path in a real terminal instead: `python -m workbench --db STORE`
+on a pseudo-terminal (120×40) whose output feeds the `pyte` emulator (as
+benchmarks/ui_first_frame.py does); after `6`, latency = (the emulated screen first shows
+"Live item N") − (commit in the other process). That counts the frame written to the
+terminal; it has no stages (the app runs in its own process, unpatched).
 """
 
 from __future__ import annotations
@@ -214,6 +218,80 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
     }
 
 
+def measure_pty(db: Path, n: int) -> dict:
+    """Commit in another process → the row on an emulated terminal's screen."""
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    import pyte
+
+    cols, rows = 120, 40
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env.update(TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
+    env["WORKBENCH_CONFIG"] = str(db.with_name("config.json"))  # not the user's settings
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    screen = pyte.Screen(cols, rows)
+    stream = pyte.ByteStream(screen)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "--db", str(db)], stdin=slave, stdout=slave,
+        stderr=slave, env=env, close_fds=True, start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), "pty"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert writer.stdout is not None and writer.stdin is not None
+
+    def read_until(shows: str, timeout: float = 30) -> float | None:
+        """Feed the terminal's output to the emulator until `shows` is on screen."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if select.select([master], [], [], 0.05)[0]:
+                stream.feed(os.read(master, 65536))
+                if shows in "\n".join(screen.display):
+                    return time.time()
+        return None
+
+    latencies: list[float] = []
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        if read_until("7 Agents") is None:
+            raise RuntimeError("the app never showed its first frame")
+        os.write(master, b"6")
+        if read_until("Items · ") is None:
+            raise RuntimeError("the Hub pane never showed its items")
+        time.sleep(0.5)  # the watcher is registered
+        for i in range(n):
+            writer.stdin.write(f"{i}\n")
+            writer.stdin.flush()
+            commit_at = float(writer.stdout.readline().strip())
+            shown = read_until(f"Live item {i}", timeout=10)
+            if shown is not None:
+                latencies.append(shown - commit_at)
+            time.sleep(0.05)
+    finally:
+        os.write(master, b"q")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+        try:
+            app.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+        os.close(master)
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "events": len(ms),
+        "missed": n - len(ms),
+        "p50_ms": round(statistics.median(ms), 1) if ms else None,
+        "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1) if ms else None,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30)
@@ -222,6 +300,7 @@ def main() -> int:
     parser.add_argument(
         "--store", type=Path, help="a copy of this store instead of building one (A/B runs)"
     )
+    parser.add_argument("--pty", action="store_true", help="in a real terminal (pyte)")
     parser.add_argument("--window-ms", type=float, help="also measure a fixed window")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -244,7 +323,10 @@ def main() -> int:
             "hub_items_added": args.hub_items,
             "load_avg": os.getloadavg()[0],
         }
-        report["next_frame"] = asyncio.run(measure(db, args.n))
+        if args.pty:
+            report["pty"] = measure_pty(db, args.n)
+        else:
+            report["next_frame"] = asyncio.run(measure(db, args.n))
         if args.window_ms is not None:
             report[f"window_{args.window_ms:g}ms"] = asyncio.run(
                 measure(db, args.n, args.window_ms)
@@ -257,8 +339,11 @@ def main() -> int:
               f"load {report['load_avg']:.2f}")  # fmt: skip
         for name, r in report.items():
             if isinstance(r, dict):
+                first = f"   first frame {r['first_frame_s']} s" if "first_frame_s" in r else ""
                 print(f"  {name:<14} p50 {r['p50_ms']} ms   p90 {r['p90_ms']} ms   "
-                      f"missed {r['missed']}   first frame {r['first_frame_s']} s")  # fmt: skip
+                      f"missed {r['missed']}{first}")  # fmt: skip
+                if "stages_p50_ms" not in r:
+                    continue
                 split = "  ".join(f"{k} {v}" for k, v in r["stages_p50_ms"].items())
                 print(f"  {'':<14} stages p50 (ms): {split}")
                 split = "  ".join(f"{k} {v}" for k, v in r["ui_cpu_p50_ms"].items())
