@@ -32,6 +32,13 @@ STALE_DAYS = 90
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
+# the columns `HubService._summary` reads
+SUMMARY_COLUMNS = (
+    "uid", "type", "title", "priority", "tags", "source_agent", "views", "useful_votes",
+    "applied_count", "success_count", "failure_count", "state", "version",
+)  # fmt: skip
+
+
 def popularity(item: m.KnowledgeItem | dict) -> int:
     """Useful votes plus applications: what other agents found worth using."""
     get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
@@ -97,15 +104,14 @@ class HubService:
 
     def agents(self) -> list[str]:
         """Every agent the hub knows: subscribers, authors, voters and appliers."""
-        names: set[str] = set()
-        for query in (
-            m.Subscription.select(m.Subscription.agent),
-            m.KnowledgeItem.select(m.KnowledgeItem.source_agent),
-            m.KnowledgeVote.select(m.KnowledgeVote.agent),
-            m.KnowledgeApplication.select(m.KnowledgeApplication.agent),
-        ):
-            names.update(row[0] for row in query.distinct().tuples() if row[0])
-        return sorted(names)
+        # one UNION statement (the Hub pane reads this after every commit)
+        query = (
+            m.Subscription.select(m.Subscription.agent)
+            | m.KnowledgeItem.select(m.KnowledgeItem.source_agent)
+            | m.KnowledgeVote.select(m.KnowledgeVote.agent)
+            | m.KnowledgeApplication.select(m.KnowledgeApplication.agent)
+        )
+        return sorted({name for (name,) in query.tuples() if name})
 
     def subscribe(self, agent: str, channel: str) -> bool:
         """Subscribe; False when the agent already was."""
@@ -323,30 +329,42 @@ class HubService:
         return item
 
     @staticmethod
-    def _summary(item: m.KnowledgeItem, channel: str) -> dict:
+    def _summary(item: m.KnowledgeItem | dict, channel: str) -> dict:
+        """An item's list entry, from its model or from a row of `SUMMARY_COLUMNS`."""
+        get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
         return {
-            "id": item.uid,
+            "id": get("uid"),
             "channel": channel,
-            "type": item.type,
-            "title": item.title,
-            "priority": PRIORITY_NAMES[item.priority],
-            "tags": json.loads(item.tags),
-            "source_agent": item.source_agent,
-            "views": item.views,
-            "useful_votes": item.useful_votes,
-            "applied_count": item.applied_count,
-            "success_count": item.success_count,
-            "failure_count": item.failure_count,
-            "state": item.state,
-            "version": item.version,
+            "type": get("type"),
+            "title": get("title"),
+            "priority": PRIORITY_NAMES[get("priority")],
+            "tags": json.loads(get("tags")),
+            "source_agent": get("source_agent"),
+            "views": get("views"),
+            "useful_votes": get("useful_votes"),
+            "applied_count": get("applied_count"),
+            "success_count": get("success_count"),
+            "failure_count": get("failure_count"),
+            "state": get("state"),
+            "version": get("version"),
             "popularity": popularity(item),
         }
 
     def items(
         self, channel: str | None = None, *, include_archived: bool = True, limit: int = 500
     ) -> list[dict]:
-        """Items by priority (CRITICAL first), then popularity, then views."""
-        query = m.KnowledgeItem.select(m.KnowledgeItem, m.Channel.name).join(m.Channel)
+        """Items by priority (CRITICAL first), then popularity, then views. Reads only the
+        summary's columns as plain rows (not the content, not model objects): the Hub pane
+        reads the top 500 after every commit, and at 10k items building 500 models with
+        their content was most of that read."""
+        query = (
+            m.KnowledgeItem.select(
+                *(getattr(m.KnowledgeItem, c) for c in SUMMARY_COLUMNS),
+                m.Channel.name.alias("channel_name"),
+            )
+            .join(m.Channel)
+            .dicts()
+        )
         if channel is not None:
             query = query.where(m.KnowledgeItem.channel == self._channel(channel))
         if not include_archived:
@@ -358,7 +376,7 @@ class HubService:
             m.KnowledgeItem.views.desc(),
             m.KnowledgeItem.uid,
         ).limit(limit)
-        return [self._summary(i, i.channel.name) for i in query]
+        return [self._summary(row, row["channel_name"]) for row in query]
 
     def popular(self, limit: int = 10) -> list[dict]:
         """Most useful votes + applications first; items nobody used are left out."""

@@ -27,6 +27,7 @@ from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.hub_advice import HubAdvice
 from workbench.ui.widgets.hub_inbox import HubInbox
 from workbench.ui.widgets.hub_search import HubSearch
+from workbench.ui.widgets.quiet import show
 
 HUB_TABLES = frozenset(
     {
@@ -51,6 +52,7 @@ STATE_SHORT = {
     "DEPRECATED": "depr",
     "ARCHIVED": "arch",
 }
+ITEM_ROW = ("priority", "state", "title", "useful_votes", "applied_count")  # the list's cells
 SEARCH_LIMIT = 50  # the pane shows more than the CLI's default 10, in the same order
 
 
@@ -202,6 +204,7 @@ class HubPane(Pane):
         self.channels: list[dict] = []
         self.channel: str | None = None  # None: every channel
         self.items: list[dict] = []
+        self._row_cells: dict[str, tuple[tuple, list]] = {}  # item id -> (shown, cells)
         self.selected: str | None = None
         self.view = "items"  # or "search" (the query box) or "inbox" (an agent's deliveries)
         self.results: list[dict] = []
@@ -315,11 +318,12 @@ class HubPane(Pane):
         self._fill_channels()
         if current:
             self._fill_items(data["items"], data["detail"])
-        self.query_one("#hub-states", Static).update(
+        show(
+            self.query_one("#hub-states", Static),
             Text("\n").join(
                 Text.assemble((f"{n:>4} ", "bold"), (state.lower(), STATE_STYLE[state]))
                 for state, n in data["states"].items()
-            )
+            ),
         )
 
     def _load_advice(self) -> None:
@@ -341,7 +345,7 @@ class HubPane(Pane):
             rows.append((c["name"], [mark, plain(c["name"]), str(c["items"])]))
         table.sync(rows, cursor=self.channel or ALL_CHANNELS)
         agent = self.agent or "no agent yet"
-        self.query_one("#hub-channels-title", Label).update(f"Channels · ✓ {esc(agent)}")
+        show(self.query_one("#hub-channels-title", Label), f"Channels · ✓ {esc(agent)}")
 
     def _load_items(self) -> None:
         """Read the highlighted channel's items (a worker) and show them."""
@@ -350,21 +354,8 @@ class HubPane(Pane):
     def _fill_items(self, items: list[dict], detail: dict | Exception | None) -> None:
         self.items = items
         table = self.query_one("#hub-items", FillTable)
-        table.sync(
-            [
-                (
-                    i["id"],
-                    [
-                        Text(PRIORITY_SHORT[i["priority"]], style=PRIORITY_STYLE[i["priority"]]),
-                        Text(STATE_SHORT[i["state"]], style=STATE_STYLE[i["state"]]),
-                        plain(i["title"]),
-                        str(i["useful_votes"]),
-                        str(i["applied_count"]),
-                    ],
-                )
-                for i in items
-            ]
-        )
+        table.sync([(i["id"], self._item_cells(i)) for i in items])
+        self._row_cells = {i["id"]: self._row_cells[i["id"]] for i in items}  # shown only
         ids = [i["id"] for i in items]
         # while search or the inbox covers the list, the detail shows their item: the
         # list keeps its own selection aside until it is shown again
@@ -374,7 +365,7 @@ class HubPane(Pane):
         if chosen is not None:
             table.move_cursor(row=table.get_row_index(chosen), animate=False)
         where = self.channel or "all channels"
-        self.query_one("#hub-items-title", Label).update(f"Items · {esc(where)} · {len(ids)}")
+        show(self.query_one("#hub-items-title", Label), f"Items · {esc(where)} · {len(ids)}")
         if self.view == "items":
             self.selected = chosen
             if isinstance(detail, dict) and detail.get("id") == chosen:
@@ -383,6 +374,25 @@ class HubPane(Pane):
                 self._show_detail()
         else:
             self._list_selection = chosen
+
+    def _item_cells(self, item: dict) -> list:
+        """An item's row in the list. The same cells object comes back while what the row
+        shows is unchanged, so a refresh after one commit builds one row, not 500
+        (`FillTable.sync` skips comparing cells it was handed before)."""
+        shown = tuple(item[k] for k in ITEM_ROW)
+        cached = self._row_cells.get(item["id"])
+        if cached is not None and cached[0] == shown:
+            return cached[1]
+        priority, state, title, votes, applied = shown
+        cells = [
+            Text(PRIORITY_SHORT[priority], style=PRIORITY_STYLE[priority]),
+            Text(STATE_SHORT[state], style=STATE_STYLE[state]),
+            plain(title),
+            str(votes),
+            str(applied),
+        ]
+        self._row_cells[item["id"]] = (shown, cells)
+        return cells
 
     def _show_detail(self) -> None:
         if self.selected is None:
@@ -393,11 +403,11 @@ class HubPane(Pane):
     def _show_item(self, item: dict | Exception | None) -> None:
         detail = self.query_one("#hub-detail", Static)
         if item is None:
-            detail.update("No items here yet: press n to share one.")
+            show(detail, "No items here yet: press n to share one.")
         elif isinstance(item, Exception):  # deleted meanwhile (another process pruned it)
-            detail.update(plain(item))
+            show(detail, plain(item))
         else:
-            detail.update(item_detail(item))
+            show(detail, item_detail(item))
 
     @on(DataTable.RowHighlighted, "#hub-channels")
     def _channel_highlighted(self, event: DataTable.RowHighlighted) -> None:

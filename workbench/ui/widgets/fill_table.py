@@ -16,16 +16,22 @@ removed, the order is fixed in one pass, and the cursor stays on the row it was 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.events import Resize
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
 MIN_WIDTH = 8
+CELL_CACHE_SIZE = 20_000  # rendered cells kept across changes (a 500-row table: 2,500)
 
 
 def fill_widths(naturals: Sequence[int], space: int, minimum: int = MIN_WIDTH) -> list[int]:
@@ -107,24 +113,146 @@ def signature(cell: Any) -> Any:
     return ("value", cell)
 
 
+class _PassStyles:
+    """A component's styles during one render pass, its rich style computed once."""
+
+    def __init__(self, styles: Any) -> None:
+        self._styles = styles
+        self._rich: Style | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._styles, name)
+
+    @property
+    def rich_style(self) -> Style:
+        if self._rich is None:
+            self._rich = self._styles.rich_style
+        return self._rich
+
+
 class FillTable(DataTable):
     """`fill`: the text column(s) that take the width the others leave, in order."""
 
     def __init__(self, fill: str | Sequence[str], **kwargs: Any) -> None:
+        # Rendered cells that outlive a change elsewhere in the table (see `_render_cell`;
+        # set first: DataTable's __init__ already clears caches):
+        # a row's content version changes whenever one of its cells does.
+        self._versions = itertools.count()
+        self._row_version: dict[RowKey, int] = {}
+        self._cells: dict[tuple, tuple[int, Any]] = {}
+        self._pass_styles: dict | None = None  # see render_lines
         super().__init__(**kwargs)
         self.fill = [fill] if isinstance(fill, str) else list(fill)
         self._shown: dict[str, tuple] = {}  # row key -> the signatures `sync` last put
+        # row key -> the cells object `sync` was last given: a caller that hands the same
+        # object again for an unchanged row spares its signatures being computed
+        self._given: dict[str, Sequence[Any]] = {}
         self.last_sync: dict[str, int] = {}  # what the last sync touched (tests, benchmark)
 
     def add_row(self, *cells: Any, **kwargs: Any):
-        return super().add_row(*(ellipsized(c) for c in cells), **kwargs)
+        row_key = super().add_row(*(ellipsized(c) for c in cells), **kwargs)
+        self._row_version[row_key] = next(self._versions)
+        return row_key
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
         super().update_cell(row_key, column_key, ellipsized(value), **kwargs)
+        self._row_version[RowKey(row_key) if isinstance(row_key, str) else row_key] = next(
+            self._versions
+        )
 
     def clear(self, columns: bool = False):
-        self._shown = {}
+        self._shown, self._given = {}, {}
+        self._row_version.clear()
         return super().clear(columns)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cells.clear()
+
+    def notify_style_update(self) -> None:
+        self._cells.clear()
+        super().notify_style_update()
+
+    # -- one render pass: styles looked up once, not per line -----------------------------
+    # DataTable looks up its own and its components' rich styles for every line it renders;
+    # each lookup walks every ancestor to blend backgrounds (about a third of a 20-line
+    # repaint). Styles cannot change during one `render_lines` call, so within it each is
+    # computed once; outside a pass nothing is kept.
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pass_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_styles = None
+
+    @property
+    def rich_style(self) -> Style:
+        memo = self._pass_styles
+        if memo is None:
+            return super().rich_style
+        if None not in memo:
+            memo[None] = super().rich_style
+        return memo[None]
+
+    def get_component_styles(self, *names: str) -> Any:
+        memo = self._pass_styles
+        if memo is None:
+            return super().get_component_styles(*names)
+        if names not in memo:
+            memo[names] = _PassStyles(super().get_component_styles(*names))
+        return memo[names]
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell cache is keyed by a counter that every change bumps, so one
+        changed cell re-renders every visible cell (a commit that adds one row at the top
+        of the Hub list re-rendered ~100 cells: most of the frame after it). This cache is
+        keyed by the row's content version instead; a row that only moved keeps its
+        rendering, with the row index its click metadata carries brought up to date."""
+        row_key = self._row_locations.get_key(row_index) if row_index >= 0 else None
+        version = self._row_version.get(row_key) if row_key is not None else None
+        if (
+            version is None
+            or column_index < 0
+            or row_index < self.fixed_rows
+            or column_index < self.fixed_columns
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            row_key,
+            version,
+            self._column_locations.get_key(column_index),
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.rows[row_key].height,
+        )
+        cached = self._cells.get(key)
+        if cached is None:
+            if len(self._cells) >= CELL_CACHE_SIZE:
+                self._cells.clear()
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cells[key] = (row_index, lines)
+            return lines
+        at, lines = cached
+        if at == row_index:
+            return lines
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        lines = [list(Segment.apply_style(line, post_style=meta)) for line in lines]
+        self._cells[key] = (row_index, lines)
+        return lines
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Any]]], cursor: str | None = None) -> None:
         """Show `rows` ((key, cells) in order), touching only what changed since the last
@@ -132,7 +260,13 @@ class FillTable(DataTable):
         order set in one pass. The cursor stays on its row (or moves to `cursor` when that
         key is shown); the scroll offset is left as it was."""
         keys = [key for key, _ in rows]
-        wanted = {key: tuple(signature(c) for c in cells) for key, cells in rows}
+        given, shown = self._given, self._shown
+        wanted = {
+            key: shown[key]
+            if given.get(key) is cells and key in shown
+            else tuple(signature(c) for c in cells)
+            for key, cells in rows
+        }
         if len(wanted) != len(rows):
             raise ValueError("FillTable.sync: row keys must be unique")
         if self.row_count != len(self._shown):  # rows added by other means: start over
@@ -159,6 +293,7 @@ class FillTable(DataTable):
         for key in new:
             self.add_row(*cells_of[key], key=key)
         self._shown = wanted
+        self._given = dict(rows)
         order = {RowKey(key): i for i, key in enumerate(keys)}
         located = self._row_locations
         if any(located.get(k) != i for k, i in order.items()):  # as DataTable.sort does

@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from workbench.ui.widgets.quiet import show
+
 SHORT = {"VERY_COMPLEX": "V.COMPLEX"}
 MAX_RECOMMENDATIONS = 5
 
@@ -66,7 +68,7 @@ class HubAdvice(Static):
             ),
             *recommendation_lines(report),
         ]
-        self.update(Text("\n").join(lines))
+        show(self, Text("\n").join(lines))  # a feed refresh mostly changes nothing here
 
 
 def sample_note(n: int | None) -> str:
