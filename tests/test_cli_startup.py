@@ -55,6 +55,29 @@ def test_read_only_calls_load_nothing_heavy(seeded_db, args):
     assert not loaded & others
 
 
+# a search of the seeded store's small namespaces re-ranks every row exactly: numpy (the
+# embedder) is needed, the WASM kernels are not; patterns analyze searches the same way
+NO_KERNELS = ("wasmtime", "watchfiles", "textual", "rich", "asyncio")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["memory", "search", "retry with backoff"],
+        ["memory", "search", "retry with backoff", "--json", "--k", "50"],
+        ["patterns", "analyze", "--operation", '{"text": "compare two designs"}'],
+        ["patterns", "analyze", "--operation", '{"text": "compare two designs"}', "--json"],
+    ],
+    ids=["memory-search", "memory-search-json", "patterns-analyze", "patterns-analyze-json"],
+)
+def test_searches_of_a_small_store_load_no_kernels(seeded_db, args):
+    loaded = modules_after([*args, "--db", seeded_db])
+    heavy = {m for m in loaded if m.split(".")[0] in NO_KERNELS}
+    assert not heavy, heavy
+    others = {f"workbench.cli.{g}" for g in GROUPS} - {f"workbench.cli.{args[0]}"}
+    assert not loaded & others
+
+
 def test_help_still_lists_every_group():
     text = build_parser().format_help()
     assert all(name in text for name in GROUPS)

@@ -186,3 +186,29 @@ def test_index_recovers_when_change_log_rows_it_never_read_were_pruned(memory, e
     memory.store("vector", "last entry about queues", namespace="n", key="c")
     engine.prune_change_log(keep=1)  # only the row for n/c is left to read
     assert len(memory.search("queues", namespace="m", k=10)) == 6
+
+
+def test_a_namespace_within_the_shortlist_is_reranked_whole_without_kernels(memory, monkeypatch):
+    """Every row of a small namespace is a candidate, so no kernel index is built or
+    scanned (a short process never loads wasmtime for it); the hits are the ones the
+    kernel path gives, scores included."""
+    from workbench.memory import vector as vector_mod
+
+    texts = generated_texts(vector_mod.RERANK_MIN)
+    memory.vector.put_many(("small", f"k{i}", t, {"i": i}) for i, t in enumerate(texts))
+    kb = memory.vector.kernels
+    calls = []
+    for name in ("index", "search"):
+        real = getattr(kb, name)
+        monkeypatch.setattr(
+            kb,
+            name,
+            lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw),
+        )
+    whole = [h.as_dict() for h in memory.vector.search(texts[7], namespace="small", k=2)]
+    assert calls == []
+    monkeypatch.setattr(vector_mod, "RERANK_MIN", 4)  # k=2: 8 of the 40 rows by int8 scan
+    memory.vector._shards["small"].dirty = True
+    scanned = [h.as_dict() for h in memory.vector.search(texts[7], namespace="small", k=2)]
+    assert calls == ["index", "search"]
+    assert whole == scanned and whole[0]["text"] == texts[7]

@@ -8,6 +8,9 @@
 
 One wasmtime Engine and Module per process; a Store/Instance per thread; big work is
 split over lane threads (each call releases the GIL, so lanes use separate cores).
+wasmtime itself (~150 M instructions to import) loads with the first kernel call
+(``_runtime._load``), so a process that never runs one (a CLI search of a small
+namespace, a hook call) does not pay for it.
 """
 
 from __future__ import annotations

@@ -5,21 +5,26 @@ cores. Each Context owns its linear memory (a wasm-threads shared memory, so a s
 instance -- ``Context.sibling`` -- can work in it at the same time: two-thread training);
 the Arena hands out offsets in it and numpy views over them. Views are rebuilt from the
 base pointer on every use (cheap, and safe whatever the memory does on ``grow``).
+
+wasmtime itself is imported by the first Context (``_load``), not with this module: a
+backend object costs nothing until a kernel runs (``kernels/__init__.py``).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import wasmtime
-from wasmtime import _ffi
+
+if TYPE_CHECKING:
+    import wasmtime
 
 WASM_PATH = Path(__file__).with_name("kernels.wasm")
 PAGE = 65536
@@ -40,6 +45,8 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
     global _engine, _module
     with _engine_lock:
         if _module is None:
+            import wasmtime
+
             cfg = wasmtime.Config()
             cfg.wasm_simd = True
             cfg.wasm_relaxed_simd = True
@@ -54,8 +61,17 @@ def _load() -> tuple[wasmtime.Engine, wasmtime.Module]:
             _use_compile_cache(cfg)
             _engine = wasmtime.Engine(cfg)
             _module = wasmtime.Module(_engine, WASM_PATH.read_bytes())
+            # wasmtime is imported after this module, so at interpreter exit its bindings
+            # are torn down first; let the Module and Engine go while they still work
+            atexit.register(_release)
         assert _engine is not None
         return _engine, _module
+
+
+def _release() -> None:
+    global _engine, _module
+    with _engine_lock:
+        _engine = _module = None
 
 
 def _use_compile_cache(cfg: wasmtime.Config) -> None:
@@ -66,25 +82,41 @@ def _use_compile_cache(cfg: wasmtime.Config) -> None:
     cannot be set up is skipped, never fatal."""
     if os.environ.get("WORKBENCH_KERNEL_CACHE", "1") == "0":
         return
+    import wasmtime
+
     with contextlib.suppress(wasmtime.WasmtimeError, OSError):
         cfg.cache = True
 
 
-class _SharedMemory(wasmtime.SharedMemory):
-    """wasmtime-py 50's ``SharedMemory._as_extern`` wraps the pointer once too often
-    (``ctypes.pointer(self.ptr())``, a TypeError when imported); this passes it as is."""
+_shared_memory_cls: type | None = None
 
-    def _as_extern(self) -> Any:
-        union = _ffi.wasmtime_extern_union(sharedmemory=self.ptr())
-        return _ffi.wasmtime_extern_t(_ffi.WASMTIME_EXTERN_SHAREDMEMORY, union)
+
+def _shared_memory_type() -> type:
+    """wasmtime-py 50's ``SharedMemory._as_extern`` wraps the pointer once too often
+    (``ctypes.pointer(self.ptr())``, a TypeError when imported); this subclass passes it
+    as is. Defined on first use, when wasmtime is imported."""
+    global _shared_memory_cls
+    if _shared_memory_cls is None:
+        import wasmtime
+        from wasmtime import _ffi
+
+        class _SharedMemory(wasmtime.SharedMemory):
+            def _as_extern(self) -> Any:
+                union = _ffi.wasmtime_extern_union(sharedmemory=self.ptr())
+                return _ffi.wasmtime_extern_t(_ffi.WASMTIME_EXTERN_SHAREDMEMORY, union)
+
+        _shared_memory_cls = _SharedMemory
+    return _shared_memory_cls
 
 
 def _new_memory(engine: wasmtime.Engine, module: wasmtime.Module, max_bytes: int) -> Any:
     """The linear memory the module imports (env.memory), capped at ``max_bytes``."""
+    import wasmtime
+
     limits = module.imports[0].type.limits
     pages = max(limits.min, min(limits.max or 65535, max_bytes // PAGE))
     ty = wasmtime.MemoryType(wasmtime.Limits(limits.min, pages), shared=True)
-    return _SharedMemory(engine, ty)
+    return _shared_memory_type()(engine, ty)
 
 
 class Arena:
@@ -165,6 +197,8 @@ class _Instance:
     """A Store + Instance over a given memory; its exports by name."""
 
     def __init__(self, memory: Any) -> None:
+        import wasmtime
+
         engine, module = _load()
         self.memory = memory
         self.store = wasmtime.Store(engine)
@@ -202,6 +236,8 @@ class Sibling(_Instance):
         self._arena = owner.arena
         self._stack: int | None = owner.arena.alloc(stack_bytes)
         top = (self._stack + stack_bytes) // 16 * 16  # the stack grows down from here
+        import wasmtime
+
         self._sp.set_value(self.store, wasmtime.Val.i32(top))
 
     def close(self) -> None:

@@ -557,6 +557,12 @@ class VectorTier:
             shard.ids, shard.index = np.empty(0, np.int64), None
             self.build_ms.append((time.perf_counter() - started) * 1e3)
             return
+        if len(rows) <= RERANK_MIN:
+            # every search re-ranks all of these rows (_candidates): no kernel index, so a
+            # short process searching small namespaces never loads the WASM kernels
+            shard.index = SearchIndex(len(rows), codes.shape[1], True, codes=codes, scales=scales)
+            self.build_ms.append((time.perf_counter() - started) * 1e3)
+            return
         index = self.kernels.index(codes=codes, scales=scales)
         if self.kernels.name == "wasm":
             # the codes now live in the kernel's linear memory; no second copy here
@@ -632,6 +638,9 @@ class VectorTier:
                 ids.extend(got)
                 continue
             r = min(wanted, shard.n)
+            if r == shard.n:  # all rows are candidates: the re-rank orders them exactly
+                ids.extend(shard.ids.tolist())
+                continue
             _, positions = self.kernels.search(shard.index, q, k=r, candidates=r)
             ids.extend(shard.ids[positions].tolist())
         return ids

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -176,11 +177,14 @@ def calibration_split(
 def labelled_split() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(training, held-out) records from the labelled operations, in id order."""
     train, held = [], []
-    for row in m.LabelledOperation.select().order_by(m.LabelledOperation.id):
-        if row.pattern not in PATTERNS:
+    query = m.LabelledOperation.select(m.LabelledOperation.text, m.LabelledOperation.pattern)
+    # two columns as tuples: every classify measures the fallback on the held-out rows, so
+    # this runs in each CLI/hook process (model instances cost ~3x as much)
+    for text, pattern in query.order_by(m.LabelledOperation.id).tuples():
+        if pattern not in PATTERNS:
             continue
-        record = {"operation": row.text, "label": row.pattern}
-        (held if is_held_out(row.text) else train).append(record)
+        record = {"operation": text, "label": pattern}
+        (held if is_held_out(text) else train).append(record)
     return train, held
 
 
@@ -194,12 +198,32 @@ def text_features(embedder: str | None = None) -> TextFeatures:
     )
 
 
+def _keyword_lookup() -> dict[str, tuple[Counter[str], tuple[str, ...]]]:
+    """Per pattern: its one-word keys counted, and its phrases (built once per KEYWORDS)."""
+    global _lookup, _lookup_of
+    if _lookup_of is not KEYWORDS:
+        _lookup = {
+            p: (Counter(k for k in keys if " " not in k), tuple(k for k in keys if " " in k))
+            for p, keys in KEYWORDS.items()
+        }
+        _lookup_of = KEYWORDS
+    return _lookup
+
+
+_lookup: dict[str, tuple[Counter[str], tuple[str, ...]]] = {}
+_lookup_of: object = None
+
+
 def keyword_scores(text: str) -> dict[str, int]:
+    """Per pattern, how many of its keys the text contains: a one-word key as a word, a
+    phrase anywhere. Counted word by word (a text has few words, the lexicon many keys)."""
     low = text.lower()
     words = set(re.findall(r"[a-z0-9-]+", low))
     scores = {}
-    for pattern, keys in KEYWORDS.items():
-        scores[pattern] = sum(1 for k in keys if (k in low if " " in k else k in words))
+    for pattern, (singles, phrases) in _keyword_lookup().items():
+        scores[pattern] = sum(singles[w] for w in words if w in singles) + sum(
+            1 for k in phrases if k in low
+        )
     return scores
 
 
