@@ -138,12 +138,14 @@ class KeyedMemory:
         now = self.clock()
         expires = now + dt.timedelta(seconds=ttl) if ttl is not None else None
         vm = m.VectorMemory
+        entries = [(namespace, key, value, meta)]
+        rows = self.vector.prepare(entries)  # embedded before the write lock is taken
         with self.db.atomic():
             self.purge_expired()
             replaced = (
                 vm.select(vm.id).where((vm.namespace == namespace) & (vm.key == key)).exists()
             )
-            self.vector.put_many([(namespace, key, value, meta)])
+            self.vector.put_many(entries, rows)
             vm.update(expires=expires).where(
                 (vm.namespace == namespace) & (vm.key == key)
             ).execute()

@@ -82,9 +82,11 @@ class MemoryService:
             namespace = namespace or "default"
             key = key or text_key(text)
             meta = check_entry(namespace, key, text, meta)
+            entries = [(namespace, key, text, meta)]
+            rows = self.vector.prepare(entries)  # embedded before the write lock is taken
             with self.db.atomic():
                 replaced = self.vector.get(namespace, key) is not None
-                self.vector.put_many([(namespace, key, text, meta)])
+                self.vector.put_many(entries, rows)
             return {"tier": tier, "namespace": namespace, "key": key, "replaced": replaced}
         if tier == "episodic":
             outcome = meta.pop("outcome", "neutral")
@@ -405,10 +407,10 @@ class MemoryService:
             )
             if not rows:
                 break
+            entries = [(r.namespace, r.key, r.text, json.loads(r.metadata or "{}")) for r in rows]
+            prepared = self.vector.prepare(entries)
             with self.db.atomic():
-                self.vector.put_many(
-                    [(r.namespace, r.key, r.text, json.loads(r.metadata or "{}")) for r in rows]
-                )
+                self.vector.put_many(entries, prepared)
             requantized += len(rows)
         self.vector.sync()
         indexes = self.vector.optimize_indexes(namespace, retrain, progress)

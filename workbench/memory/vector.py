@@ -174,14 +174,28 @@ class VectorTier:
         self.training = "foreground" if value else "off"
 
     # ------------------------------------------------------------------ writing
-    def put_many(self, entries: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> list[dict]:
-        """Insert or replace (namespace, key, text, meta) entries in one transaction."""
+    def prepare(self, entries: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> list[dict]:
+        """The rows `put_many` writes for these entries, embedded and quantized. A caller
+        that wraps the write in its own transaction prepares them first: the store's write
+        lock is then held for the insert only, and another writing process gets its turn
+        (holding it through the embedding starved a second writer past its busy timeout
+        under load)."""
+        return entry_rows(
+            list(entries), self.embedder, self.kernels.quantize, self.clock(), self.keep_f32
+        )
+
+    def put_many(
+        self,
+        entries: Iterable[tuple[str, str, str, Mapping[str, Any]]],
+        rows: list[dict] | None = None,
+    ) -> list[dict]:
+        """Insert or replace (namespace, key, text, meta) entries in one transaction
+        (`rows`: what `prepare` made of the same entries, if the caller already has it)."""
         entries = list(entries)
         if not entries:
             return []
-        rows = entry_rows(
-            entries, self.embedder, self.kernels.quantize, self.clock(), self.keep_f32
-        )
+        if rows is None:
+            rows = self.prepare(entries)
         update = {
             getattr(m.VectorMemory, name): peewee.EXCLUDED[name]
             for name in (
