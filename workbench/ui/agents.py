@@ -360,11 +360,9 @@ class AgentsPane(Pane):
 
     def on_show(self) -> None:
         # the tab may become active only after Show arrives: focus once the switch settled
-        self.call_after_refresh(self._focus_list)
+        self.call_after_refresh(self.focus_if_shown)
 
-    def _focus_list(self) -> None:
-        if not self._is_active_tab():
-            return
+    def focus_default(self) -> None:
         if self.has_class("drilled"):
             self.query_one("#agent-timeline", DataTable).focus()
         elif not self.query_one("#agents-filter", Input).has_focus:

@@ -283,7 +283,10 @@ class WorkbenchApp(App[None]):
             if tabs.active == pane_id and self.screen is pane.screen:  # a clicked tab
                 self._focus_shown(pane)
         tabs.active = pane_id
-        return self.query_one(f"#{pane_id}-pane", Pane)
+        shown = self.query_one(f"#{pane_id}-pane", Pane)
+        if self.screen is shown.screen:
+            shown.focus_if_shown()  # now, not at Show: the next key must find it focused
+        return shown
 
     def action_refresh(self) -> None:
         for pane in self.query(Pane):

@@ -258,12 +258,11 @@ class HubPane(Pane):
 
     def on_show(self) -> None:
         # the tab may become active only after Show arrives: focus once the switch settled
-        self.call_after_refresh(self._focus_items)
+        self.call_after_refresh(self.focus_if_shown)
 
-    def _focus_items(self) -> None:
-        if self._is_active_tab() and not self.query_one("#hub-channels", DataTable).has_focus:
-            shown = {"search": "#hub-results", "inbox": "#hub-inbox"}.get(self.view, "#hub-items")
-            self.query_one(shown, DataTable).focus()
+    def focus_default(self) -> None:
+        shown = {"search": "#hub-results", "inbox": "#hub-inbox"}.get(self.view, "#hub-items")
+        self.query_one(shown, DataTable).focus()
 
     @property
     def engine(self):

@@ -291,11 +291,10 @@ class MemoryPane(Pane):
         return True
 
     def on_show(self) -> None:
-        if not self._is_active_tab():
-            return
-        focused = self.app.focused
-        if focused is None or self not in focused.ancestors:
-            self.query_one("#memory-results", DataTable).focus()
+        self.focus_if_shown()
+
+    def focus_default(self) -> None:
+        self.query_one("#memory-results", DataTable).focus()
 
     # -- data ----------------------------------------------------------------------------
 

@@ -299,8 +299,10 @@ class ModelsPane(Pane):
         super().on_mount()
 
     def on_show(self) -> None:
-        if not self.query_one("#model-versions", DataTable).has_focus:
-            self.query_one("#model-table", DataTable).focus()
+        self.focus_if_shown()
+
+    def focus_default(self) -> None:
+        self.query_one("#model-table", DataTable).focus()
 
     @property
     def neural(self):

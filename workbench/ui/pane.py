@@ -126,6 +126,21 @@ class Pane(Vertical):
     def _tabs(self) -> TabbedContent | None:
         return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
 
+    def focus_default(self) -> None:
+        """Focus the part keys should go to when this pane is shown (panes override)."""
+
+    def focus_if_shown(self) -> None:
+        """Give focus to `focus_default` when this pane's tab is shown and focus is not
+        already inside it. The app calls it as it switches tabs, so a key pressed right
+        after a number key reaches this pane; Show, which arrives a frame later, calls it
+        again and then finds focus in place (it must not take it from an input a key
+        has focused in between)."""
+        if not self._is_active_tab():
+            return
+        focused = self.app.focused
+        if focused is None or self not in focused.ancestors:
+            self.focus_default()
+
     def _is_active_tab(self) -> bool:
         """Focus can linger in a pane while another tab is shown; its keys then must not
         act (panes use this in check_action)."""

@@ -312,6 +312,9 @@ class PatternsPane(Pane):
     def on_show(self) -> None:
         # the change feed may be off (tests, --no-watch): what is shown is never stale
         self.refresh_data()
+        self.focus_if_shown()
+
+    def focus_default(self) -> None:
         self.query_one("#training-runs", DataTable).focus()
 
     @property

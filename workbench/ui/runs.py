@@ -173,8 +173,10 @@ class RunsPane(Pane):
         if not self._is_active_tab():
             return
         self._fill_runs()  # marks may have changed in Trends
-        if not self.query_one("#executions", DataTable).has_focus:
-            self._runs_table().focus()
+        self.focus_if_shown()
+
+    def focus_default(self) -> None:
+        self._runs_table().focus()
 
     def _runs_table(self) -> DataTable:
         return self.query_one(RunPicker).table

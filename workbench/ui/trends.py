@@ -145,6 +145,9 @@ class TrendsPane(Pane):
     def on_show(self) -> None:
         # the change feed may be off (tests, --no-watch): what is shown is never stale
         self.refresh_data()
+        self.focus_if_shown()
+
+    def focus_default(self) -> None:
         self.query_one(RunPicker).table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
