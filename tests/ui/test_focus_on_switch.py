@@ -7,7 +7,8 @@ got it. The app now focuses the shown pane as it switches (`Pane.focus_if_shown`
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual import events
+from textual.widgets import DataTable, Input, TabbedContent
 
 from workbench.ui.memory import MemoryPane
 from workbench.ui.pane import Pane
@@ -38,3 +39,27 @@ async def test_the_switch_focuses_the_pane_shown(make_app, key, pane_id, table_i
             assert focused.id == table_id
         await pilot.press("1")  # and back: focus leaves the hidden pane
         assert pane not in app.focused.ancestors
+
+
+async def test_keys_arriving_together_go_to_the_pane_shown(make_app):
+    """As a terminal delivers a quick `5/`: both keys are queued before either is handled
+    (Pilot's `press` would wait in between). The number key is the app's own (priority)
+    and sets focus at once, so `/` is forwarded to the Memory pane."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")  # from another pane, focus in its table
+        app.post_message(events.Key("5", "5"))
+        app.post_message(events.Key("slash", "/"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert app.query_one("#memory-query", Input).has_focus
+
+
+async def test_digits_typed_into_a_text_box_stay_text(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5", "slash", "4", "2")
+        assert app.query_one("#memory-query", Input).value == "42"
+        assert app.query_one(TabbedContent).active == "memory"
+        await pilot.press("escape", "6")  # out of the box, the digit switches again
+        assert app.query_one(TabbedContent).active == "hub"

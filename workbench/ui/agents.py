@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
@@ -362,11 +363,10 @@ class AgentsPane(Pane):
         # the tab may become active only after Show arrives: focus once the switch settled
         self.call_after_refresh(self.focus_if_shown)
 
-    def focus_default(self) -> None:
+    def focus_default(self) -> Widget:
         if self.has_class("drilled"):
-            self.query_one("#agent-timeline", DataTable).focus()
-        elif not self.query_one("#agents-filter", Input).has_focus:
-            self.query_one("#agents-sessions", DataTable).focus()
+            return self.query_one("#agent-timeline", DataTable)
+        return self.query_one("#agents-sessions", DataTable)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # focus can linger here while another tab is shown: keys then belong to that tab

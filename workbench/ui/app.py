@@ -11,7 +11,16 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 
 from workbench import config
 from workbench.ui.commands import WorkbenchCommands
@@ -85,7 +94,16 @@ class WorkbenchApp(App[None]):
     BINDINGS = [
         *(
             # the tab labels carry the keys, so the footer keeps room for the pane's own
-            Binding(str(i), f"show_pane('{pane_id}')", title, id=f"pane.{pane_id}", show=False)
+            # priority: run by the app as the key arrives, so a key typed right after
+            # (`5` `/`) goes to the pane shown, not to where focus was (check_action below)
+            Binding(
+                str(i),
+                f"show_pane('{pane_id}')",
+                title,
+                id=f"pane.{pane_id}",
+                show=False,
+                priority=True,
+            )  # fmt: skip
             for i, (pane_id, title) in enumerate(PANES.items(), start=1)
         ),
         # below 110 columns panes show one part at a time; the footer shows this key there
@@ -239,6 +257,10 @@ class WorkbenchApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_side":  # only where a pane has parts that take turns
             return self.query_one(TabbedContent).active in SIDE_PANES
+        if action == "show_pane":  # a digit typed into a text box or a dialog is text
+            return self.screen is self.screen_stack[0] and not isinstance(
+                self.focused, Input | TextArea
+            )
         return True
 
     def action_toggle_side(self) -> None:

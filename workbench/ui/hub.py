@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -260,9 +261,9 @@ class HubPane(Pane):
         # the tab may become active only after Show arrives: focus once the switch settled
         self.call_after_refresh(self.focus_if_shown)
 
-    def focus_default(self) -> None:
+    def focus_default(self) -> Widget:
         shown = {"search": "#hub-results", "inbox": "#hub-inbox"}.get(self.view, "#hub-items")
-        self.query_one(shown, DataTable).focus()
+        return self.query_one(shown, DataTable)
 
     @property
     def engine(self):

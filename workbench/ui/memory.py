@@ -20,6 +20,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
 from workbench.store.errors import StoreError
@@ -293,8 +294,8 @@ class MemoryPane(Pane):
     def on_show(self) -> None:
         self.focus_if_shown()
 
-    def focus_default(self) -> None:
-        self.query_one("#memory-results", DataTable).focus()
+    def focus_default(self) -> Widget:
+        return self.query_one("#memory-results", DataTable)
 
     # -- data ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
@@ -301,8 +302,8 @@ class ModelsPane(Pane):
     def on_show(self) -> None:
         self.focus_if_shown()
 
-    def focus_default(self) -> None:
-        self.query_one("#model-table", DataTable).focus()
+    def focus_default(self) -> Widget:
+        return self.query_one("#model-table", DataTable)
 
     @property
     def neural(self):

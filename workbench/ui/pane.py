@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
 from workbench.store.errors import StoreError
@@ -126,8 +127,9 @@ class Pane(Vertical):
     def _tabs(self) -> TabbedContent | None:
         return next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
 
-    def focus_default(self) -> None:
-        """Focus the part keys should go to when this pane is shown (panes override)."""
+    def focus_default(self) -> Widget | None:
+        """The part keys should go to when this pane is shown (panes override)."""
+        return None
 
     def focus_if_shown(self) -> None:
         """Give focus to `focus_default` when this pane's tab is shown and focus is not
@@ -139,7 +141,9 @@ class Pane(Vertical):
             return
         focused = self.app.focused
         if focused is None or self not in focused.ancestors:
-            self.focus_default()
+            target = self.focus_default()
+            if target is not None:  # at once (`focus()` waits in the queue behind keys)
+                self.screen.set_focus(target)
 
     def _is_active_tab(self) -> bool:
         """Focus can linger in a pane while another tab is shown; its keys then must not
@@ -158,7 +162,8 @@ class Pane(Vertical):
     def _tab_changed(self, active: str) -> None:
         focused = self.app.focused
         if not self._is_active_tab() and focused is not None and self in focused.ancestors:
-            self._tabs().query_one(Tabs).focus(scroll_visible=False)  # type: ignore[union-attr]
+            # at once, before the shown pane takes it (`focus()` would land after it)
+            self.screen.set_focus(self._tabs().query_one(Tabs), scroll_visible=False)  # type: ignore[union-attr]
 
     def refresh_data(self, changed: set[str] | None = None) -> None:
         """Reload the widgets whose table changed (all of them when `changed` is None)."""

@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
@@ -314,8 +315,8 @@ class PatternsPane(Pane):
         self.refresh_data()
         self.focus_if_shown()
 
-    def focus_default(self) -> None:
-        self.query_one("#training-runs", DataTable).focus()
+    def focus_default(self) -> Widget:
+        return self.query_one("#training-runs", DataTable)
 
     @property
     def patterns(self):

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
@@ -175,8 +176,8 @@ class RunsPane(Pane):
         self._fill_runs()  # marks may have changed in Trends
         self.focus_if_shown()
 
-    def focus_default(self) -> None:
-        self._runs_table().focus()
+    def focus_default(self) -> Widget:
+        return self._runs_table()
 
     def _runs_table(self) -> DataTable:
         return self.query_one(RunPicker).table

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
@@ -147,8 +148,8 @@ class TrendsPane(Pane):
         self.refresh_data()
         self.focus_if_shown()
 
-    def focus_default(self) -> None:
-        self.query_one(RunPicker).table.focus()
+    def focus_default(self) -> Widget:
+        return self.query_one(RunPicker).table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
