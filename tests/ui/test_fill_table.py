@@ -6,7 +6,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from workbench.ui.widgets.fill_table import FillTable
+from workbench.ui.widgets.fill_table import FillTable, fit_columns
 
 
 class OneTable(App[None]):
@@ -73,3 +73,21 @@ async def test_sync_refills_when_most_rows_are_new_and_rejects_duplicate_keys():
             table.sync([("a", ["1", "a"]), ("a", ["2", "b"])])
         table.sync([])
         assert table.row_count == 0
+
+
+async def test_a_fit_made_as_rows_arrive_leaves_room_for_the_scrollbar():
+    """Rows that outgrow the height bring a vertical scrollbar Textual learns of only at
+    its next layout; a fit made before that must count it, or the last column is cut."""
+    app = OneTable()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(FillTable)
+        table.add_column("count", key="count")
+        table.sync([(k, [*cells, "12345"]) for k, cells in rows(30, "a long title here")])
+        assert not table.show_vertical_scrollbar  # not laid out yet
+        fit_columns(table, table.fill)
+        widths = sum(c.get_render_width(table) for c in table.columns.values())
+        assert widths + table.styles.scrollbar_size_vertical <= table.size.width
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        header = "".join(s.text for s in table.render_line(0))
+        assert header.rstrip().endswith("count")

@@ -83,7 +83,14 @@ def fit_columns(table: DataTable, fill: Sequence[str]) -> bool:
             column.auto_width = True  # numbers and statuses: always their full width
             changed = True
     others = sum(c.get_render_width(table) for k, c in table.columns.items() if k not in keys)
-    scrollbar = table.styles.scrollbar_size_vertical if table.show_vertical_scrollbar else 0
+    # the vertical scrollbar shows once the rows outgrow the height, which Textual learns
+    # only at its next layout: count it now, or a fit made as the rows arrive is a
+    # scrollbar too wide and cuts the last column (the Hub's "app" read "ap" at 80x24)
+    rows_tall = table.row_count + (table.header_height if table.show_header else 0)
+    scrolls = table.show_vertical_scrollbar or (
+        table.styles.overflow_y in ("auto", "scroll") and rows_tall > table.size.height
+    )
+    scrollbar = table.styles.scrollbar_size_vertical if scrolls else 0
     space = table.size.width - others - scrollbar - padding * len(keys)
     naturals = [table.columns[k].content_width for k in keys]
     for key, width in zip(keys, fill_widths(naturals, space), strict=True):
