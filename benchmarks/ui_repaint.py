@@ -206,15 +206,22 @@ async def measure(db: Path, n: int, window_ms: float | None = None) -> dict:
         writer.stdin.close()
         writer.wait(timeout=30)
         engine.close()
+    return {
+        **latency_summary(latencies, n),
+        "first_frame_s": round(first_frame[0], 3) if first_frame else None,
+        "stages_p50_ms": {name: round(statistics.median(v), 1) for name, v in stages.items() if v},
+        "ui_cpu_p50_ms": {name: round(statistics.median(v), 1) for name, v in cpu.items() if v},
+    }
+
+
+def latency_summary(latencies: list[float], n: int) -> dict:
+    """Events seen of `n` commits, and their p50/p90 in ms (both modes report these)."""
     ms = sorted(x * 1000 for x in latencies)
     return {
         "events": len(ms),
         "missed": n - len(ms),
         "p50_ms": round(statistics.median(ms), 1) if ms else None,
         "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1) if ms else None,
-        "first_frame_s": round(first_frame[0], 3) if first_frame else None,
-        "stages_p50_ms": {name: round(statistics.median(v), 1) for name, v in stages.items() if v},
-        "ui_cpu_p50_ms": {name: round(statistics.median(v), 1) for name, v in cpu.items() if v},
     }
 
 
@@ -283,13 +290,7 @@ def measure_pty(db: Path, n: int) -> dict:
             app.kill()
             app.wait()
         os.close(master)
-    ms = sorted(x * 1000 for x in latencies)
-    return {
-        "events": len(ms),
-        "missed": n - len(ms),
-        "p50_ms": round(statistics.median(ms), 1) if ms else None,
-        "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1) if ms else None,
-    }
+    return latency_summary(latencies, n)
 
 
 def main() -> int:
