@@ -4,6 +4,7 @@ them after every commit)."""
 
 from __future__ import annotations
 
+import peewee
 import pytest
 
 from workbench.hub.service import HubService
@@ -61,3 +62,31 @@ def test_agents_are_every_subscriber_author_voter_and_applier(hub):
     expected |= {a.agent for a in m.KnowledgeApplication.select()}
     assert hub.agents() == sorted(expected)
     assert {"newcomer", "reviewer", "optimizer"} <= set(hub.agents())
+
+
+def test_the_pane_reads_walk_indexes_not_sorts(hub, fixture_engine, monkeypatch):
+    """`items` reads the ranking index in order and stops at its limit, and `agents`
+    reads item authors from an index (migration 0016): a change to the ORDER BY that no
+    longer matches the index expression shows here as a scan and a temporary sort."""
+    if not isinstance(fixture_engine.db, peewee.SqliteDatabase):
+        pytest.skip("SQLite query plans")
+    captured: list[tuple[str, tuple]] = []
+    db = fixture_engine.db
+    original = db.execute_sql
+
+    def capture(sql, params=None, *args, **kwargs):
+        captured.append((sql, tuple(params or ())))
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", capture)
+    hub.items()
+    hub.agents()
+    plans = {
+        sql: " | ".join(row[3] for row in original(f"EXPLAIN QUERY PLAN {sql}", params))
+        for sql, params in captured
+    }
+    items_plan = next(plan for sql, plan in plans.items() if "ORDER BY" in sql)
+    assert "USING INDEX knowledge_items_ranking" in items_plan, items_plan
+    assert "TEMP B-TREE" not in items_plan, items_plan
+    agents_plan = next(plan for sql, plan in plans.items() if "UNION" in sql)
+    assert "COVERING INDEX knowledge_items_source_agent" in agents_plan, agents_plan
