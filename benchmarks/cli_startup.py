@@ -3,6 +3,8 @@
 `python -c pass` measured in the same run, interleaved (so load hits both alike).
 
     python benchmarks/cli_startup.py [--runs 15] [--baseline GIT_REF] [--instructions] [--json]
+    python benchmarks/cli_startup.py --daemon   # also through `workbench daemon` (its CPU
+                                                # column is the client's only)
 
 Prints the median wall time of each command, of `python -c pass`, and their difference
 (what workbench itself costs). `--baseline REF` also runs the same commands from the
@@ -144,6 +146,11 @@ def main() -> int:
         action="store_true",
         help="also count each command's instructions once (valgrind callgrind)",
     )
+    parser.add_argument(
+        "--daemon",
+        action="store_true",
+        help="also time each command through `workbench daemon` (a server in a temp dir)",
+    )
     args = parser.parse_args()
     if args.instructions and shutil.which("valgrind") is None:
         parser.error("--instructions needs valgrind on PATH")
@@ -162,6 +169,15 @@ def main() -> int:
                 env=environ_, check=True, stdout=subprocess.DEVNULL, cwd=tmp,
             )  # fmt: skip
         db = dbs[""]
+        if args.daemon:  # the same store, the same code, through the command server
+            socket_dir = tempfile.mkdtemp(prefix="wbd-", dir="/tmp")  # short: a socket path
+            daemon_env = {**environ, "WORKBENCH_DAEMON": "1", "WORKBENCH_DAEMON_DIR": socket_dir}
+            subprocess.run(
+                [sys.executable, "-m", "workbench", "daemon", "start", "--idle", "900"],
+                env=daemon_env, check=True, stdout=subprocess.DEVNULL, cwd=tmp,
+            )  # fmt: skip
+            variants["[daemon] "] = daemon_env
+            dbs["[daemon] "] = db
         if args.importtime:
             cmd = shlex.split(args.importtime)
             timed([sys.executable, "-m", "workbench", *cmd, "--db", db], environ, tmp)  # .pyc
@@ -189,6 +205,12 @@ def main() -> int:
                 for label, environ_ in variants.items():
                     full = [sys.executable, "-m", "workbench", *cmd, "--db", dbs[label]]
                     counts[label + name] = instructions(full, environ_, tmp, STDIN.get(name))
+        if args.daemon:
+            subprocess.run(
+                [sys.executable, "-m", "workbench", "daemon", "stop"],
+                env=variants["[daemon] "], stdout=subprocess.DEVNULL, cwd=tmp,
+            )  # fmt: skip
+            shutil.rmtree(variants["[daemon] "]["WORKBENCH_DAEMON_DIR"], ignore_errors=True)
     medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
     base = medians["python -c pass"]
     report = {

@@ -39,6 +39,9 @@ def isolated_env(tmp_path_factory, monkeypatch):
     config_dir = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("WORKBENCH_CONFIG", str(config_dir / "config.json"))
     monkeypatch.delenv("WORKBENCH_DB", raising=False)
+    # never hand a command to a developer's running `workbench daemon` (tests/test_daemon.py
+    # starts its own)
+    monkeypatch.setenv("WORKBENCH_DAEMON", "0")
     monkeypatch.delenv("WORKBENCH_BUSY_TIMEOUT_MS", raising=False)
     monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
     monkeypatch.delenv("WORKBENCH_EMBEDDER", raising=False)

@@ -50,6 +50,9 @@ LEFT_OUT = {
     ("hooks", "run"): "prints nothing by contract (exit 0, empty stdout): tests/agents",
     ("mcp",): "a server until its client leaves: tests/test_mcp.py drives it",
     ("serve",): "a server until stopped: tests/ui/test_browser.py drives it",
+    ("daemon", "start"): "a server: tests/test_daemon.py starts and stops real ones",
+    ("daemon", "stop"): "tests/test_daemon.py",
+    ("daemon", "status"): "tests/test_daemon.py",
     ("learn", "watch"): "a service until SIGTERM: tests/patterns/test_learn_watch.py runs it "
     "as a subprocess in both modes",
 }

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from workbench import __version__
 from workbench.cli.common import EXIT_USAGE, CliError, add_db, open_engine, print_json
+from workbench.daemon import forward as forward_to_daemon
 from workbench.textsafe import clean
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 # run(args). A call imports and builds only the group it runs (start-up time: see
 # benchmarks/cli_startup.py); `--help` and unknown commands build them all.
 GROUPS = ("neural", "pipeline", "memory", "hub", "strategy", "perf", "patterns", "learn",
-          "hooks", "agents", "tasks", "mcp", "serve", "doctor")  # fmt: skip
+          "hooks", "agents", "tasks", "mcp", "serve", "doctor", "daemon")  # fmt: skip
 # Commands defined in this module (they need no group module).
 BUILT_IN = ("init", "store", "bench")
 
@@ -177,6 +178,9 @@ def hook_args(argv: Sequence[str]) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    forwarded = forward_to_daemon(argv)  # to a running command server (workbench/daemon.py)
+    if forwarded is not None:
+        return forwarded
     hook = hook_args(argv)
     if hook is not None and "-h" not in hook and "--help" not in hook:
         from workbench.agents.hookrun import run as run_hook
