@@ -55,7 +55,13 @@ def test_share_query_vote_through_the_entry_point(db):
 
 
 def test_apply_show_popular_inbox(db, call):
-    uid = as_json(call("hub", "query", "flaky seed", "--db", db, "--json"))[0]["id"]
+    # its own item: under `--dist worksteal` the test above may have run on another worker,
+    # with another copy of the module's store
+    uid = as_json(call(
+        "hub", "share", "--db", db, "--channel", "testing", "--type", "solution",
+        "--title", "Replay flaky tests: pin the seed", "--content", "Seed the RNG per test.",
+        "--priority", "critical", "--tags", "pytest", "--agent", "coder", "--json",
+    ))["id"]  # fmt: skip
     applied = as_json(
         call("hub", "applied", uid, "--agent", "tester", "--success", "--db", db, "--json")
     )
