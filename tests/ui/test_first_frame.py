@@ -184,3 +184,11 @@ async def test_footer_keys_follow_compact_without_a_rebuild(make_app):
         await wait_until(pilot, lambda: footer.compact, "compact footer")
         await pilot.pause()
         assert all(k.has_class("-compact") for k in keys if k.is_attached)
+
+
+def test_showing_the_models_pane_loads_no_dialog_or_markdown(probe):
+    """Its dialogs and reports (Markdown) load when one opens; the `4` key waited ~0.3 s
+    for them (and numpy, through the registry) on the UI thread before."""
+    shown = top(probe["models shown"]["modules"])
+    assert "workbench.ui.models" in shown
+    assert not shown & {"markdown_it", "workbench.ui.screens.model_dialogs"}
