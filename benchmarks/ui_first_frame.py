@@ -16,6 +16,7 @@ Stores: the seeded store (`workbench init`) and the large one of issue 16 (seede
 10,000 hub items + 100,000 vector memories + 1,000 pipeline runs; benchmarks/large_store.py).
 
     python benchmarks/ui_first_frame.py [--runs 7] [--large-only | --seeded-only] [--json]
+    python benchmarks/ui_first_frame.py --pilot [--runs 5] [--baseline REF]  # cost per test app
 """
 
 from __future__ import annotations
@@ -55,6 +56,37 @@ class Bare(App):
         yield Footer()
 
 Bare().run()
+"""
+
+
+# --pilot: what each UI test pays to build an app (in-process, Pilot, no terminal): CPU from
+# `run_test` entry to the first `pause()`, then for `4` (the Models pane mounted and read in
+# place), per app, median over apps built one after another in one process.
+PILOT_CHILD = """
+import asyncio, json, statistics, sys, time
+from pathlib import Path
+from workbench.engine import Engine
+from workbench.ui.app import WorkbenchApp
+
+async def one(engine, settings):
+    app = WorkbenchApp(engine, watch=False, theme="workbench-dark", settings_path=settings,
+                       load_in_workers=False)
+    c0 = time.process_time()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        c1 = time.process_time()
+        await pilot.press("4")
+        await pilot.pause()
+        c2 = time.process_time()
+    return (c1 - c0) * 1000, (c2 - c1) * 1000
+
+async def main():
+    engine = Engine(sys.argv[1])
+    out = [await one(engine, Path(sys.argv[2])) for _ in range(int(sys.argv[3]) + 1)][1:]
+    engine.close()
+    print(json.dumps({"mount": [o[0] for o in out], "models": [o[1] for o in out]}))
+
+asyncio.run(main())
 """
 
 
@@ -171,6 +203,9 @@ def main() -> int:
     parser.add_argument(
         "--baseline", metavar="GIT_REF", help="also time the code at this ref, interleaved"
     )
+    parser.add_argument(
+        "--pilot", action="store_true", help="per-app cost in a Pilot test, not a terminal"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,12 +217,14 @@ def main() -> int:
             # run outside the repository, whose own workbench/ would shadow the baseline's
             variants[f"baseline {args.baseline}"] = ({**env, "PYTHONPATH": str(code)}, tmp)
         stores: dict[str, Path] = {}
-        if not args.large_only:
+        if not args.large_only or args.pilot:
             stores["seeded"] = tmp_path / "seeded.db"
             subprocess.run(
                 [sys.executable, "-m", "workbench", "--db", str(stores["seeded"]), "init"],
                 env=env, check=True, stdout=subprocess.DEVNULL, cwd=tmp,
             )  # fmt: skip
+        if args.pilot:
+            return pilot_costs(args, variants, stores["seeded"], tmp_path / "config.json")
         if not args.seeded_only:
             stores["large"] = large_store.build(tmp_path / "large.db")
         bare = tmp_path / "bare_app.py"
@@ -244,6 +281,31 @@ def main() -> int:
         )
     for name, ms in report["cpu_p50_ms"].items():
         print(f"  CPU (user+sys) of a whole session, {name:<28} p50 {ms} ms")
+    return 0
+
+
+def pilot_costs(args: argparse.Namespace, variants: dict, db: Path, settings: Path) -> int:
+    """`--pilot`: each variant in its own process, rounds interleaved; CPU ms per app."""
+    load_before = os.getloadavg()
+    found: dict[str, dict[str, list[float]]] = {}
+    for _round in range(3):
+        for name, (env_, cwd) in variants.items():
+            out = subprocess.run(
+                [sys.executable, "-c", PILOT_CHILD, str(db), str(settings), str(args.runs)],
+                env=env_, cwd=cwd, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            for key, values in json.loads(out.stdout.splitlines()[-1]).items():
+                found.setdefault(name, {}).setdefault(key, []).extend(values)
+    print(
+        f"Pilot app cost (120x40, seeded store), {args.runs} apps x 3 rounds, load "
+        f"{load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}"
+    )
+    for name, costs in found.items():
+        print(
+            f"  {name:<24} CPU run_test -> first pause p50 "
+            f"{statistics.median(costs['mount']):7.1f} ms   `4` (Models mounted, read) p50 "
+            f"{statistics.median(costs['models']):7.1f} ms"
+        )
     return 0
 
 

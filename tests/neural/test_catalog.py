@@ -281,3 +281,27 @@ def test_hub_recipes_read_items_with_their_channel_in_one_query(seeded, monkeypa
     records = cat.item_channel() + cat.item_agent() + cat.item_type()
     assert records
     assert len(queries) == 3, queries
+
+
+def test_shared_reads_read_each_source_once_and_change_no_result(fixture_engine):
+    """The catalog checks all 27 recipes inside `shared_reads`: a source table is read once
+    there (the same rows object), afresh outside, and every entry's check comes out the
+    same either way."""
+    assert cat._items() is not cat._items()
+    with cat.shared_reads():
+        assert cat._items() is cat._items()
+        assert cat._executions() is cat._executions()
+        shared = fixture_engine.neural.catalog()
+    assert cat._executions() is not cat._executions()
+
+    def outcome(entry):
+        try:
+            return len(cat.build_records(entry))
+        except ValueError as exc:
+            return str(exc)
+
+    alone = {entry.name: outcome(entry) for entry in cat.ENTRIES}
+    assert {r["name"]: r["reason"] for r in shared} == {
+        name: (None if isinstance(o, int) else o) for name, o in alone.items()
+    }
+    assert [r["name"] for r in shared] == [e.name for e in cat.ENTRIES]

@@ -32,6 +32,7 @@ from workbench.ui.widgets.pane_tabs import PaneTabs
 
 if TYPE_CHECKING:
     from workbench.engine import Engine
+    from workbench.store.feed import ChangeFeed
 
 CONTROL_FILTER = ControlFilter()
 
@@ -59,7 +60,11 @@ def pane_class(pane_id: str) -> type[Pane]:
     return getattr(importlib.import_module(module), name)
 
 
-# app.tcss first, then each pane's own stylesheet (memory.tcss next to memory.py, ...).
+# app.tcss at start; a pane's own stylesheet (memory.tcss next to memory.py, ...) is added
+# when the pane is first mounted (`WorkbenchApp._load_pane_css`): Textual parses every
+# source it holds, so stylesheets of panes not shown yet would only cost start-up time.
+# Each pane's rules select nodes inside that pane only (or its own dialogs), so the order
+# they arrive in cannot change the cascade (tests/ui/test_lazy_panes.py checks both).
 # Layout classes on the screen by terminal width and height (Textual breakpoints): panes
 # and dialogs style `Screen.-narrow ...` etc. in their .tcss. Below 80x24 the app shows
 # one line with the minimum size instead of a broken layout (`-too-narrow`/`-too-short`).
@@ -69,10 +74,14 @@ VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-short"), (36, "-tall")]
 # Panes whose parts take turns on `\` where the terminal is too small for all of them
 # (their .tcss says below which size); Runs and Agents take turns on enter / esc.
 SIDE_PANES = frozenset({"patterns", "models", "memory", "hub"})
-STYLESHEETS = [
-    "app.tcss",
-    *sorted(p.name for p in Path(__file__).parent.glob("*.tcss") if p.name != "app.tcss"),
-]
+UI_DIR = Path(__file__).parent
+APP_STYLESHEET = "app.tcss"
+
+
+def pane_stylesheet(pane_id: str) -> Path | None:
+    """The pane's own stylesheet, `<pane>.tcss` next to its module, if it has one."""
+    path = UI_DIR / f"{pane_id}.tcss"
+    return path if path.is_file() else None
 
 
 class StoreChanged(Message):
@@ -84,7 +93,7 @@ class StoreChanged(Message):
 
 
 class WorkbenchApp(App[None]):
-    CSS_PATH = STYLESHEETS
+    CSS_PATH = APP_STYLESHEET  # panes' stylesheets follow as they mount
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
@@ -123,7 +132,10 @@ class WorkbenchApp(App[None]):
         load_in_workers: bool = True,
         lazy_panes: bool = True,
     ) -> None:
-        super().__init__()
+        # the stylesheets of the panes mounted at start; the others come with their pane
+        at_start = [FIRST_PANE] if lazy_panes else list(PANES)
+        sheets = [path for pane_id in at_start if (path := pane_stylesheet(pane_id))]
+        super().__init__(css_path=[UI_DIR / APP_STYLESHEET, *sheets])
         self.engine = engine
         # hidden panes are imported and mounted when first shown; False mounts all seven at
         # start (the UI tests that query any pane at any time; tests/ui/test_lazy_panes.py
@@ -145,7 +157,38 @@ class WorkbenchApp(App[None]):
         self.WORKBENCH_THEMES = [t.name for t in themes]
         for t in themes:
             self.register_theme(t)
-        self.theme = self._initial_theme()
+        self._quiet_theme_refresh = False
+        theme_name = self._initial_theme()
+        if theme_name != self.theme:
+            # Textual's theme watcher sets the theme classes and queues `refresh_css`, which
+            # re-parses every stylesheet without its cache and re-styles every node just
+            # after start. Nothing is parsed yet: the new theme's variables now suffice.
+            self.theme = theme_name
+            self.stylesheet.set_variables(self.get_css_variables())
+            self._quiet_theme_refresh = True
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Skip the one refresh queued by choosing the theme in `__init__` (see there);
+        every later theme change or CSS refresh runs in full."""
+        if self._quiet_theme_refresh:
+            self._quiet_theme_refresh = False
+            return
+        super().refresh_css(animate)
+
+    def _load_pane_css(self, pane_id: str) -> None:
+        """Add a pane's stylesheet as the pane first mounts. Its rules select nodes inside
+        the pane only, so nodes already styled need no update; the pane's nodes are styled
+        with it as they register (Textual re-parses lazily, the other sources from its
+        cache)."""
+        path = pane_stylesheet(pane_id)
+        if path is None or self.stylesheet.has_source(str(path)):
+            return
+        self.stylesheet.add_source(
+            path.read_text(encoding="utf-8"), read_from=(str(path), ""), is_default_css=False
+        )
+        self.css_path.append(path)  # `textual run --dev` reloads it on change, as app.tcss
+        if self.css_monitor is not None:
+            self.css_monitor.add_paths([path])
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notifications quote stored names and error messages, so they are never read as
@@ -187,7 +230,11 @@ class WorkbenchApp(App[None]):
         if self.requested_theme is None:
             self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.watch_store:
-            self.follow_store()
+            # the cursor now (one MAX(id) on change_log's key), so a commit between the
+            # panes' first reads and the watcher's start is still seen; the watcher itself
+            # (watchfiles, anyio, its thread) starts after the first frame
+            feed = self.engine.change_feed()
+            self.call_after_refresh(self.follow_store, feed)
         self._watch_slow_handlers()
 
     def _watch_slow_handlers(self) -> None:
@@ -217,8 +264,7 @@ class WorkbenchApp(App[None]):
     # -- live updates ------------------------------------------------------------------
 
     @work(exclusive=True, group="change-feed", exit_on_error=False)
-    async def follow_store(self) -> None:
-        feed = self.engine.change_feed()
+    async def follow_store(self, feed: ChangeFeed) -> None:
         async for tables in self.engine.awatch_changes(feed):
             self.post_message(StoreChanged(tables))
 
@@ -299,6 +345,7 @@ class WorkbenchApp(App[None]):
         if pane_id not in self._mounted_panes:
             self._mounted_panes.add(pane_id)
             pane = pane_class(pane_id)(id=f"{pane_id}-pane")
+            self._load_pane_css(pane_id)
             # mounted while its tab is hidden, then shown: the tab switch is the last step,
             # as for a pane mounted at start
             await self.query_one(f"TabPane#{pane_id}", TabPane).mount(pane)

@@ -25,24 +25,9 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
-from workbench.neural import registry
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
-from workbench.ui.screens.ensemble_report import EnsembleReportScreen
-from workbench.ui.screens.evaluations import (
-    CompareEvaluationsScreen,
-    EvaluateDialog,
-    EvaluationsScreen,
-)
-from workbench.ui.screens.model_dialogs import (
-    ExportDialog,
-    ImportDialog,
-    PredictDialog,
-    ReportScreen,
-    TrainCatalogDialog,
-    TrainDialog,
-)
 from workbench.ui.widgets.fill_table import FillTable
 from workbench.ui.widgets.recipe import calibration_text, recipe_lines
 
@@ -52,6 +37,37 @@ NEURAL_TABLES = {"neural_models", "training_history", "training_runs", "model_al
 ENGINE_ERRORS = (StoreError, ValueError, OSError)
 DETAIL_DELAY_S = 0.08
 SAMPLE_DIR = Path("sample_data") / "neural"
+
+
+# Imported on first use, not when the pane mounts (the `4` key waited ~0.3 s for them on
+# the UI thread): the registry pulls in numpy (the catalog's worker loads it first), the
+# dialogs and reports Markdown (markdown-it).
+def registry() -> Any:
+    """workbench.neural.registry."""
+    from workbench.neural import registry as module
+
+    return module
+
+
+def dialogs() -> Any:
+    """The pane's dialogs and report screens (workbench.ui.screens.model_dialogs)."""
+    from workbench.ui.screens import model_dialogs
+
+    return model_dialogs
+
+
+def ensemble_report() -> Any:
+    """workbench.ui.screens.ensemble_report."""
+    from workbench.ui.screens import ensemble_report as module
+
+    return module
+
+
+def evaluation_screens() -> Any:
+    """workbench.ui.screens.evaluations."""
+    from workbench.ui.screens import evaluations
+
+    return evaluations
 
 
 def fmt_acc(value: float | None) -> str:
@@ -469,7 +485,7 @@ class ModelsPane(Pane):
         if self.selected is None or self.version is None:
             return None
         try:
-            return registry.resolve(f"{self.selected}@{self.version}")
+            return registry().resolve(f"{self.selected}@{self.version}")
         except ENGINE_ERRORS:
             return None
 
@@ -478,8 +494,8 @@ class ModelsPane(Pane):
         spec = json.loads(row.architecture) if row is not None else None
         info = self._info_text(spec)
         # a text model's CV-chosen recipe, CV table and calibration, stored with the version
-        extra = recipe_lines(registry.run_metric(row, "selection")) if row is not None else []
-        cal = calibration_text(registry.run_metric(row, "calibration")) if row else None
+        extra = recipe_lines(registry().run_metric(row, "selection")) if row is not None else []
+        cal = calibration_text(registry().run_metric(row, "calibration")) if row else None
         if extra or cal is not None:
             info = Text("\n").join([info, *extra, *([cal] if cal is not None else [])])
         widget = self.query_one("#model-info", Static)
@@ -522,7 +538,7 @@ class ModelsPane(Pane):
         return Text("\n").join(lines)
 
     def _draw_chart(self, row) -> None:
-        history = registry.history(row.id) if row is not None else []
+        history = registry().history(row.id) if row is not None else []
         if row is None:
             caption = "training chart · no version selected"
         elif not history:
@@ -568,7 +584,7 @@ class ModelsPane(Pane):
             if not entry.get("trainable", True):
                 self.notify(f"{name}: {entry.get('reason') or 'not trainable'}", severity="error")
                 return
-            dialog = TrainCatalogDialog(name, recipe_text(entry.get("recipe")))
+            dialog = dialogs().TrainCatalogDialog(name, recipe_text(entry.get("recipe")))
             self.app.push_screen(dialog, self._train_catalog_chosen)
             return
         if name is None:
@@ -577,7 +593,7 @@ class ModelsPane(Pane):
         row = self._current_row()
         spec = json.loads(row.architecture) if row is not None else None
         self.app.push_screen(
-            TrainDialog(name, spec_from_version=row is not None),
+            dialogs().TrainDialog(name, spec_from_version=row is not None),
             lambda r: self._train_chosen(r, spec),
         )
 
@@ -619,7 +635,7 @@ class ModelsPane(Pane):
         spec = SAMPLE_DIR / "code-review.model.json"
         data = SAMPLE_DIR / "code_review.json"
         defaults = (str(spec), str(data)) if spec.is_file() and data.is_file() else ("", "")
-        self.app.push_screen(TrainDialog("", *defaults), self._train_chosen)
+        self.app.push_screen(dialogs().TrainDialog("", *defaults), self._train_chosen)
 
     def _busy(self) -> bool:
         if self.training is not None:
@@ -701,7 +717,9 @@ class ModelsPane(Pane):
     def action_predict(self) -> None:
         ref = self._reference()
         if ref is not None:
-            self.app.push_screen(PredictDialog(ref), lambda r: self._predict_chosen(ref, r))
+            self.app.push_screen(
+                dialogs().PredictDialog(ref), lambda r: self._predict_chosen(ref, r)
+            )
 
     def _predict_chosen(self, ref: str, result: dict | None) -> None:
         if result is not None:
@@ -717,14 +735,16 @@ class ModelsPane(Pane):
         ref = self._reference()
         if ref is not None:
             default = f"{self.selected}-v{self.version}.clf"
-            self.app.push_screen(ExportDialog(ref, default), lambda r: self._export_chosen(ref, r))
+            self.app.push_screen(
+                dialogs().ExportDialog(ref, default), lambda r: self._export_chosen(ref, r)
+            )
 
     def _export_chosen(self, ref: str, result: dict | None) -> None:
         if result is not None:
             self.run_op("export", lambda: self.neural.export(ref, result["path"]))
 
     def action_import(self) -> None:
-        self.app.push_screen(ImportDialog(), self._import_chosen)
+        self.app.push_screen(dialogs().ImportDialog(), self._import_chosen)
 
     def _import_chosen(self, result: dict | None) -> None:
         if result is not None:
@@ -740,7 +760,9 @@ class ModelsPane(Pane):
     def action_evaluate(self) -> None:
         ref = self._reference()
         if ref is not None:
-            self.app.push_screen(EvaluateDialog(ref), lambda r: self._evaluate_chosen(ref, r))
+            self.app.push_screen(
+                evaluation_screens().EvaluateDialog(ref), lambda r: self._evaluate_chosen(ref, r)
+            )
 
     def _evaluate_chosen(self, ref: str, result: dict | None) -> None:
         if result is not None:
@@ -759,7 +781,7 @@ class ModelsPane(Pane):
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
             return
-        self.app.push_screen(EvaluationsScreen(ref, evaluations))
+        self.app.push_screen(evaluation_screens().EvaluationsScreen(ref, evaluations))
 
     def action_mark(self) -> None:
         """Mark the selected version (compare two, or predict with an ensemble of them);
@@ -797,7 +819,9 @@ class ModelsPane(Pane):
             return
         refs = self._marked_refs()
         label = f"ensemble of {self.selected} " + ", ".join(f"v{v}" for v in sorted(self.marked))
-        self.app.push_screen(PredictDialog(label), lambda r: self._ensemble_chosen(refs, r))
+        self.app.push_screen(
+            dialogs().PredictDialog(label), lambda r: self._ensemble_chosen(refs, r)
+        )
 
     def _ensemble_chosen(self, refs: list[str], result: dict | None) -> None:
         if result is not None:
@@ -814,7 +838,7 @@ class ModelsPane(Pane):
         except ENGINE_ERRORS as exc:
             self.notify(str(exc), severity="error")
             return
-        self.app.push_screen(CompareEvaluationsScreen(cmp))
+        self.app.push_screen(evaluation_screens().CompareEvaluationsScreen(cmp))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models-op")
     def run_op(self, kind: str, call: Callable) -> tuple[str, Any]:
@@ -875,14 +899,14 @@ class ModelsPane(Pane):
         self._status("")
         if kind == "predict":
             ref, predictions = result
-            self.app.push_screen(ReportScreen(prediction_markdown(ref, predictions)))
+            self.app.push_screen(dialogs().ReportScreen(prediction_markdown(ref, predictions)))
             return
         if kind == "ensemble":
-            self.app.push_screen(EnsembleReportScreen(*result))
+            self.app.push_screen(ensemble_report().EnsembleReportScreen(*result))
             return
         self.refresh_data()
         if kind == "quantize":
-            self.app.push_screen(ReportScreen(quantize_markdown(result)))
+            self.app.push_screen(dialogs().ReportScreen(quantize_markdown(result)))
         elif kind == "export":
             self.notify(f"exported {result['name']} v{result['version']} to {result['path']}")
         elif kind == "import":
@@ -891,7 +915,7 @@ class ModelsPane(Pane):
         elif kind == "evaluate":
             stored = self.neural.evaluations(model_id=result["model_id"])
             ref = f"{result['name']}@{result['version']}"
-            self.app.push_screen(EvaluationsScreen(ref, stored))
+            self.app.push_screen(evaluation_screens().EvaluationsScreen(ref, stored))
         elif kind == "rollback":
             self.notify(f"{result['name']}: champion is now v{result['champion']}")
 

@@ -20,9 +20,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from workbench.pipeline.commands import diff_stat
 from workbench.pipeline.isolation import describe as describe_isolation
-from workbench.pipeline.service import run_progress
 from workbench.store.errors import StoreError
 from workbench.ui.pane import Pane
 from workbench.ui.safe import plain
@@ -57,8 +55,19 @@ def iteration_lines(run: dict, executions: list[dict]) -> list[Text]:
     return lines
 
 
+def run_progress(run: dict, executions: list[dict]) -> dict | None:
+    """The pipeline's progress figures for a run (`pipeline.service`, imported on first use:
+    the pipeline service is not needed for the first frame; the first read's worker loads
+    it)."""
+    from workbench.pipeline.service import run_progress as progress
+
+    return progress(run, executions)
+
+
 def command_line(e: dict) -> Text:
     """A command strategy's step: exit code, time, network, what its diff touched."""
+    from workbench.pipeline.commands import diff_stat  # loaded by the first read's worker
+
     code = e.get("command_exit")
     changed = diff_stat(e.get("command_diff"))
     touched = ", ".join(f"{name} +{a} −{r}" for name, a, r in changed[:3]) or "no changes"
@@ -192,9 +201,12 @@ class RunsPane(Pane):
         """The runs and the shown run's executions are read in a worker (`Pane.load`; at
         1,000 runs the list alone takes longer than a frame); tables repaint only the rows
         that changed."""
-        pipeline, asked = self.pipeline, self.selected
+        engine, asked = self.app.engine, self.selected  # type: ignore[attr-defined]
 
         def read() -> tuple[list[dict], int | None, list[dict] | None]:
+            # the pipeline service is built (and imported, with its strategies' entry
+            # points) here, in the worker, not on the UI thread
+            pipeline = engine.pipeline
             runs = pipeline.runs()
             ids = [r["id"] for r in runs]
             newest_started = bool(runs) and runs[0]["status"] == "running"
