@@ -19,7 +19,15 @@ Cold start: ``--store`` also writes the rows as vector memories of a fresh SQLit
 first search (query embedding, index load from the store, probe, re-rank) and the same
 process on an exact scan.
 
+Ours is timed alone (nothing else on the kernels' lanes), then again with the per-step
+split of ``IvfIndex.candidates(timing=...)`` (probe, gather, prepare, hop to lane 0, kernel
+call, decode, merge, ids) plus the f32 re-rank; the exact resident scan is timed after it
+on ``--exact-queries`` queries (at 1M one exact search streams ~0.6 GB through the caches
+and keeps every lane busy ~0.3 s; interleaved query by query it doubled ours in a check).
+
     python benchmarks/vector_ivf.py [--n 100000] [--queries 300] [--store] [--json]
+        [--cache DIR] [--train-only] [--exact-queries 20] [--peers a,b]
+        [--hnsw-m 32] [--hnsw-efc 40] [--build-threads 1]
 """
 
 from __future__ import annotations
