@@ -19,7 +19,15 @@ Cold start: ``--store`` also writes the rows as vector memories of a fresh SQLit
 first search (query embedding, index load from the store, probe, re-rank) and the same
 process on an exact scan.
 
+Ours is timed alone (nothing else on the kernels' lanes), then again with the per-step
+split of ``IvfIndex.candidates(timing=...)`` (probe, gather, prepare, hop to lane 0, kernel
+call, decode, merge, ids) plus the f32 re-rank; the exact resident scan is timed after it
+on ``--exact-queries`` queries (at 1M one exact search streams ~0.6 GB through the caches
+and keeps every lane busy ~0.3 s; interleaved query by query it doubled ours in a check).
+
     python benchmarks/vector_ivf.py [--n 100000] [--queries 300] [--store] [--json]
+        [--cache DIR] [--train-only] [--exact-queries 20] [--peers a,b]
+        [--hnsw-m 32] [--hnsw-efc 40] [--build-threads 1]
 """
 
 from __future__ import annotations
@@ -90,14 +98,18 @@ def recall(found: list[np.ndarray], gt: np.ndarray) -> float:
 
 class Ours:
     """The IVF search path of vector memory on in-memory rows: lists resident in the
-    kernels' memory, one kernel call over the probed lists, f32 re-rank."""
+    kernels' memory, one kernel call over the probed lists, f32 re-rank.
 
-    def __init__(self, x: np.ndarray) -> None:
+    ``cache``: a folder keeping the training result (centroids, labels, nprobe) of this
+    exact data (n, clusters, noise, seed in the file name), so a re-run times searches
+    without training again; the build time reported is the one measured when it trained."""
+
+    def __init__(self, x: np.ndarray, cache: Path | None = None, key: str = "") -> None:
         self.kb = backend("wasm")
         self.x = x
         t0 = time.perf_counter()
         codes, scales = self.kb.quantize(x)
-        res = ivf_mod.train(self.kb, codes, scales)
+        res, build_s = _cached_training(self.kb, codes, scales, cache, key)
         self.index = ivf_mod.IvfIndex(
             1, "bench", "f32", D, res.centroids, res.nprobe, res.recall, x.shape[0],
             res.inertia, 0, 0.0, x.shape[0], 0,
@@ -109,16 +121,50 @@ class Ours:
             sel = order[bounds[li] : bounds[li + 1]]
             self.index.lists.set(li, codes[sel], scales[sel])
             self.index.ids[li] = ids[sel]
-        self.build_s = time.perf_counter() - t0
+        self.build_s = time.perf_counter() - t0 + (build_s or 0.0)  # + training, if cached
+        self.from_cache = build_s is not None
         self.train_ms = res.ms
         self.codes, self.scales = codes, scales
 
-    def search(self, q: np.ndarray, nprobe: int | None = None) -> np.ndarray:
+    def search(
+        self, q: np.ndarray, nprobe: int | None = None, timing: dict[str, float] | None = None
+    ) -> np.ndarray:
         ix = self.index
-        cand, _ = ix.candidates(q, RERANK, nprobe or ix.nprobe)
+        cand, _ = ix.candidates(q, RERANK, nprobe or ix.nprobe, timing=timing)
+        t = time.perf_counter() if timing is not None else 0.0
         cand = np.asarray(cand, np.int64)
         exact = self.x[cand] @ q
-        return cand[np.argsort(-exact, kind="stable")[:K]]
+        out = cand[np.argsort(-exact, kind="stable")[:K]]
+        if timing is not None:
+            timing["rerank"] = timing.get("rerank", 0.0) + time.perf_counter() - t
+        return out
+
+
+def _cached_training(
+    kb, codes: np.ndarray, scales: np.ndarray, cache: Path | None, key: str
+) -> tuple[ivf_mod.TrainResult, float | None]:
+    """train(), or its result saved by an earlier run on the same data (with the build
+    seconds measured then). Only arrays and numbers are saved (np.savez, no pickles)."""
+    path = cache / f"ivf-{key}.npz" if cache is not None else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            res = ivf_mod.TrainResult(
+                z["centroids"], z["labels"], z["dists"], float(z["inertia"]),
+                int(z["nprobe"]), float(z["recall"]), float(z["ms"]),
+            )  # fmt: skip
+            note(f"training read from {path} (trained in {float(z['build_s']):.1f} s)")
+            return res, float(z["build_s"])
+    t0 = time.perf_counter()
+    res = ivf_mod.train(kb, codes, scales)
+    build_s = time.perf_counter() - t0
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path, centroids=res.centroids, labels=res.labels, dists=res.dists,
+            inertia=res.inertia, nprobe=res.nprobe, recall=res.recall, ms=res.ms,
+            build_s=build_s,
+        )  # fmt: skip
+    return res, None
 
 
 class ExactScan:
@@ -144,6 +190,9 @@ import numpy as np, faiss
 faiss.omp_set_num_threads(1)
 folder = sys.argv[1]; nlist = int(sys.argv[2]); target = float(sys.argv[3])
 wanted = sys.argv[4].split(",")
+hnsw_m, hnsw_efc, build_threads = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+def emit(name, r):  # one line per peer as it ends: a long run keeps what finished
+    print(json.dumps({name: r}), flush=True)
 x = np.load(folder + "/x.npy"); q = np.load(folder + "/q.npy"); gt = np.load(folder + "/gt.npy")
 K = 10
 IP = faiss.METRIC_INNER_PRODUCT
@@ -165,7 +214,6 @@ def run(index, set_param, values):
             best = {**got, "note": "never reached the target recall: its best"}
     return best
 probes = [v for v in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256) if v < nlist]
-out = {}
 t = time.perf_counter()
 if "faiss_ivf_sq8" in wanted:
   ivf = faiss.IndexIVFScalarQuantizer(
@@ -175,7 +223,7 @@ if "faiss_ivf_sq8" in wanted:
   ivf.add(x)
   b = time.perf_counter() - t
   r = run(ivf, lambda v: setattr(ivf, "nprobe", v), probes + [nlist])
-  out["faiss_ivf_sq8"] = {**r, "build_s": b, "nlist": nlist}
+  emit("faiss_ivf_sq8", {**r, "build_s": b, "nlist": nlist})
   del ivf
 t = time.perf_counter()
 if "faiss_ivf_sq8_refine" in wanted:
@@ -188,17 +236,19 @@ if "faiss_ivf_sq8_refine" in wanted:
   refine.add(x)
   b = time.perf_counter() - t
   r = run(refine, lambda v: setattr(base, "nprobe", v), probes + [nlist])
-  out["faiss_ivf_sq8_refine"] = {**r, "build_s": b, "nlist": nlist}
+  emit("faiss_ivf_sq8_refine", {**r, "build_s": b, "nlist": nlist})
   del refine
 t = time.perf_counter()
 if "faiss_hnsw_flat" in wanted:
-  hnsw = faiss.IndexHNSWFlat(x.shape[1], 32, IP)
-  hnsw.hnsw.efConstruction = 40
+  faiss.omp_set_num_threads(build_threads)  # the build only; searches stay on one thread
+  hnsw = faiss.IndexHNSWFlat(x.shape[1], hnsw_m, IP)
+  hnsw.hnsw.efConstruction = hnsw_efc
   hnsw.add(x)
   b = time.perf_counter() - t
+  faiss.omp_set_num_threads(1)
   r = run(hnsw, lambda v: setattr(hnsw.hnsw, "efSearch", v), [16, 24, 32, 48, 64, 96, 128, 256])
-  out["faiss_hnsw_flat"] = {**r, "build_s": b, "M": 32}
-print(json.dumps(out))
+  emit("faiss_hnsw_flat", {**r, "build_s": b, "M": hnsw_m, "efConstruction": hnsw_efc,
+                           "build_threads": build_threads})
 """
 
 COLD = r"""
@@ -272,6 +322,17 @@ def main() -> None:
         help=f"comma-separated subset of {','.join(PEER_NAMES)} (HNSW at 1M builds for long)",
     )
     parser.add_argument("--store-only", action="store_true", help="only the cold-start part")
+    parser.add_argument(
+        "--exact-queries", type=int, default=20,
+        help="queries timed on the exact resident scan, after ours (0: skip it)",
+    )  # fmt: skip
+    parser.add_argument("--cache", type=Path, help="folder keeping ours' training result")
+    parser.add_argument("--train-only", action="store_true", help="train (into --cache), stop")
+    parser.add_argument("--hnsw-m", type=int, default=32)
+    parser.add_argument("--hnsw-efc", type=int, default=40, help="HNSW efConstruction")
+    parser.add_argument(
+        "--build-threads", type=int, default=1, help="OpenMP threads for the HNSW build"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     unknown = set(args.peers.split(",")) - set(PEER_NAMES)
@@ -291,48 +352,76 @@ def main() -> None:
     x, q = make_data(args.n, args.queries, args.clusters, args.noise)
     gt = truth(x, q)
     note("data and ground truth ready; training ours")
-    ours = Ours(x)
+    key = f"n{args.n}-c{args.clusters}-noise{args.noise}-seed0"
+    ours = Ours(x, cache=args.cache, key=key)
     note(f"ours built in {ours.build_s:.1f} s")
-    exact = ExactScan(ours.kb, ours.codes, ours.scales, x)
-    for i in range(min(20, args.queries)):  # warm both paths
+    if args.train_only:
+        return
+    for i in range(min(20, args.queries)):  # warm up
         ours.search(q[i])
-        exact.search(q[i])
-    # interleaved, so load changes hit both alike
-    times, found, etimes, efound = [], [], [], []
+    # ours alone: nothing else runs on the kernels' lanes while it is timed
+    times, found, split = [], [], []
     for i in range(args.queries):
         t = time.perf_counter()
         found.append(ours.search(q[i]))
         times.append(time.perf_counter() - t)
+    for i in range(args.queries):  # the per-step split, a second pass (its clock reads cost)
+        steps: dict[str, float] = {}
         t = time.perf_counter()
-        efound.append(exact.search(q[i]))
-        etimes.append(time.perf_counter() - t)
+        ours.search(q[i], timing=steps)
+        steps["total"] = time.perf_counter() - t
+        split.append(steps)
     result["ours"] = {
         "nlist": ours.index.nlist, "nprobe": ours.index.nprobe,
         "heldout_recall": round(ours.index.recall, 4), "recall": recall(found, gt),
         "p50_ms": float(np.median(times) * 1e3), "p95_ms": float(np.percentile(times, 95) * 1e3),
-        "build_s": round(ours.build_s, 2),
+        "build_s": round(ours.build_s, 2), "training_cached": ours.from_cache,
+        "split_p50_ms": {k: round(float(np.median([s_[k] for s_ in split])) * 1e3, 4)
+                         for k in split[0]},
     }  # fmt: skip
-    result["exact_scan"] = {
-        "param": "all rows", "recall": recall(efound, gt),
-        "p50_ms": float(np.median(etimes) * 1e3), "build_s": exact.build_s,
-        "ours_p50_ratio": result["ours"]["p50_ms"] / float(np.median(etimes) * 1e3),
-    }  # fmt: skip
-    del exact
+    nx = min(args.exact_queries, args.queries)
+    if nx:  # timed after ours, on the first nx queries (at 1M it keeps every lane busy)
+        exact = ExactScan(ours.kb, ours.codes, ours.scales, x)
+        exact.search(q[0])
+        etimes, efound = [], []
+        for i in range(nx):
+            t = time.perf_counter()
+            efound.append(exact.search(q[i]))
+            etimes.append(time.perf_counter() - t)
+        result["exact_scan"] = {
+            "param": f"all rows, {nx} queries", "recall": recall(efound, gt[:nx]),
+            "p50_ms": float(np.median(etimes) * 1e3), "build_s": exact.build_s,
+            "ours_p50_ratio": result["ours"]["p50_ms"] / float(np.median(etimes) * 1e3),
+        }  # fmt: skip
+        del exact
     if not args.no_peers:
         with tempfile.TemporaryDirectory() as tmp:
             np.save(f"{tmp}/x.npy", x)
             np.save(f"{tmp}/q.npy", q)
             np.save(f"{tmp}/gt.npy", gt)
             env = {k: v for k, v in os.environ.items() if k not in PINNED}
-            note("faiss peers (IVF-SQ8, IVF-SQ8 + re-rank, HNSW) in a subprocess")
+            note(f"faiss peers ({args.peers}) in a subprocess")
             target = min(result["ours"]["recall"], 0.999)
-            p = subprocess.run(
-                [sys.executable, "-c", PEERS, tmp, str(ours.index.nlist), str(target), args.peers],
-                capture_output=True, text=True, env=env,
-            )  # fmt: skip
+            argv = [
+                sys.executable,
+                "-c",
+                PEERS,
+                tmp,
+                str(ours.index.nlist),
+                str(target),
+                args.peers,
+                str(args.hnsw_m),
+                str(args.hnsw_efc),
+                str(args.build_threads),
+            ]
+            with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env) as p:
+                assert p.stdout is not None
+                for line in p.stdout:  # one JSON object per peer, as each one ends
+                    got = json.loads(line)
+                    note(f"peer done: {json.dumps(got)}")
+                    result.update(got)
             if p.returncode:
-                raise SystemExit(f"faiss peers failed: {p.stderr.strip()[-500:]}")
-            result.update(json.loads(p.stdout))
+                raise SystemExit(f"faiss peers failed (exit {p.returncode})")
         for peer in (p for p in PEER_NAMES if p in result):
             result[peer]["ours_p50_ratio"] = result["ours"]["p50_ms"] / result[peer]["p50_ms"]
     del x

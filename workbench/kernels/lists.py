@@ -14,6 +14,7 @@ runs on the thread that owns it); the numpy version keeps numpy arrays (the orac
 from __future__ import annotations
 
 import contextlib
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,27 @@ if TYPE_CHECKING:
     from ._runtime import Runtime
 
 F = np.float32
+
+
+class Split:
+    """Adds the seconds since the last mark to ``timing[step]``; does nothing (reads no
+    clock) when ``timing`` is None, so the search path keeps its hooks at no cost."""
+
+    __slots__ = ("timing", "t")
+
+    def __init__(self, timing: dict[str, float] | None) -> None:
+        self.timing = timing
+        self.t = time.perf_counter() if timing is not None else 0.0
+
+    def __call__(self, step: str) -> None:
+        if self.timing is not None:
+            now = time.perf_counter()
+            self.timing[step] = self.timing.get(step, 0.0) + now - self.t
+            self.t = now
+
+    def restart(self) -> None:
+        if self.timing is not None:
+            self.t = time.perf_counter()
 
 
 def _best(s: np.ndarray, li: np.ndarray, pos: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
@@ -87,15 +109,23 @@ class ResidentLists:
     def nbytes(self) -> int:
         return sum(c.nbytes + s.nbytes for c, s in self._lists.values())
 
-    def search(self, nos: list[int], query: Any, k: int) -> tuple[np.ndarray, ...]:
-        """int8 top-k over the listed lists: ``(scores, list numbers, positions)``."""
+    def search(
+        self, nos: list[int], query: Any, k: int, timing: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, ...]:
+        """int8 top-k over the listed lists: ``(scores, list numbers, positions)``.
+        ``timing``: seconds per step are added to it (a benchmark's split), see Split."""
         q = as_f32(query, "query", ndim=(1,))
         if q.shape[0] != self.dim:
             raise ValueError(f"lists: a {q.shape[0]}-d query for {self.dim}-d lists")
-        return _best(*self._scan(nos, q, k), k)
+        split = Split(timing)
+        found = self._scan(nos, q, k, split)
+        split.restart()
+        out = _best(*found, k)
+        split("merge")
+        return out
 
     def _scan(
-        self, nos: list[int], q: np.ndarray, k: int
+        self, nos: list[int], q: np.ndarray, k: int, split: Split
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         qc, qs = self.kb._quantize(q.reshape(1, -1))
         parts = []
@@ -110,6 +140,7 @@ class ResidentLists:
             parts.append((scores[top].astype(F), np.full(kk, no, np.int64), top))
         if not parts:
             return _empty()
+        split("scan")
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
@@ -183,7 +214,7 @@ class WasmResidentLists(ResidentLists):
         return sum(b[3] * (self.dim + 4) for b in self._blocks.values())
 
     def _scan(
-        self, nos: list[int], q: np.ndarray, k: int
+        self, nos: list[int], q: np.ndarray, k: int, split: Split
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One ``search_i8_lists`` call over the probed lists where they lie (one trip to
         lane 0; the query and result buffers stay allocated between searches)."""
@@ -200,6 +231,8 @@ class WasmResidentLists(ResidentLists):
         desc[:, 2] = sizes
         desc[:, 3] = starts
         kk = int(min(k, sizes.sum()))
+        split("prepare")
+        kernel = [0.0]
 
         def run(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
             ar = ctx.arena
@@ -213,12 +246,20 @@ class WasmResidentLists(ResidentLists):
             pd, pq, pw, pso, pio, pcnt = sc["offs"]
             ar.view(pd, np.int32, desc.shape)[...] = desc
             ar.view(pq, np.int8, d)[...] = qc
+            t = time.perf_counter() if split.timing is not None else 0.0
             ctx.call("search_i8_lists", pd, len(blocks), d, pq, qs, kk, pw, pso, pio, pcnt)
+            if split.timing is not None:
+                kernel[0] = time.perf_counter() - t
             return ar.view(pso, F, kk).copy(), ar.view(pio, np.int32, kk).astype(np.int64)
 
         s, flat = self._on_lane(run)
+        if split.timing is not None:  # the trip to lane 0 and back, apart from the call
+            split("hop")
+            split.timing["hop"] -= kernel[0]
+            split.timing["kernel"] = split.timing.get("kernel", 0.0) + kernel[0]
         which = np.searchsorted(starts, flat, side="right") - 1
         nos_arr = np.array([no for no, _ in blocks], np.int64)
+        split("decode")
         return s, nos_arr[which], flat - starts[which]
 
 

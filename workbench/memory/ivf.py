@@ -33,6 +33,7 @@ import numpy as np
 import peewee
 
 from workbench.kernels import Backend
+from workbench.kernels.lists import Split
 from workbench.store import models as m
 
 TABLE = "vector_memory"
@@ -611,16 +612,28 @@ class IvfIndex:
         if len(self.ids) == self.nlist:
             self.changed = np.empty(0, np.int64)  # every list is resident and current
 
-    def candidates(self, q: np.ndarray, wanted: int, nprobe: int) -> tuple[list[int], int]:
+    def candidates(
+        self, q: np.ndarray, wanted: int, nprobe: int, timing: dict[str, float] | None = None
+    ) -> tuple[list[int], int]:
         """Row ids of the ``wanted`` best int8 scores in the probed lists, and how many rows
-        those lists hold (so the caller knows when probing more would help)."""
+        those lists hold (so the caller knows when probing more would help).
+
+        ``timing``: when given, seconds per step are added to it (probe, gather, lists
+        search — hop, kernel — and ids) so a benchmark can see which step costs what; None
+        (every caller but benchmarks) reads no clock."""
+        split = Split(timing)
         probed = self.probe(q, nprobe)
+        split("probe")
         self.ensure_lists(probed)
         held = sum(self.ids[n].shape[0] for n in probed)
+        split("gather")
         if not held:
             return [], 0
-        _, li, pos = self.lists.search(probed, q, min(wanted, held))
-        return [int(self.ids[a][b]) for a, b in zip(li.tolist(), pos.tolist(), strict=True)], held
+        _, li, pos = self.lists.search(probed, q, min(wanted, held), timing=timing)
+        split.restart()
+        out = [int(self.ids[a][b]) for a, b in zip(li.tolist(), pos.tolist(), strict=True)]
+        split("ids")
+        return out, held
 
     def resident_bytes(self) -> int:
         return (
