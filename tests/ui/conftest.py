@@ -16,6 +16,10 @@ leak into one, and how it is held still here (autouse, so every UI test gets it)
 
 Tests wait for dialogs and workers with `wait_for_screen` / `wait_until`, never a fixed
 sleep.
+
+Speed (test-only, production code unchanged): Textual parses every CSS source again for
+each app, and again on each `Stylesheet.reparse` (a fresh Stylesheet with an empty parse
+cache), ~5 % of a UI test; `shared_css_parse` keeps parsed rules for the whole test process.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
@@ -67,6 +73,55 @@ def freeze_model_sizes() -> None:
     for row in m.NeuralModel.select().where(m.NeuralModel.weights.is_null(False)):
         size = array_bytes(ModelArtifact.from_bytes(bytes(row.weights)))
         m.NeuralModel.update(size_bytes=size).where(m.NeuralModel.id == row.id).execute()
+
+
+_PARSED_CSS: dict[tuple, list[RuleSet]] = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_css_parse():
+    """Parsed CSS rules shared by every app of this test process.
+
+    Textual's own cache (`Stylesheet._parse_cache`, keyed by source text, location,
+    default-ness, tie breaker and scope) lives in one Stylesheet: each new app, and each
+    `reparse` when a screen brings CSS, parses every source again. This wraps the same
+    private method with the same key plus the CSS variables the parse substitutes (the
+    theme), kept for the process. Parsed `RuleSet`s are only read afterwards (Textual
+    itself moves them from the throwaway Stylesheet of `reparse` into the app's), so
+    sharing them is safe; a source whose text changes gets a new key. Private API: if a
+    Textual upgrade renames `_parse_rules`, this falls back to Textual's own parsing.
+    """
+    original = getattr(Stylesheet, "_parse_rules", None)
+    if original is None:  # a Textual without it: parse per app, as production does
+        yield
+        return
+
+    def parse_rules(
+        self: Stylesheet,
+        css: str,
+        read_from: Any,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        key = (
+            css,
+            read_from,
+            is_default_rules,
+            tie_breaker,
+            scope,
+            tuple(sorted(self._variables.items())),
+        )
+        rules = _PARSED_CSS.get(key)
+        if rules is None:
+            rules = original(self, css, read_from, is_default_rules, tie_breaker, scope)
+            if not any(rule.errors for rule in rules):  # bad CSS is reported every time
+                _PARSED_CSS[key] = rules
+        return rules
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Stylesheet, "_parse_rules", parse_rules)
+        yield
 
 
 @pytest.fixture(autouse=True)
