@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet
 from textual.screen import ModalScreen
@@ -151,6 +152,24 @@ async def wait_for_screen(pilot, screen_type: type) -> Any:
     await wait_until(pilot, ready, screen_type.__name__)
     await pilot.pause()
     return pilot.app.screen
+
+
+async def wait_for_command(pilot, text: str) -> None:
+    """The command palette's first offer is the command named `text`: its search for what
+    was typed has come back (it runs in a worker, per key; a fixed pause lost the race on
+    a loaded machine), so `enter` runs that command."""
+    await pilot.app.workers.wait_for_complete()
+
+    def offered() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, CommandPalette):
+            return False
+        commands = screen.query_one(CommandList)
+        if commands.highlighted is None:
+            return False
+        return text in str(commands.get_option_at_index(commands.highlighted).hit.text)
+
+    await wait_until(pilot, offered, f"the command palette to offer {text!r}")
 
 
 async def fill(pilot, **values: str) -> None:

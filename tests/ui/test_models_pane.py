@@ -17,7 +17,14 @@ from pathlib import Path
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import SIZE, fill, freeze_model_sizes, wait_for_screen, wait_until
+from tests.ui.conftest import (
+    SIZE,
+    fill,
+    freeze_model_sizes,
+    wait_for_command,
+    wait_for_screen,
+    wait_until,
+)
 from workbench.neural import registry, selection
 from workbench.neural.selection import Candidate
 from workbench.neural.service import NeuralService
@@ -365,7 +372,7 @@ async def test_command_palette_and_help_offer_model_actions(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"Models: Import")
-        await pilot.pause(0.3)
+        await wait_for_command(pilot, "Models: Import")
         await pilot.press("enter")
         await pilot.pause()
         await wait_for_screen(pilot, ImportDialog)
