@@ -16,6 +16,10 @@ leak into one, and how it is held still here (autouse, so every UI test gets it)
 
 Tests wait for dialogs and workers with `wait_for_screen` / `wait_until`, never a fixed
 sleep.
+
+Speed (test-only, production code unchanged): Textual parses every CSS source again for
+each app, and again on each `Stylesheet.reparse` (a fresh Stylesheet with an empty parse
+cache), ~5 % of a UI test; `shared_css_parse` keeps parsed rules for the whole test process.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from textual.command import CommandList, CommandPalette
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
@@ -69,6 +76,55 @@ def freeze_model_sizes() -> None:
         m.NeuralModel.update(size_bytes=size).where(m.NeuralModel.id == row.id).execute()
 
 
+_PARSED_CSS: dict[tuple, list[RuleSet]] = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_css_parse():
+    """Parsed CSS rules shared by every app of this test process.
+
+    Textual's own cache (`Stylesheet._parse_cache`, keyed by source text, location,
+    default-ness, tie breaker and scope) lives in one Stylesheet: each new app, and each
+    `reparse` when a screen brings CSS, parses every source again. This wraps the same
+    private method with the same key plus the CSS variables the parse substitutes (the
+    theme), kept for the process. Parsed `RuleSet`s are only read afterwards (Textual
+    itself moves them from the throwaway Stylesheet of `reparse` into the app's), so
+    sharing them is safe; a source whose text changes gets a new key. Private API: if a
+    Textual upgrade renames `_parse_rules`, this falls back to Textual's own parsing.
+    """
+    original = getattr(Stylesheet, "_parse_rules", None)
+    if original is None:  # a Textual without it: parse per app, as production does
+        yield
+        return
+
+    def parse_rules(
+        self: Stylesheet,
+        css: str,
+        read_from: Any,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        key = (
+            css,
+            read_from,
+            is_default_rules,
+            tie_breaker,
+            scope,
+            tuple(sorted(self._variables.items())),
+        )
+        rules = _PARSED_CSS.get(key)
+        if rules is None:
+            rules = original(self, css, read_from, is_default_rules, tie_breaker, scope)
+            if not any(rule.errors for rule in rules):  # bad CSS is reported every time
+                _PARSED_CSS[key] = rules
+        return rules
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Stylesheet, "_parse_rules", parse_rules)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def steady_pictures(monkeypatch):
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
@@ -96,6 +152,24 @@ async def wait_for_screen(pilot, screen_type: type) -> Any:
     await wait_until(pilot, ready, screen_type.__name__)
     await pilot.pause()
     return pilot.app.screen
+
+
+async def wait_for_command(pilot, text: str) -> None:
+    """The command palette's first offer is the command named `text`: its search for what
+    was typed has come back (it runs in a worker, per key; a fixed pause lost the race on
+    a loaded machine), so `enter` runs that command."""
+    await pilot.app.workers.wait_for_complete()
+
+    def offered() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, CommandPalette):
+            return False
+        commands = screen.query_one(CommandList)
+        if commands.highlighted is None:
+            return False
+        return text in str(commands.get_option_at_index(commands.highlighted).hit.text)
+
+    await wait_until(pilot, offered, f"the command palette to offer {text!r}")
 
 
 async def fill(pilot, **values: str) -> None:

@@ -9,7 +9,7 @@ import sys
 from textual.widgets import DataTable, Label, TabbedContent
 
 from tests.conftest import make_fixture_store
-from tests.ui.conftest import wait_for_screen
+from tests.ui.conftest import wait_for_command, wait_for_screen
 from workbench.ui.app import PANES, StoreChanged, WorkbenchApp
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.themes import load_theme, load_themes
@@ -77,7 +77,7 @@ async def test_command_palette_offers_panes_and_themes(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"Show Hub")
-        await pilot.pause(0.3)
+        await wait_for_command(pilot, "Show Hub")
         await pilot.press("enter")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "hub"

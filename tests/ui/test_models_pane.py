@@ -6,6 +6,7 @@ import, roll back) over the frozen fixture store and the sample data, with few e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -17,7 +18,15 @@ from pathlib import Path
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import SIZE, fill, freeze_model_sizes, wait_for_screen, wait_until
+from tests.ui.conftest import (
+    SIZE,
+    fill,
+    freeze_model_sizes,
+    prepared_store,
+    wait_for_command,
+    wait_for_screen,
+    wait_until,
+)
 from workbench.neural import registry, selection
 from workbench.neural.selection import Candidate
 from workbench.neural.service import NeuralService
@@ -50,11 +59,17 @@ def freeze_registry() -> None:
 
 
 def trained_app(make_app, versions=(8,)):
-    app = make_app()
-    for epochs in versions:
-        app.engine.neural.train(SPEC, DATA, epochs=epochs)
-    freeze_registry()
-    return app
+    """The fixture store with a version of the sample model per entry of `versions` (its
+    epochs), trained once per test run (`prepared_store`) and copied into this test."""
+
+    def prepare(engine, _folder) -> None:
+        for epochs in versions:
+            engine.neural.train(SPEC, DATA, epochs=epochs)
+        freeze_registry()
+
+    key = "-".join(map(str, versions))
+    inputs = hashlib.sha256(SPEC.read_bytes() + DATA.read_bytes()).hexdigest()[:12]
+    return make_app(store=prepared_store(f"trained-{key}-{inputs}", prepare))
 
 
 def pane_of(app) -> ModelsPane:
@@ -353,8 +368,15 @@ async def test_chart_follows_training_in_another_process(make_app):
                     break
             assert f"{MODEL} v1 · 12 epochs" in caption
             assert proc.wait(timeout=30) == 0, proc.stderr.read()
-            await pilot.pause(0.3)
-            assert rows(pane, "#model-versions")[0][:3] == ["v1", "trained", "champion"]
+            expected = ["v1", "trained", "champion"]
+
+            def first_version() -> list[str]:
+                table = rows(pane, "#model-versions")
+                return table[0][:3] if table else []
+
+            # the process's last commits reach the pane through the change feed, after it exits
+            await wait_until(pilot, lambda: first_version() == expected, "v1 as champion")
+            assert rows(pane, "#model-versions")[0][:3] == expected
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -365,7 +387,7 @@ async def test_command_palette_and_help_offer_model_actions(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"Models: Import")
-        await pilot.pause(0.3)
+        await wait_for_command(pilot, "Models: Import")
         await pilot.press("enter")
         await pilot.pause()
         await wait_for_screen(pilot, ImportDialog)
