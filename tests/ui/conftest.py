@@ -20,12 +20,16 @@ sleep.
 Speed (test-only, production code unchanged): Textual parses every CSS source again for
 each app, and again on each `Stylesheet.reparse` (a fresh Stylesheet with an empty parse
 cache), ~5 % of a UI test; `shared_css_parse` keeps parsed rules for the whole test process.
+A store a test prepares before its app starts (a pipeline run, trained versions) is built once
+per run by `prepared_store` and copied, as the fixture store is (tests/templates.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +40,9 @@ from textual.css.stylesheet import Stylesheet
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from tests.conftest import make_fixture_store
+from tests import templates
+from tests.conftest import FROZEN_NOW, make_fixture_store
+from workbench.engine import Engine
 from workbench.memory import working
 from workbench.neural.artifact import ModelArtifact
 from workbench.store import models as m
@@ -189,6 +195,32 @@ async def fill(pilot, **values: str) -> None:
     await pilot.pause()
 
 
+def files_digest(root: Path) -> str:
+    """A short digest of the files under `root` (names and bytes): part of a prepared
+    store's name, so a template is reused only for the same input files."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def prepared_store(name: str, prepare: Callable[[Engine, Path], None]) -> Path:
+    """The fixture store after `prepare(engine, folder)`, built once per test run (xdist
+    workers share it under a file lock, tests/templates.py) for `make_app(store=...)` to
+    copy. `name` must say everything `prepare` depends on; `folder` is the template's own
+    directory, for input files the store refers to (a task bank). Each test still reads
+    its own copy with a fresh engine: only the identical preparation is shared."""
+
+    def build(path: Path) -> None:
+        engine = make_fixture_store(path)
+        try:
+            prepare(engine, path.parent)
+        finally:
+            engine.close()  # checkpoints the WAL: the file alone is the whole store
+
+    return templates.shared_template(f"ui-{name}.db", build)
+
+
 @pytest.fixture
 def make_app(tmp_path, isolated_env):
     engines = []
@@ -198,11 +230,22 @@ def make_app(tmp_path, isolated_env):
         watch: bool = False,
         workers: bool = False,
         lazy: bool = True,
+        store: Path | None = None,
     ) -> WorkbenchApp:
         """`workers=False`: panes read the store in place, so a picture or an assertion
         sees the same state on any machine (tests/ui/test_pane_loading.py covers the
-        worker path, which the app uses)."""
-        engine = make_fixture_store(tmp_path / "fixture.db")
+        worker path, which the app uses). `store`: a `prepared_store` template to copy
+        instead of the plain fixture store."""
+        if store is None:
+            engine = make_fixture_store(tmp_path / "fixture.db")
+        else:
+            # the same file name as the fixture store's (the header shows it)
+            path = tmp_path / "fixture.db"
+            if path.exists():  # a second app in one test
+                path = tmp_path / f"app-{len(engines)}" / "fixture.db"
+                path.parent.mkdir()
+            templates.copy_store_file(store, path)
+            engine = Engine(path, clock=lambda: FROZEN_NOW)
         engines.append(engine)
         return WorkbenchApp(
             engine,

@@ -16,7 +16,7 @@ from rich.console import Console
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import prepared_store, wait_until
 from tests.ui.test_models_pane import DATA, MODEL, SPEC, freeze_registry
 from tests.ui.test_runs_trends import freeze_pipeline, write_task
 from workbench.store import models as m
@@ -141,21 +141,24 @@ def expected_cells(engine, table_id: str) -> dict[tuple[str, str], str] | None:
     return None
 
 
-def layout_store(make_app, tmp_path):
-    """The fixture store with one real pipeline run whose times are long numbers."""
-    app = make_app(lazy=False)
-    tasks = tmp_path / "tasks"
+def _prepare_layout_store(engine, folder) -> None:
+    tasks = folder / "tasks"
     write_task(tasks, "tiny_add")
     write_task(tasks, "a_task_with_a_rather_long_name_that_must_give_way")
-    app.engine.pipeline.run(iterations=1, strategies=("balanced", "aggressive"),
-                            tasks_dir=tasks, workers=2)  # fmt: skip
+    engine.pipeline.run(iterations=1, strategies=("balanced", "aggressive"),
+                        tasks_dir=tasks, workers=2)  # fmt: skip
     freeze_pipeline()
-    app.engine.neural.train(SPEC, DATA, epochs=4)  # a version with accuracies to show
+    engine.neural.train(SPEC, DATA, epochs=4)  # a version with accuracies to show
     freeze_registry()
     for i, e in enumerate(m.TaskExecution.select().order_by(m.TaskExecution.id)):
         e.exec_ms = [185.0, 18534.0, 1234567.0, 99.0][i % 4]
         e.save()
-    return app
+
+
+def layout_store(make_app, tmp_path):
+    """The fixture store with one real pipeline run whose times are long numbers (built
+    once per test run by `prepared_store`, copied into each test)."""
+    return make_app(lazy=False, store=prepared_store("layout", _prepare_layout_store))
 
 
 def table_id(table: DataTable) -> str:

@@ -7,6 +7,7 @@ The runs use one or two tiny tasks written into tmp_path, so each takes about a 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ import pytest
 from textual.widgets import DataTable, Label, Static
 
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import SIZE, fill, wait_for_screen
+from tests.ui.conftest import SIZE, files_digest, fill, prepared_store, wait_for_screen
 from workbench.store import models as m
 from workbench.ui.runs import RunsPane
 from workbench.ui.screens.run_compare import CompareRunsScreen
@@ -88,10 +89,17 @@ def freeze_pipeline() -> None:
 
 
 def ran_app(make_app, tasks: Path, strategies=("balanced", "aggressive")):
-    app = make_app()
-    app.engine.pipeline.run(iterations=1, strategies=strategies, tasks_dir=tasks, workers=2)
-    freeze_pipeline()
-    return app
+    """The fixture store after one pipeline run over a copy of `tasks`, run once per test
+    run (`prepared_store`) and copied into this test."""
+
+    def prepare(engine, folder: Path) -> None:
+        shutil.copytree(tasks, folder / "tasks")
+        engine.pipeline.run(iterations=1, strategies=strategies, tasks_dir=folder / "tasks",
+                            workers=2)  # fmt: skip
+        freeze_pipeline()
+
+    name = f"ran-{'-'.join(strategies)}-{files_digest(tasks)}"
+    return make_app(store=prepared_store(name, prepare))
 
 
 def rows(root, table_id: str) -> list[list[str]]:
@@ -254,12 +262,18 @@ def test_snapshot_trends_after_a_run(snap_compare, make_app, tasks):
 
 
 def two_runs_app(make_app, tasks: Path):
-    app = make_app()
-    pipeline = app.engine.pipeline
-    pipeline.run(iterations=1, strategies=("balanced", "aggressive"), tasks_dir=tasks, workers=2)
-    pipeline.run(iterations=2, strategies=("balanced",), tasks_dir=tasks, workers=2)
-    freeze_pipeline()
-    return app
+    """Two pipeline runs over a copy of `tasks`, once per test run (see `ran_app`)."""
+
+    def prepare(engine, folder: Path) -> None:
+        shutil.copytree(tasks, folder / "tasks")
+        pipeline = engine.pipeline
+        pipeline.run(iterations=1, strategies=("balanced", "aggressive"),
+                     tasks_dir=folder / "tasks", workers=2)  # fmt: skip
+        pipeline.run(iterations=2, strategies=("balanced",), tasks_dir=folder / "tasks",
+                     workers=2)  # fmt: skip
+        freeze_pipeline()
+
+    return make_app(store=prepared_store(f"two-runs-{files_digest(tasks)}", prepare))
 
 
 async def test_filter_mark_compare_and_drill_in_runs(make_app, tasks):
