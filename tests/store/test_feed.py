@@ -6,6 +6,9 @@ import subprocess
 import sys
 import threading
 
+import peewee
+import pytest
+
 from workbench.store import models as m
 from workbench.store.feed import ChangeFeed
 
@@ -56,3 +59,49 @@ def test_watcher_sees_a_write_from_another_process(engine, tmp_path):
     thread.join(timeout=15)
     stop.set()
     assert seen and "channels" in seen[0]
+
+
+def _first_report(engine, feed) -> set[str] | None:
+    """The watcher's first report within 10 s, with no write while it watches."""
+    stop = threading.Event()
+    seen: list[set[str]] = []
+
+    def watch():
+        for tables in engine.watch_changes(feed, stop_event=stop):
+            seen.append(tables)
+            stop.set()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    stop.set()
+    thread.join(timeout=10)
+    return seen[0] if seen else None
+
+
+def test_a_commit_before_the_watch_starts_is_reported(engine):
+    """The UI takes its cursor at mount and watches from after the first frame: a commit in
+    between raises no file event once the watch runs, and must still be reported."""
+    feed = engine.change_feed()
+    m.Channel.create(name="between-cursor-and-watch")
+    assert _first_report(engine, feed) == {"channels"}
+
+
+def test_a_change_the_file_events_missed_is_caught_up(engine):
+    """Without any file event, the watcher reads the feed every CATCH_UP_MS (SQLite: on
+    PostgreSQL a notification comes with each commit)."""
+    if not isinstance(engine.db, peewee.SqliteDatabase):
+        pytest.skip("file events are SQLite's")
+    feed = engine.change_feed()
+    m.Learning.create(type="best_practice", description="missed")
+    started = threading.Event()
+    original = feed.poll
+
+    def poll_after_start():
+        if not started.is_set():  # the read at start sees nothing: as if it came later
+            started.set()
+            return set()
+        return original()
+
+    feed.poll = poll_after_start
+    assert _first_report(engine, feed) == {"learnings"}

@@ -25,6 +25,10 @@ from workbench.store.models import ChangeLog
 # event for ~2% of a core while idle; step 5 ms ~9 ms for ~1.4%. The UI coalesces bursts.
 DEBOUNCE_MS = 5
 STEP_MS = 2
+# The watchers also read the feed once as they start and then every CATCH_UP_MS without a
+# file event: a commit made before the file watch is registered raises no event of its own
+# (the UI takes its cursor at mount and starts watching after the first frame).
+CATCH_UP_MS = 1000
 
 
 class ChangeFeed:
@@ -69,6 +73,9 @@ def watch_tables(
     """Blocking: yield the set of changed tables after each commit seen on disk."""
     import watchfiles  # here, not at import: `hooks run` opens the store without a watcher
 
+    tables = feed.poll()
+    if tables:
+        yield tables
     for _changes in watchfiles.watch(
         db_path.parent,
         watch_filter=_filter_for(db_path),
@@ -77,6 +84,8 @@ def watch_tables(
         stop_event=stop_event,
         recursive=False,
         raise_interrupt=False,
+        rust_timeout=CATCH_UP_MS,
+        yield_on_timeout=True,
     ):
         tables = feed.poll()
         if tables:
@@ -89,6 +98,9 @@ async def awatch_tables(
     """Async twin of `watch_tables` for the UI's watcher worker."""
     import watchfiles
 
+    tables = feed.poll()
+    if tables:
+        yield tables
     async for _changes in watchfiles.awatch(
         db_path.parent,
         watch_filter=_filter_for(db_path),
@@ -96,6 +108,8 @@ async def awatch_tables(
         step=STEP_MS,
         stop_event=stop_event,
         recursive=False,
+        rust_timeout=CATCH_UP_MS,
+        yield_on_timeout=True,
     ):
         tables = feed.poll()
         if tables:
