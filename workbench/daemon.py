@@ -118,16 +118,13 @@ def _forward(path: str, argv: list[str]) -> int | None:
     import json
     import signal
     import socket
-    import struct
 
     request = {"op": "run", "protocol": PROTOCOL, **identity(), "argv": argv,
                "cwd": os.getcwd(), "env": dict(os.environ)}  # fmt: skip
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(ACK_TIMEOUT_S)
         sock.connect(path)
-        payload = json.dumps(request).encode()
-        socket.send_fds(sock, [struct.pack("!I", len(payload))], [0, 1, 2])
-        sock.sendall(payload)
+        _send(sock, json.dumps(request).encode(), [0, 1, 2])
         reader = sock.makefile("rb")
         ack = reader.readline()
         if not ack.startswith(b"A "):
@@ -156,6 +153,15 @@ def _forward(path: str, argv: list[str]) -> int | None:
     return 1
 
 
+def _send(sock, body: bytes, fds: list[int]) -> None:
+    """One request: its length (4 bytes, big-endian) carrying the descriptors, then the
+    JSON body (the server reads it in `Server._handle`)."""
+    import socket
+
+    socket.send_fds(sock, [len(body).to_bytes(4, "big")], fds)
+    sock.sendall(body)
+
+
 def request(op: str, env: dict[str, str] | None = None, timeout: float = 2.0) -> dict | None:
     """A control request (`status`, `stop`) to the server; None when none answers."""
     import json
@@ -169,8 +175,7 @@ def request(op: str, env: dict[str, str] | None = None, timeout: float = 2.0) ->
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
             sock.connect(path)
-            socket.send_fds(sock, [len(body).to_bytes(4, "big")], [])
-            sock.sendall(body)
+            _send(sock, body, [])
             return json.loads(sock.makefile("rb").readline() or b"null")
     except (OSError, ValueError):
         return None
